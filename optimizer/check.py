@@ -1,0 +1,378 @@
+"""An independent checker: recomputes every rule of a day's plan from the routes alone.
+
+It shares no code with the solver on purpose, so a mistake in the model cannot hide by being
+repeated here. Only the problem data and the result shapes are common ground; all arithmetic
+is integral, like the data, so the verdict never hinges on float rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+
+from optimizer.data import ProblemData, Vehicle, Visit
+from optimizer.result import Result, Route
+
+RULES = (
+    "unknown_visit",
+    "duplicate_visit",
+    "unknown_vehicle",
+    "vehicle_reused",
+    "missing_visit",
+    "kind",
+    "skill",
+    "crew_size",
+    "pinned",
+    "weight",
+    "volume",
+    "cash",
+    "window",
+    "shift",
+    "schedule",
+    "distance",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str  # one of RULES
+    vehicle_id: str | None
+    visit_id: str | None
+    message: str  # one sentence a dispatcher understands
+
+
+@dataclass(frozen=True, slots=True)
+class _Trip:
+    """A route whose vehicle and visits all exist, with its legs looked up once."""
+
+    vehicle_index: int
+    vehicle: Vehicle
+    visits: tuple[Visit, ...]
+    drive: tuple[int, ...]  # seconds per leg, depot -> stops -> depot
+    metres: tuple[int, ...]  # metres per leg, same legs
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    departure: int
+    starts: tuple[int, ...]
+    return_time: int
+
+
+def check(data: ProblemData, result: Result) -> list[Violation]:
+    """Every rule the plan breaks, including reported times, loads and distances that are off."""
+    plans = [(route.vehicle_id, route.visit_ids) for route in result.routes]
+    violations = _membership(data, plans, [item.visit_id for item in result.unassigned])
+    for route in result.routes:
+        trip = _resolve(data, route.vehicle_id, route.visit_ids)
+        if trip is None:
+            continue
+        violations += _static_rules(data, trip)
+        violations += _capacity_rules(trip)
+        # The earliest schedule says whether the route can be driven at all; the reported one
+        # may still break a window by waiting too long. One sentence per breach is enough.
+        times = _time_rules(data, trip, _earliest(data, trip), planned=False)
+        for key, violation in _time_rules(data, trip, _reported(route), planned=True).items():
+            times.setdefault(key, violation)
+        violations += times.values()
+        violations += _schedule_rules(data, trip, route)
+        violations += _reported_loads(trip, route)
+        violations += _distance_rules(data, trip, route)
+    return violations
+
+
+def check_routes(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> list[Violation]:
+    """Routes given only as vehicle id -> ordered visit ids; recompute everything.
+
+    Times follow the earliest-start schedule (leave at the window start, wait only for slots).
+    Visits on no route count as unassigned, since there is no list to compare against.
+    """
+    violations = _membership(data, list(routes.items()), None)
+    for vehicle_id, visit_ids in routes.items():
+        trip = _resolve(data, vehicle_id, visit_ids)
+        if trip is None:
+            continue
+        violations += _static_rules(data, trip)
+        violations += _capacity_rules(trip)
+        violations += _time_rules(data, trip, _earliest(data, trip), planned=False).values()
+    return violations
+
+
+def _membership(
+    data: ProblemData,
+    plans: Sequence[tuple[str, Sequence[str]]],
+    unassigned: Sequence[str] | None,
+) -> list[Violation]:
+    known_visits = {visit.id for visit in data.visits}
+    known_vehicles = {vehicle.id for vehicle in data.vehicles}
+    found: list[Violation] = []
+    seen_vehicles: set[str] = set()
+    placed: dict[str, str] = {}  # visit id -> where it was first seen, for the duplicate message
+    for vehicle_id, visit_ids in plans:
+        if vehicle_id not in known_vehicles:
+            msg = f"A route is planned for {vehicle_id}, which is not in the fleet"
+            found.append(Violation("unknown_vehicle", vehicle_id, None, msg))
+        elif vehicle_id in seen_vehicles:
+            msg = f"{vehicle_id} is given more than one route"
+            found.append(Violation("vehicle_reused", vehicle_id, None, msg))
+        seen_vehicles.add(vehicle_id)
+        for visit_id in visit_ids:
+            found += _place(visit_id, vehicle_id, f"on {vehicle_id}", known_visits, placed)
+    for visit_id in unassigned or ():
+        found += _place(visit_id, None, "in the unassigned list", known_visits, placed)
+    if unassigned is not None:
+        for visit in data.visits:
+            if visit.id not in placed:
+                msg = f"{visit.id} is neither on a route nor listed as unassigned"
+                found.append(Violation("missing_visit", None, visit.id, msg))
+    return found
+
+
+def _place(
+    visit_id: str, vehicle_id: str | None, where: str, known: set[str], placed: dict[str, str]
+) -> list[Violation]:
+    if visit_id not in known:
+        msg = f"{visit_id} appears {where} but is not a visit of this day"
+        return [Violation("unknown_visit", vehicle_id, visit_id, msg)]
+    if visit_id in placed:
+        msg = f"{visit_id} appears {placed[visit_id]} and again {where}"
+        return [Violation("duplicate_visit", vehicle_id, visit_id, msg)]
+    placed[visit_id] = where
+    return []
+
+
+def _resolve(data: ProblemData, vehicle_id: str, visit_ids: Sequence[str]) -> _Trip | None:
+    """None when there is nothing to time or load: an empty route, or one naming unknowns."""
+    vehicle_index = next((i for i, v in enumerate(data.vehicles) if v.id == vehicle_id), None)
+    by_id = {visit.id: (index, visit) for index, visit in enumerate(data.visits)}
+    if vehicle_index is None or not visit_ids or any(v not in by_id for v in visit_ids):
+        return None
+    vehicle = data.vehicles[vehicle_index]
+    nodes = [
+        data.depot_node(vehicle.start_depot),
+        *(data.visit_node(by_id[visit_id][0]) for visit_id in visit_ids),
+        data.depot_node(vehicle.end_depot),
+    ]
+    legs = list(pairwise(nodes))
+    return _Trip(
+        vehicle_index=vehicle_index,
+        vehicle=vehicle,
+        visits=tuple(by_id[visit_id][1] for visit_id in visit_ids),
+        drive=tuple(int(data.durations[a, b]) for a, b in legs),
+        metres=tuple(int(data.distances[a, b]) for a, b in legs),
+    )
+
+
+def _static_rules(data: ProblemData, trip: _Trip) -> Iterator[Violation]:
+    vehicle = trip.vehicle
+    for visit in trip.visits:
+        if visit.kind not in vehicle.visit_kinds:
+            does = ", ".join(sorted(vehicle.visit_kinds)) or "no visits"
+            msg = f"{visit.id} is a {visit.kind} visit but {vehicle.id} only does {does}"
+            yield Violation("kind", vehicle.id, visit.id, msg)
+        if not visit.skills <= vehicle.skills:
+            lacking = ", ".join(sorted(visit.skills - vehicle.skills))
+            msg = f"{visit.id} needs {lacking}, which {vehicle.id} lacks"
+            yield Violation("skill", vehicle.id, visit.id, msg)
+        if vehicle.crew_size < visit.min_crew:
+            msg = (
+                f"{visit.id} needs a crew of {visit.min_crew} "
+                f"but {vehicle.id} has {vehicle.crew_size}"
+            )
+            yield Violation("crew_size", vehicle.id, visit.id, msg)
+        pin = visit.pinned_vehicle
+        if pin is not None and pin != trip.vehicle_index:
+            owner = data.vehicles[pin].id if 0 <= pin < len(data.vehicles) else f"vehicle #{pin}"
+            msg = f"{visit.id} is pinned to {owner} but planned on {vehicle.id}"
+            yield Violation("pinned", vehicle.id, visit.id, msg)
+
+
+def _capacity_rules(trip: _Trip) -> Iterator[Violation]:
+    vehicle = trip.vehicle
+    # Everything is loaded at the depot, so the first leg carries the whole route's goods.
+    weight = sum(visit.weight for visit in trip.visits)
+    if weight > vehicle.weight_capacity:
+        msg = (
+            f"{vehicle.id} would leave the depot with {_kg(weight)}, "
+            f"over its capacity of {_kg(vehicle.weight_capacity)}"
+        )
+        yield Violation("weight", vehicle.id, None, msg)
+    volume = sum(visit.volume for visit in trip.visits)
+    if volume > vehicle.volume_capacity:
+        msg = (
+            f"{vehicle.id} would leave the depot with {_m3(volume)}, "
+            f"over its capacity of {_m3(vehicle.volume_capacity)}"
+        )
+        yield Violation("volume", vehicle.id, None, msg)
+    cash = 0
+    for visit in trip.visits:
+        cash += visit.cash
+        # Cash only grows along a route: the first stop over the cap is the one to act on.
+        if cash > vehicle.cash_cap:
+            msg = (
+                f"{vehicle.id} would carry {_cny(cash)} in cash after {visit.id}, "
+                f"over its cap of {_cny(vehicle.cash_cap)}"
+            )
+            yield Violation("cash", vehicle.id, visit.id, msg)
+            return
+
+
+def _earliest(data: ProblemData, trip: _Trip) -> _Schedule:
+    """Leave at the window start and never wait longer than a slot demands."""
+    departure = clock = data.vehicle_window(trip.vehicle)[0]
+    starts = []
+    for visit, drive in zip(trip.visits, trip.drive[:-1], strict=True):
+        starts.append(max(clock + drive, visit.tw_start))
+        clock = starts[-1] + visit.service_time
+    return _Schedule(departure, tuple(starts), clock + trip.drive[-1])
+
+
+def _reported(route: Route) -> _Schedule:
+    return _Schedule(route.departure, tuple(s.start for s in route.stops), route.return_time)
+
+
+def _time_rules(
+    data: ProblemData, trip: _Trip, schedule: _Schedule, *, planned: bool
+) -> dict[tuple[str, int], Violation]:
+    """Breaches keyed by what and where, so the earliest and reported schedules can be merged."""
+    vehicle = trip.vehicle
+    opens, closes = data.vehicle_window(vehicle)
+    who = f"{vehicle.id} is planned to" if planned else f"{vehicle.id} can at the earliest"
+    found: dict[tuple[str, int], Violation] = {}
+    if schedule.departure < opens:
+        leaving = f"{who} leave {data.depots[vehicle.start_depot].id}"
+        msg = f"{leaving} at {_clock(schedule.departure)}, before {_opening(data, vehicle)}"
+        found["leave", -1] = Violation("shift", vehicle.id, None, msg)
+    for position, (visit, start) in enumerate(zip(trip.visits, schedule.starts, strict=True)):
+        starting = f"{who} start {visit.id} at {_clock(start)}"
+        if start > visit.tw_end:
+            msg = f"{starting}, after its slot ends at {_clock(visit.tw_end)}"
+            found["late", position] = Violation("window", vehicle.id, visit.id, msg)
+        elif start < visit.tw_start:
+            msg = f"{starting}, before its slot opens at {_clock(visit.tw_start)}"
+            found["early", position] = Violation("window", vehicle.id, visit.id, msg)
+    if schedule.return_time > closes:
+        returning = f"{who} get back to {data.depots[vehicle.end_depot].id}"
+        msg = f"{returning} at {_clock(schedule.return_time)}, after {_closing(data, vehicle)}"
+        found["return", -1] = Violation("shift", vehicle.id, None, msg)
+    return found
+
+
+def _schedule_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Violation]:
+    """Reported times must follow from each other and from the travel matrix."""
+    vid = trip.vehicle.id
+    clock, place = route.departure, data.depots[trip.vehicle.start_depot].id
+    for stop, visit, drive in zip(route.stops, trip.visits, trip.drive[:-1], strict=True):
+        if stop.arrival < clock + drive:
+            msg = (
+                f"{vid} is planned to reach {visit.id} at {_clock(stop.arrival)}, but leaving "
+                f"{place} at {_clock(clock)} with a {_span(drive)} drive it cannot be there "
+                f"before {_clock(clock + drive)}"
+            )
+            yield Violation("schedule", vid, visit.id, msg)
+        if stop.start < stop.arrival:
+            msg = (
+                f"{vid} is planned to start {visit.id} at {_clock(stop.start)}, "
+                f"before arriving there at {_clock(stop.arrival)}"
+            )
+            yield Violation("schedule", vid, visit.id, msg)
+        if stop.departure != stop.start + visit.service_time:
+            msg = (
+                f"{vid} is planned to leave {visit.id} at {_clock(stop.departure)}, but "
+                f"{_span(visit.service_time)} of service from {_clock(stop.start)} ends at "
+                f"{_clock(stop.start + visit.service_time)}"
+            )
+            yield Violation("schedule", vid, visit.id, msg)
+        clock, place = stop.departure, visit.id
+    back = clock + trip.drive[-1]
+    if route.return_time < back:
+        msg = (
+            f"{vid} is planned to get back at {_clock(route.return_time)}, but leaving "
+            f"{place} at {_clock(clock)} it cannot be back before {_clock(back)}"
+        )
+        yield Violation("schedule", vid, None, msg)
+
+
+def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
+    vid = trip.vehicle.id
+    weight = sum(visit.weight for visit in trip.visits)
+    volume = sum(visit.volume for visit in trip.visits)
+    cash = 0
+    for stop, visit in zip(route.stops, trip.visits, strict=True):
+        cash += visit.cash
+        arriving = f"{vid} is planned to arrive at {visit.id} with"
+        if stop.weight_on_board != weight:
+            msg = f"{_kg(stop.weight_on_board)} on board, but the goods still to deliver weigh"
+            yield Violation("weight", vid, visit.id, f"{arriving} {msg} {_kg(weight)}")
+        if stop.volume_on_board != volume:
+            msg = f"{_m3(stop.volume_on_board)} on board, but the goods still to deliver take"
+            yield Violation("volume", vid, visit.id, f"{arriving} {msg} {_m3(volume)}")
+        if stop.cash_on_board != cash:
+            msg = (
+                f"{vid} is planned to hold {_cny(stop.cash_on_board)} after {visit.id}, "
+                f"but the cash collected so far is {_cny(cash)}"
+            )
+            yield Violation("cash", vid, visit.id, msg)
+        weight -= visit.weight
+        volume -= visit.volume
+
+
+def _distance_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Violation]:
+    vid = trip.vehicle.id
+    place = data.depots[trip.vehicle.start_depot].id
+    for stop, metres in zip(route.stops, trip.metres[:-1], strict=True):
+        if stop.distance_from_previous != metres:
+            msg = (
+                f"{vid} is planned to drive {stop.distance_from_previous:,} m from {place} "
+                f"to {stop.visit_id}, but that leg is {metres:,} m"
+            )
+            yield Violation("distance", vid, stop.visit_id, msg)
+        place = stop.visit_id
+    total = sum(trip.metres)
+    if route.distance != total:
+        msg = f"{vid}'s route is reported as {route.distance:,} m, but its legs add up to"
+        yield Violation("distance", vid, None, f"{msg} {total:,} m")
+
+
+def _opening(data: ProblemData, vehicle: Vehicle) -> str:
+    depot = data.depots[vehicle.start_depot]
+    if depot.opens > vehicle.shift_start:
+        return f"depot {depot.id} opens at {_clock(depot.opens)}"
+    return f"its shift starts at {_clock(vehicle.shift_start)}"
+
+
+def _closing(data: ProblemData, vehicle: Vehicle) -> str:
+    depot = data.depots[vehicle.end_depot]
+    if depot.closes < vehicle.shift_end:
+        return f"depot {depot.id} closes at {_clock(depot.closes)}"
+    return f"its shift ends at {_clock(vehicle.shift_end)}"
+
+
+def _clock(seconds: int) -> str:
+    """HH:MM; seconds only when present, so 12:00:30 never reads as on time against 12:00."""
+    if seconds < 0:
+        return f"-{_clock(-seconds)}"
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    day, hour = divmod(hours, 24)
+    text = f"{hour:02d}:{minute:02d}" + (f":{second:02d}" if second else "")
+    return text + {0: "", 1: " next day"}.get(day, f" (+{day} days)")
+
+
+def _span(seconds: int) -> str:
+    minutes, second = divmod(seconds, 60)
+    return f"{minutes} min" + (f" {second} s" if second else "")
+
+
+def _kg(grams: int) -> str:
+    return f"{Decimal(grams) / 1000:,f} kg"
+
+
+def _m3(cm3: int) -> str:
+    return f"{Decimal(cm3) / 1_000_000:,f} m3"
+
+
+def _cny(fen: int) -> str:
+    return f"¥{Decimal(fen) / 100:,.2f}"

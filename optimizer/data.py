@@ -1,0 +1,125 @@
+"""Frozen problem data in integer units: seconds, metres, grams, cubic centimetres, fen.
+
+Integers because OR-Tools dimensions are integral and because the independent checker must
+reach exactly the same verdict as the solver: no float rounding may separate the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class VisitKind(StrEnum):
+    DELIVERY = "delivery"
+    INSTALL = "install"
+    REPAIR = "repair"
+
+
+class VehicleKind(StrEnum):
+    TRUCK = "truck"
+    TECHNICIAN = "technician"
+
+
+@dataclass(frozen=True, slots=True)
+class Depot:
+    id: str
+    lat: float
+    lon: float
+    opens: int  # seconds after midnight
+    closes: int
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    id: str
+    kind: VehicleKind
+    start_depot: int  # index into ProblemData.depots
+    end_depot: int
+    shift_start: int
+    shift_end: int
+    weight_capacity: int  # grams
+    volume_capacity: int  # cm3
+    cash_cap: int  # fen
+    skills: frozenset[str]
+    visit_kinds: frozenset[VisitKind]
+    crew_size: int
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    id: str
+    kind: VisitKind
+    lat: float
+    lon: float
+    service_time: int  # seconds
+    tw_start: int  # service must start within [tw_start, tw_end]
+    tw_end: int
+    weight: int  # grams
+    volume: int  # cm3
+    cash: int  # fen to collect
+    skills: frozenset[str]
+    priority: int  # 0 (lowest) .. 10 (highest)
+    min_crew: int
+    pinned_vehicle: int | None  # index into ProblemData.vehicles
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ProblemData:
+    """A whole planning day. Node order in the matrices: depots first, then visits."""
+
+    depots: tuple[Depot, ...]
+    vehicles: tuple[Vehicle, ...]
+    visits: tuple[Visit, ...]
+    skills: frozenset[str]
+    distances: NDArray[np.int64] = field(repr=False)  # metres, node x node
+    durations: NDArray[np.int64] = field(repr=False)  # seconds, node x node
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.depots) + len(self.visits)
+
+    def depot_node(self, depot_index: int) -> int:
+        return depot_index
+
+    def visit_node(self, visit_index: int) -> int:
+        return len(self.depots) + visit_index
+
+    @cached_property
+    def _visit_indices(self) -> dict[str, int]:
+        return {visit.id: index for index, visit in enumerate(self.visits)}
+
+    @cached_property
+    def _vehicle_indices(self) -> dict[str, int]:
+        return {vehicle.id: index for index, vehicle in enumerate(self.vehicles)}
+
+    def visit_index(self, visit_id: str) -> int:
+        return self._visit_indices[visit_id]
+
+    def vehicle_index(self, vehicle_id: str) -> int:
+        return self._vehicle_indices[vehicle_id]
+
+    def vehicle_can_serve(self, vehicle: Vehicle, visit: Visit) -> bool:
+        """Static compatibility: kind, skills, crew size, pin. Capacity and time are not static."""
+        return (
+            visit.kind in vehicle.visit_kinds
+            and visit.skills <= vehicle.skills
+            and vehicle.crew_size >= visit.min_crew
+            and (visit.pinned_vehicle is None or self.vehicles[visit.pinned_vehicle] is vehicle)
+        )
+
+    def vehicle_window(self, vehicle: Vehicle) -> tuple[int, int]:
+        """When the vehicle may leave its start depot and must be back at its end depot."""
+        start_depot = self.depots[vehicle.start_depot]
+        end_depot = self.depots[vehicle.end_depot]
+        return (
+            max(vehicle.shift_start, start_depot.opens),
+            min(vehicle.shift_end, end_depot.closes),
+        )

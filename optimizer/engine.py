@@ -1,0 +1,237 @@
+"""The OR-Tools routing engine: the only module that imports OR-Tools.
+
+It receives plain data and returns plain visit orders per vehicle, so no OR-Tools object
+ever leaves this module and the rest of the optimizer can be tested and reasoned about
+without it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.data import ProblemData
+from optimizer.params import SolveParams
+
+DAY = 24 * 3600
+PRIORITY_BASE = 4  # one visit of priority p outweighs three of priority p-1
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    elapsed_s: float
+    time_limit_s: float
+    objective: int
+    visits_routed: int
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    routes: dict[int, list[int]]  # vehicle index -> visit indices in order
+    objective: int
+    found: bool  # False when the engine stopped before any solution
+    status: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def drop_penalties(data: ProblemData, visits: Sequence[int]) -> list[int]:
+    """Penalties large enough that serving a visit always beats the km it costs."""
+    longest = int(data.distances.max()) if data.distances.size else 0
+    base = 2 * longest + 1
+    return [base * PRIORITY_BASE ** data.visits[v].priority for v in visits]
+
+
+class _Nodes:
+    """Engine node numbering: depots first, then the eligible visits in seed order."""
+
+    def __init__(self, data: ProblemData, visits: Sequence[int]) -> None:
+        self.visits = list(visits)
+        self.global_nodes = np.array(
+            [*range(len(data.depots)), *(data.visit_node(v) for v in self.visits)], dtype=np.int64
+        )
+        self.offset = len(data.depots)
+
+    def engine_node_of_visit(self) -> dict[int, int]:
+        return {v: self.offset + k for k, v in enumerate(self.visits)}
+
+
+def solve_with_ortools(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    params: SolveParams,
+    *,
+    seed: int,
+    initial: Mapping[int, Sequence[int]] | None = None,
+    progress: ProgressCallback | None = None,
+) -> EngineRun:
+    """Route the visits in `allowed` (visit -> vehicles that may serve it)."""
+    order = sorted(allowed)
+    np.random.default_rng(seed).shuffle(order)  # the seed picks the search path, reproducibly
+    nodes = _Nodes(data, order)
+    manager = pywrapcp.RoutingIndexManager(
+        len(nodes.global_nodes),
+        len(data.vehicles),
+        [v.start_depot for v in data.vehicles],
+        [v.end_depot for v in data.vehicles],
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    _add_costs_and_dimensions(data, nodes, manager, routing)
+    _add_visit_rules(data, nodes, allowed, manager, routing)
+    search = _search_parameters(params)
+    started = time.monotonic()
+    if progress is not None:
+        routing.AddAtSolutionCallback(
+            lambda: progress(
+                Progress(
+                    elapsed_s=time.monotonic() - started,
+                    time_limit_s=params.time_limit_s,
+                    objective=routing.CostVar().Max(),
+                    visits_routed=_count_routed(routing, manager, len(data.vehicles)),
+                )
+            )
+        )
+    assignment = _run(routing, manager, nodes, search, initial)
+    if assignment is None:
+        return EngineRun(routes={}, objective=0, found=False, status=_status_name(routing))
+    return EngineRun(
+        routes=_read_routes(routing, manager, nodes, assignment, len(data.vehicles)),
+        objective=assignment.ObjectiveValue(),
+        found=True,
+        status=_status_name(routing),
+    )
+
+
+def _add_costs_and_dimensions(
+    data: ProblemData,
+    nodes: _Nodes,
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+) -> None:
+    picked = nodes.global_nodes
+    distances = data.distances[np.ix_(picked, picked)]
+    service = np.array(
+        [0] * nodes.offset + [data.visits[v].service_time for v in nodes.visits], dtype=np.int64
+    )
+    travel = data.durations[np.ix_(picked, picked)] + service[:, None]
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(distances.tolist()))
+    time_callback = routing.RegisterTransitMatrix(travel.tolist())
+    routing.AddDimension(time_callback, DAY, 2 * DAY, False, "time")
+    time_dimension = routing.GetDimensionOrDie("time")
+    for vehicle_index, vehicle in enumerate(data.vehicles):
+        leave, back_by = data.vehicle_window(vehicle)
+        time_dimension.CumulVar(routing.Start(vehicle_index)).SetRange(leave, back_by)
+        time_dimension.CumulVar(routing.End(vehicle_index)).SetRange(leave, back_by)
+        # Compact the day: leave late, return early, so working hours are not inflated.
+        routing.AddVariableMaximizedByFinalizer(
+            time_dimension.CumulVar(routing.Start(vehicle_index))
+        )
+        routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.End(vehicle_index)))
+    for name, amount, capacity in (
+        ("weight", lambda v: v.weight, lambda c: c.weight_capacity),
+        ("volume", lambda v: v.volume, lambda c: c.volume_capacity),
+        # Cash only accumulates along a route, so the cumulative cap is a capacity.
+        ("cash", lambda v: v.cash, lambda c: c.cash_cap),
+    ):
+        demand = [0] * nodes.offset + [amount(data.visits[v]) for v in nodes.visits]
+        if not any(demand):
+            continue
+        callback = routing.RegisterUnaryTransitVector(demand)
+        routing.AddDimensionWithVehicleCapacity(
+            callback, 0, [capacity(c) for c in data.vehicles], True, name
+        )
+
+
+def _add_visit_rules(
+    data: ProblemData,
+    nodes: _Nodes,
+    allowed: Mapping[int, Sequence[int]],
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+) -> None:
+    time_dimension = routing.GetDimensionOrDie("time")
+    everyone = len(data.vehicles)
+    penalties = drop_penalties(data, nodes.visits)
+    for visit_index, engine_node in nodes.engine_node_of_visit().items():
+        index = manager.NodeToIndex(engine_node)
+        visit = data.visits[visit_index]
+        time_dimension.CumulVar(index).SetRange(visit.tw_start, visit.tw_end)
+        vehicles = list(allowed[visit_index])
+        if len(vehicles) < everyone:
+            # -1 keeps "not performed" possible, so the visit can still be dropped.
+            routing.VehicleVar(index).SetValues([-1, *vehicles])
+        routing.AddDisjunction([index], penalties[engine_node - nodes.offset])
+
+
+def _search_parameters(params: SolveParams) -> pywrapcp.RoutingSearchParameters:
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, params.first_solution.upper()
+    )
+    search.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic.upper()
+    )
+    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
+    return search
+
+
+def _run(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    nodes: _Nodes,
+    search: pywrapcp.RoutingSearchParameters,
+    initial: Mapping[int, Sequence[int]] | None,
+) -> pywrapcp.Assignment | None:
+    if initial:
+        engine_node = nodes.engine_node_of_visit()
+        routes = [
+            [engine_node[v] for v in initial.get(vehicle, ()) if v in engine_node]
+            for vehicle in range(routing.vehicles())
+        ]
+        routing.CloseModelWithParameters(search)
+        start = routing.ReadAssignmentFromRoutes(routes, True)
+        if start is not None:
+            return routing.SolveFromAssignmentWithParameters(start, search)
+    return routing.SolveWithParameters(search)
+
+
+def _read_routes(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    nodes: _Nodes,
+    assignment: pywrapcp.Assignment,
+    vehicles: int,
+) -> dict[int, list[int]]:
+    routes: dict[int, list[int]] = {}
+    for vehicle in range(vehicles):
+        index = assignment.Value(routing.NextVar(routing.Start(vehicle)))
+        visits = []
+        while not routing.IsEnd(index):
+            visits.append(nodes.visits[manager.IndexToNode(index) - nodes.offset])
+            index = assignment.Value(routing.NextVar(index))
+        routes[vehicle] = visits
+    return routes
+
+
+def _count_routed(
+    routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, vehicles: int
+) -> int:
+    routed = 0
+    for vehicle in range(vehicles):
+        index = routing.NextVar(routing.Start(vehicle)).Value()
+        while not routing.IsEnd(index):
+            routed += 1
+            index = routing.NextVar(index).Value()
+    return routed
+
+
+def _status_name(routing: pywrapcp.RoutingModel) -> str:
+    names = {value: name for name, value in routing_enums_pb2.RoutingSearchStatus.Value.items()}
+    return names.get(routing.status(), str(routing.status()))

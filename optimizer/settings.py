@@ -1,0 +1,65 @@
+"""The business constants of dispatch in one settings object, overridable by environment.
+
+Every rule that a store manager could change (slot hours, lead time, the cash cap, the
+planning clock) lives here and nowhere else; read with the DISPATCH_ prefix, for example
+DISPATCH_CASH_CAP_CNY=40000.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DispatchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
+
+    morning_start: time = time(8, 0)
+    morning_end: time = time(12, 0)
+    afternoon_start: time = time(13, 0)
+    afternoon_end: time = time(18, 0)
+
+    booking_lead_days: int = Field(default=3, ge=0)
+    planning_time: time = time(15, 0)
+    publish_cutoff: time = time(17, 0)
+    customer_notice_by: time = time(19, 0)
+    timezone: str = "Asia/Shanghai"
+
+    cash_cap_cny: int = Field(default=50_000, gt=0)
+    install_within_days: int = Field(default=2, ge=0)
+
+    road_detour_factor: float = Field(default=1.3, ge=1.0)
+    average_speed_kmh: float = Field(default=25.0, gt=0)
+    matrix_provider: str = "great_circle"  # or "osrm"
+    osrm_url: str = ""
+    geocoder: str = ""  # a geopy geocoder name, e.g. "nominatim"; empty means never geocode
+    geocoder_user_agent: str = "dispatch"
+
+    @model_validator(mode="after")
+    def _slots_in_order(self) -> DispatchSettings:
+        if not self.morning_start < self.morning_end <= self.afternoon_start < self.afternoon_end:
+            raise ValueError(
+                "slot hours must be ordered: morning_start < morning_end <= "
+                "afternoon_start < afternoon_end"
+            )
+        return self
+
+    def slot_window(self, slot: str) -> tuple[int, int]:
+        """A slot name as a (start, end) window in seconds after midnight."""
+        if slot == "morning":
+            return _seconds(self.morning_start), _seconds(self.morning_end)
+        if slot == "afternoon":
+            return _seconds(self.afternoon_start), _seconds(self.afternoon_end)
+        raise ValueError(f"slot: must be 'morning' or 'afternoon', got {slot!r}")
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+@lru_cache
+def get_settings() -> DispatchSettings:
+    return DispatchSettings()
