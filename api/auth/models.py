@@ -1,0 +1,52 @@
+"""API keys: stored as SHA-256 hashes, never in clear, each with one role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    WAREHOUSE = "warehouse"
+    FINANCE = "finance"
+    DRIVER = "driver"
+    ORDER_SYSTEM = "order_system"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApiKeyBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: Role
+    # A driver's key sees only this vehicle's crew data.
+    vehicle_code: str | None = Field(default=None, max_length=32)
+
+
+class ApiKeyCreate(ApiKeyBase):
+    pass
+
+
+class ApiKey(ApiKeyBase, table=True):
+    __tablename__ = "api_key"
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(unique=True, index=True, max_length=64)
+    prefix: str = Field(max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked: bool = False
+
+
+class ApiKeyPublic(ApiKeyBase):
+    id: int
+    prefix: str
+    created_at: datetime
+    revoked: bool
+
+
+class ApiKeyIssued(ApiKeyPublic):
+    key: str  # shown once, at creation

@@ -1,0 +1,26 @@
+"""Key management, for admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.auth import service
+from api.auth.models import ApiKeyCreate, ApiKeyIssued, ApiKeyPublic
+from api.core.deps import Admin, SessionDep
+
+router = APIRouter(prefix="/keys", tags=["keys"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued)
+def create_key(body: ApiKeyCreate, session: SessionDep, _: Admin) -> ApiKeyIssued:
+    return service.issue_key(session=session, request=body)
+
+
+@router.get("", response_model=list[ApiKeyPublic])
+def list_keys(session: SessionDep, _: Admin) -> list:
+    return service.list_keys(session=session)
+
+
+@router.delete("/{key_id}", response_model=ApiKeyPublic)
+def revoke_key(key_id: int, session: SessionDep, _: Admin) -> object:
+    return service.revoke_key(session=session, key_id=key_id)

@@ -1,0 +1,12 @@
+"""Every table of the service, imported in one place so migrations see the whole schema."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import api.auth.models
+import api.fleet.models
+import api.orders.models
+import api.plans.models  # noqa: F401
+
+metadata = SQLModel.metadata

@@ -1,0 +1,50 @@
+"""The FastAPI application: routers, error handlers, and the start-up sequence."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from api.auth.models import Role
+from api.auth.routes import router as keys_router
+from api.auth.service import ensure_key
+from api.core.config import ServiceSettings, get_service_settings
+from api.core.db import make_engine
+from api.core.errors import install_error_handlers
+from api.core.migrate import upgrade
+from api.fleet.routes import router as fleet_router
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or get_service_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        if settings.bootstrap_admin_key:
+            with Session(engine) as session:
+                ensure_key(
+                    session=session,
+                    name="bootstrap admin",
+                    role=Role.ADMIN,
+                    key=settings.bootstrap_admin_key,
+                )
+        app.state.engine = engine
+        app.state.settings = settings
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="dispatch",
+        description="Delivery and technician route dispatch for home-furnishing stores.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (keys_router, fleet_router):
+        app.include_router(router)
+    return app

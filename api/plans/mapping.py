@@ -1,0 +1,196 @@
+"""The one place where stored rows become an optimizer Model and a Result becomes rows.
+
+Visit ids are the order system's external ids and vehicle ids are vehicle codes, so a
+Result can be read back without any lookup table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from api.fleet.models import CrewMember, Depot, Skill, Vehicle
+from api.orders.models import Order, OrderStatus
+from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
+from optimizer.data import ProblemData
+from optimizer.matrix import MatrixProvider, provider_from_settings
+from optimizer.model import Model
+from optimizer.result import Result
+from optimizer.settings import DispatchSettings
+
+# Orders that still need a visit on their date: booked, or already on a plan being redone.
+PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED)
+
+
+@dataclass(frozen=True)
+class PlanningInput:
+    date: dt.date
+    data: ProblemData
+    orders: Mapping[str, Order]  # external id -> order
+
+
+def seconds(moment: dt.time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def provider_for(settings: DispatchSettings) -> MatrixProvider:
+    return provider_from_settings(
+        settings.matrix_provider,
+        detour_factor=settings.road_detour_factor,
+        speed_kmh=settings.average_speed_kmh,
+        osrm_url=settings.osrm_url,
+    )
+
+
+def working_vehicles(*, session: Session, date: dt.date) -> list[Vehicle]:
+    """Vehicles with a crew on that date; with no crews entered for it, every active vehicle."""
+    crewed = set(session.exec(select(CrewMember.vehicle_code).where(CrewMember.date == date)))
+    vehicles = session.exec(select(Vehicle).where(Vehicle.active == True).order_by(Vehicle.code))  # noqa: E712
+    return [v for v in vehicles if not crewed or v.code in crewed]
+
+
+def plannable_orders(*, session: Session, date: dt.date) -> list[Order]:
+    query = (
+        select(Order)
+        .where(Order.date == date, col(Order.status).in_(PLANNABLE))
+        .order_by(Order.external_id)
+    )
+    return list(session.exec(query))
+
+
+def planning_input(
+    *,
+    session: Session,
+    date: dt.date,
+    settings: DispatchSettings,
+    pins: Mapping[str, str] | None = None,
+) -> PlanningInput:
+    """Fleet and orders of `date` as ProblemData; `pins` maps external id -> vehicle code."""
+    model = Model()
+    model.add_skills(session.exec(select(Skill.name)))
+    depot_index = {}
+    for depot in session.exec(select(Depot).order_by(Depot.code)):
+        depot_index[depot.code] = model.add_depot(
+            depot.code,
+            lat=depot.lat,
+            lon=depot.lon,
+            opens=seconds(depot.opens),
+            closes=seconds(depot.closes),
+            name=depot.name,
+        )
+    crews = _crew_sizes(session=session, date=date)
+    for vehicle in working_vehicles(session=session, date=date):
+        model.add_vehicle(
+            vehicle.code,
+            depot=depot_index[vehicle.depot_code],
+            shift=(seconds(vehicle.shift_start), seconds(vehicle.shift_end)),
+            weight_kg=vehicle.weight_kg,
+            volume_m3=vehicle.volume_m3,
+            cash_cap_cny=vehicle.cash_cap_cny or settings.cash_cap_cny,
+            skills=vehicle.skills,
+            kind=vehicle.kind,
+            crew_size=crews.get(vehicle.code, vehicle.crew_size),
+            name=vehicle.name,
+        )
+    orders = plannable_orders(session=session, date=date)
+    pins = pins or {}
+    for order in orders:
+        _add_order(model, order, settings, pins.get(order.external_id))
+    return PlanningInput(
+        date=date,
+        data=model.data(provider_for(settings)),
+        orders={order.external_id: order for order in orders},
+    )
+
+
+def _crew_sizes(*, session: Session, date: dt.date) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for code in session.exec(select(CrewMember.vehicle_code).where(CrewMember.date == date)):
+        sizes[code] = sizes.get(code, 0) + 1
+    return sizes
+
+
+def _add_order(model: Model, order: Order, settings: DispatchSettings, pin: str | None) -> None:
+    model.add_visit(
+        order.external_id,
+        lat=order.lat,
+        lon=order.lon,
+        window=settings.slot_window(order.slot),
+        service_s=order.service_minutes * 60,
+        kind=order.service_type,
+        weight_kg=order.weight_kg,
+        volume_m3=order.volume_m3,
+        cash_cny=order.cash_cny,
+        skills=order.skills,
+        priority=order.priority,
+        min_crew=order.min_crew,
+        pinned_to=pin,
+        label=order.customer,
+    )
+
+
+@dataclass(frozen=True)
+class PlanRows:
+    routes: list[PlanRoute]
+    stops: list[PlanStop]
+    unassigned: list[PlanUnassigned]
+
+
+def result_rows(
+    *, plan_id: int, result: Result, orders: Mapping[str, Order], pinned: Sequence[str] = ()
+) -> PlanRows:
+    """A solver Result as rows of plan `plan_id`."""
+    routes, stops = [], []
+    for route in result.routes:
+        routes.append(
+            PlanRoute(
+                plan_id=plan_id,
+                vehicle_code=route.vehicle_id,
+                departure=route.departure,
+                return_time=route.return_time,
+                distance_m=route.distance,
+            )
+        )
+        for position, stop in enumerate(route.stops, start=1):
+            stops.append(
+                PlanStop(
+                    plan_id=plan_id,
+                    vehicle_code=route.vehicle_id,
+                    position=position,
+                    order_id=orders[stop.visit_id].id,
+                    arrival=stop.arrival,
+                    start=stop.start,
+                    departure=stop.departure,
+                    weight_on_board_g=stop.weight_on_board,
+                    volume_on_board_cm3=stop.volume_on_board,
+                    cash_on_board_fen=stop.cash_on_board,
+                    distance_from_previous_m=stop.distance_from_previous,
+                    pinned=stop.visit_id in pinned,
+                )
+            )
+    unassigned = [
+        PlanUnassigned(
+            plan_id=plan_id, order_id=_id(orders[u.visit_id]), code=u.code.value, reason=u.reason
+        )
+        for u in result.unassigned
+    ]
+    return PlanRows(routes=routes, stops=stops, unassigned=unassigned)
+
+
+def _id(order: Order) -> int:
+    if order.id is None:
+        raise ValueError(f"order {order.external_id!r} is not stored yet")
+    return order.id
+
+
+def stored_routes(
+    stops: Sequence[PlanStop], external_ids: Mapping[int, str]
+) -> dict[str, list[str]]:
+    """Vehicle code -> external ids in route order: the shape check_routes and solve take."""
+    routes: dict[str, list[str]] = {}
+    for stop in sorted(stops, key=lambda s: (s.vehicle_code, s.position)):
+        routes.setdefault(stop.vehicle_code, []).append(external_ids[stop.order_id])
+    return routes

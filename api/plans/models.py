@@ -1,0 +1,135 @@
+"""Plans for a date: routes per crew, unassigned visits, the job that made them, every edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from api.auth.models import utcnow
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"  # a newer plan for the same date replaced it
+
+
+class PlanJobBase(SQLModel):
+    date: dt.date
+    time_limit_s: float | None = Field(default=None, gt=0, le=3600)
+    seed: int = Field(default=0, ge=0)
+
+
+class PlanJobCreate(PlanJobBase):
+    pass
+
+
+class PlanJob(PlanJobBase, table=True):
+    __tablename__ = "plan_job"
+    id: int | None = Field(default=None, primary_key=True)
+    date: dt.date = Field(index=True)
+    time_limit_s: float = 60.0
+    status: JobStatus = Field(default=JobStatus.QUEUED, index=True)
+    progress: float = 0.0  # 0..1
+    message: str = ""
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    requested_by: str = ""
+    cancel_requested: bool = False
+    plan_id: int | None = None
+    attempts: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class PlanJobPublic(PlanJobBase):
+    id: int
+    time_limit_s: float
+    status: JobStatus
+    progress: float
+    message: str
+    plan_id: int | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    date: dt.date = Field(index=True)
+    status: PlanStatus = Field(default=PlanStatus.DRAFT, index=True)
+    version: int = 1  # bumped by every change; the ETag for optimistic concurrency
+    seed: int = 0
+    time_limit_s: float = 60.0
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    solver_status: str = ""
+    objective: int = 0
+    kpis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    job_id: int | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    published_at: dt.datetime | None = None
+    published_by: str = ""
+
+
+class PlanRoute(SQLModel, table=True):
+    __tablename__ = "plan_route"
+    __table_args__ = (UniqueConstraint("plan_id", "vehicle_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    vehicle_code: str = Field(max_length=32)
+    departure: int  # seconds after midnight
+    return_time: int
+    distance_m: int
+
+
+class PlanStop(SQLModel, table=True):
+    __tablename__ = "plan_stop"
+    __table_args__ = (UniqueConstraint("plan_id", "order_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    vehicle_code: str = Field(max_length=32)
+    position: int  # 1-based order on the route
+    order_id: int = Field(foreign_key="order.id")
+    arrival: int
+    start: int
+    departure: int
+    weight_on_board_g: int
+    volume_on_board_cm3: int
+    cash_on_board_fen: int
+    distance_from_previous_m: int
+    pinned: bool = False  # a dispatcher fixed it to this crew; re-optimising keeps it there
+
+
+class PlanUnassigned(SQLModel, table=True):
+    __tablename__ = "plan_unassigned"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    order_id: int = Field(foreign_key="order.id")
+    code: str = Field(max_length=32)
+    reason: str = Field(max_length=500)
+
+
+class PlanChange(SQLModel, table=True):
+    """Every edit of a plan, with who, why and the version it produced."""
+
+    __tablename__ = "plan_change"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    version: int
+    kind: str = Field(max_length=32)  # move, pin, unpin, unassign, reoptimize, publish, ...
+    by: str = Field(default="", max_length=100)
+    override_reason: str = Field(default="", max_length=500)  # required after publishing
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: dt.datetime = Field(default_factory=utcnow)

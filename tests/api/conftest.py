@@ -1,0 +1,175 @@
+"""API tests run against the real service on two real databases: a SQLite file and PostgreSQL.
+
+Each test gets a fresh database copied from a migrated template, so migrations run once per
+backend and tests stay independent. PostgreSQL is a throwaway cluster from Debian's
+binaries, started here and stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.auth.models import ApiKeyCreate, Role
+from api.auth.service import issue_key
+from api.core.config import ServiceSettings
+from api.core.db import make_engine
+from api.core.migrate import upgrade
+from api.main import create_app
+
+ADMIN_KEY = "test-admin-key"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _postgres_bin() -> Path | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1].parent if candidates else None
+
+
+def _as_postgres(*command: str) -> list[str]:
+    # The server refuses to run as root; run it as the postgres system user when we are root.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return list(command)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Base URL of a throwaway PostgreSQL cluster on a free local port."""
+    binaries = _postgres_bin()
+    if binaries is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="dispatch-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    port = _free_port()
+    data = folder / "data"
+    quiet = {"stdout": subprocess.DEVNULL, "check": True}
+    subprocess.run(
+        _as_postgres(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "app"), **quiet
+    )  # type: ignore[call-overload]
+    subprocess.run(
+        _as_postgres(
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(folder / "log"),
+            "-o",
+            f"-p {port} -k {folder} -F",
+            "start",
+        ),
+        **quiet,
+    )  # type: ignore[call-overload]
+    try:
+        yield f"postgresql+psycopg://app@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"),
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    admin = make_engine(f"{postgres_server}/postgres").execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE template_dispatch"))
+    engine = make_engine(f"{postgres_server}/template_dispatch")
+    upgrade(engine)
+    engine.dispose()
+    admin.dispose()
+    return "template_dispatch"
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database of the current backend."""
+    if backend == "sqlite":
+        target = tmp_path / "dispatch.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> ServiceSettings:
+    return ServiceSettings(
+        database_url=database_url, bootstrap_admin_key=ADMIN_KEY, run_scheduler=False
+    )
+
+
+@pytest.fixture
+def client(settings: ServiceSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+KeyMaker = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def key_for(client: TestClient) -> KeyMaker:
+    """Authorization headers for a fresh key of a role (drivers name their vehicle)."""
+    from sqlmodel import Session
+
+    def make(role: Role | str, vehicle_code: str | None = None) -> dict[str, str]:
+        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+            issued = issue_key(
+                session=session,
+                request=ApiKeyCreate(
+                    name=f"{role} key", role=Role(role), vehicle_code=vehicle_code
+                ),
+            )
+        return {"Authorization": f"Bearer {issued.key}"}
+
+    return make

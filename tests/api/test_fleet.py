@@ -1,0 +1,74 @@
+"""Fleet endpoints: depots, vehicles, skills, staff and daily crews."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def seed_fleet(client: TestClient, headers: dict[str, str]) -> None:
+    assert (
+        client.post("/skills", json={"name": "gas_appliance"}, headers=headers).status_code == 201
+    )
+    depot = {"code": "WH", "name": "新都物流园", "lat": 30.82, "lon": 104.16}
+    assert client.post("/depots", json=depot, headers=headers).status_code == 201
+    truck = {
+        "code": "C01",
+        "depot_code": "WH",
+        "weight_kg": 3000,
+        "volume_m3": 16,
+        "skills": ["gas_appliance"],
+    }
+    assert client.post("/vehicles", json=truck, headers=headers).status_code == 201
+
+
+def test_create_and_list_vehicle(client: TestClient, admin: dict[str, str]) -> None:
+    """A vehicle is stored with its skills and listed back."""
+    seed_fleet(client, admin)
+    listed = client.get("/vehicles", headers=admin).json()
+    assert [(v["code"], v["skills"]) for v in listed] == [("C01", ["gas_appliance"])]
+
+
+def test_unknown_skill_is_refused_naming_the_field(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """A vehicle with an undeclared skill is a 422 naming skills; nothing is stored."""
+    seed_fleet(client, admin)
+    truck = {"code": "C02", "depot_code": "WH", "weight_kg": 1, "volume_m3": 1, "skills": ["x"]}
+    answer = client.post("/vehicles", json=truck, headers=admin)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "skills"
+    assert len(client.get("/vehicles", headers=admin).json()) == 1
+
+
+def test_shift_ending_before_start_is_422(client: TestClient, admin: dict[str, str]) -> None:
+    """A shift that ends before it starts is refused with the field path."""
+    seed_fleet(client, admin)
+    answer = client.patch("/vehicles/C01", json={"shift_end": "06:00"}, headers=admin)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "shift_end"
+
+
+def test_duplicate_depot_is_409(client: TestClient, admin: dict[str, str]) -> None:
+    """The same depot code twice is a conflict, not a server error."""
+    seed_fleet(client, admin)
+    depot = {"code": "WH", "lat": 30.0, "lon": 104.0}
+    assert client.post("/depots", json=depot, headers=admin).status_code == 409
+
+
+def test_person_on_two_vehicles_same_day_is_409(client: TestClient, admin: dict[str, str]) -> None:
+    """One person rides one vehicle a day."""
+    seed_fleet(client, admin)
+    truck = {"code": "C02", "depot_code": "WH", "weight_kg": 1500, "volume_m3": 9}
+    client.post("/vehicles", json=truck, headers=admin)
+    staff = client.post("/staff", json={"name": "张伟", "role": "driver"}, headers=admin).json()
+    member = {
+        "date": "2026-11-24",
+        "vehicle_code": "C01",
+        "staff_id": staff["id"],
+        "role": "driver",
+    }
+    assert client.post("/crews", json=member, headers=admin).status_code == 201
+    again = client.post("/crews", json={**member, "vehicle_code": "C02"}, headers=admin)
+    assert again.status_code == 409
+    crews = client.get("/crews", params={"date": "2026-11-24"}, headers=admin).json()
+    assert [m["name"] for m in crews["C01"]] == ["张伟"]
