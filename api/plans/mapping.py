@@ -160,7 +160,7 @@ def result_rows(
                     plan_id=plan_id,
                     vehicle_code=route.vehicle_id,
                     position=position,
-                    order_id=orders[stop.visit_id].id,
+                    order_id=_id(orders[stop.visit_id]),
                     arrival=stop.arrival,
                     start=stop.start,
                     departure=stop.departure,
