@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
+from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
 from api.core.db import make_engine
 from api.core.errors import install_error_handlers
@@ -18,8 +19,9 @@ from api.core.migrate import upgrade
 from api.fleet.routes import router as fleet_router
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_service_settings()
+    clock = clock or Clock(settings.timezone)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,6 +37,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 )
         app.state.engine = engine
         app.state.settings = settings
+        app.state.clock = clock
         yield
         engine.dispose()
 

@@ -37,7 +37,8 @@ class EngineRun:
     status: str
 
 
-ProgressCallback = Callable[[Progress], None]
+# Returning True asks the engine to stop and keep the best plan found so far.
+ProgressCallback = Callable[[Progress], bool | None]
 
 
 def drop_penalties(data: ProblemData, visits: Sequence[int]) -> list[int]:
@@ -86,8 +87,9 @@ def solve_with_ortools(
     search = _search_parameters(params)
     started = time.monotonic()
     if progress is not None:
-        routing.AddAtSolutionCallback(
-            lambda: progress(
+
+        def report() -> None:
+            stop = progress(
                 Progress(
                     elapsed_s=time.monotonic() - started,
                     time_limit_s=params.time_limit_s,
@@ -95,7 +97,10 @@ def solve_with_ortools(
                     visits_routed=_count_routed(routing, manager, len(data.vehicles)),
                 )
             )
-        )
+            if stop:
+                routing.solver().FinishCurrentSearch()
+
+        routing.AddAtSolutionCallback(report)
     assignment = _run(routing, manager, nodes, search, initial)
     if assignment is None:
         return EngineRun(routes={}, objective=0, found=False, status=_status_name(routing))

@@ -101,3 +101,18 @@ def test_every_plan_passes_the_checker(day: LineDay) -> None:
     left_out = {u.visit_id for u in result.unassigned}
     assert served | left_out == {v.id for v in data.visits}
     assert not served & left_out
+
+
+def test_progress_callback_can_stop_the_search(day: LineDay) -> None:
+    """Returning True from the callback ends the search early with a valid plan."""
+    data = spread_day(day, 12).data()
+    calls: list[Progress] = []
+
+    def stop_at_first(update: Progress) -> bool:
+        calls.append(update)
+        return True
+
+    result = solve(data, SolveParams(time_limit_s=60), progress=stop_at_first)
+    assert result.ok and check(data, result) == []
+    assert len(calls) == 1
+    assert result.seconds < 30
