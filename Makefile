@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dispatch plan fixtures/chengdu_day.json --date 2026-11-24 --seconds 20 \
-		--out demo-out/plan.json --map demo-out/plan.html
+	$(BIN)/python -m api.demo --out demo-out --seconds 20
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -8,6 +8,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from api.auth.models import Role
+from api.core.errors import DomainError
 from api.plan_text import plan_text, progress_bar
 from maps.plan_map import VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
@@ -29,7 +31,42 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", type=int, default=0)
     plan.add_argument("--out", type=Path, help="write the plan as JSON here")
     plan.add_argument("--map", type=Path, help="write the route map as HTML here")
+    serve = commands.add_parser("serve", help="run the dispatch service (HTTP API)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    keys = commands.add_parser("keys", help="issue an API key (printed once)")
+    keys.add_argument("--role", required=True, choices=[role.value for role in Role])
+    keys.add_argument("--name", required=True)
+    keys.add_argument("--vehicle", help="a driver key's vehicle code")
     return parser
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    # Keys travel in the Authorization header, which uvicorn's access log never prints.
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+    return 0
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from api.auth.models import ApiKeyCreate
+    from api.auth.service import issue_key
+    from api.core.config import get_service_settings
+    from api.core.db import make_engine
+    from api.core.migrate import upgrade
+
+    engine = make_engine(get_service_settings().database_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        request = ApiKeyCreate(name=args.name, role=Role(args.role), vehicle_code=args.vehicle)
+        issued = issue_key(session=session, request=request)
+    print(issued.key)
+    return 0
 
 
 def _show_progress(update: Progress) -> None:
@@ -96,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return run_plan(args, get_settings())
-    except (ValueError, OSError) as error:
+        if args.command == "serve":
+            return run_serve(args)
+        if args.command == "keys":
+            return run_keys(args)
+    except (ValueError, OSError, DomainError) as error:
         print(f"dispatch: {error}", file=sys.stderr)
         return 2
     return 1

@@ -16,7 +16,16 @@ from api.core.config import ServiceSettings, get_service_settings
 from api.core.db import make_engine
 from api.core.errors import install_error_handlers
 from api.core.migrate import upgrade
+from api.drivers.routes import router as driver_router
+from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
+from api.orders.routes import router as orders_router
+from api.plans.edit_routes import router as plan_edits_router
+from api.plans.map_routes import router as plan_map_router
+from api.plans.routes import router as plans_router
+from api.plans.runner import InProcessRunner
+from api.plans.scheduler import AutoPlanner
+from api.slots.routes import router as slots_router
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -38,7 +47,16 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         app.state.engine = engine
         app.state.settings = settings
         app.state.clock = clock
+        runner = InProcessRunner(engine, settings)
+        scheduler = AutoPlanner(engine, settings, clock, runner)
+        app.state.runner = runner
+        app.state.scheduler = scheduler
+        runner.start()
+        if settings.run_scheduler:
+            scheduler.start()
         yield
+        scheduler.stop()
+        runner.stop()  # running solves stop and go back to the queue
         engine.dispose()
 
     app = FastAPI(
@@ -48,6 +66,16 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (keys_router, fleet_router):
+    for router in (
+        driver_router,
+        keys_router,
+        fleet_router,
+        plan_map_router,
+        orders_router,
+        slots_router,
+        plans_router,
+        plan_edits_router,
+        exports_router,
+    ):
         app.include_router(router)
     return app

@@ -24,6 +24,7 @@ class ReasonCode(StrEnum):
     PINNED_CREW_CANNOT = "pinned_crew_cannot"
     NO_ROOM = "no_room"
     NOT_PLANNED = "not_planned"  # the solver stopped before it reached this visit
+    DISPATCHER = "dispatcher"  # a dispatcher took it off the routes by hand
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
 from optimizer.settings import DispatchSettings
 
 
 class ServiceSettings(DispatchSettings):
-    database_url: str = "sqlite:///dispatch.db"
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore", populate_by_name=True)
+
+    # DATABASE_URL is the name every deployment tool knows; DISPATCH_DATABASE_URL also works.
+    database_url: str = Field(
+        default="sqlite:///dispatch.db",
+        validation_alias=AliasChoices("DISPATCH_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
     # A key created at start-up with the admin role, so a fresh install can be used at all.
     bootstrap_admin_key: str = ""
     run_scheduler: bool = True  # start tomorrow's plan at planning_time every day

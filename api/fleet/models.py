@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import model_validator
+from pydantic import StringConstraints, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -32,8 +33,12 @@ class _Hours(SQLModel):
         return self
 
 
+# SQLModel's own `regex` argument is silently dropped, so the pattern goes through pydantic.
+SkillName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+
+
 class SkillBase(SQLModel):
-    name: str = Field(min_length=1, max_length=64, regex=r"^[a-z0-9_]+$")
+    name: SkillName
     description: str = Field(default="", max_length=200)
 
 

@@ -7,7 +7,7 @@ Result can be read back without any lookup table.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -18,7 +18,7 @@ from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
 from optimizer.data import ProblemData
 from optimizer.matrix import MatrixProvider, provider_from_settings
 from optimizer.model import Model
-from optimizer.result import Result
+from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unassigned
 from optimizer.settings import DispatchSettings
 
 # Orders that still need a visit on their date: booked, or already on a plan being redone.
@@ -67,8 +67,41 @@ def planning_input(
     date: dt.date,
     settings: DispatchSettings,
     pins: Mapping[str, str] | None = None,
+    exclude: Collection[str] = (),
 ) -> PlanningInput:
-    """Fleet and orders of `date` as ProblemData; `pins` maps external id -> vehicle code."""
+    """Fleet and orders of `date` as ProblemData; `pins` maps external id -> vehicle code.
+
+    `exclude` names orders to leave out (a dispatcher took them off the plan by hand).
+    """
+    model = _fleet_model(
+        session=session,
+        vehicles=working_vehicles(session=session, date=date),
+        crew_sizes=_crew_sizes(session=session, date=date),
+        settings=settings,
+    )
+    orders = [
+        order
+        for order in plannable_orders(session=session, date=date)
+        if order.external_id not in exclude
+    ]
+    pins = pins or {}
+    for order in orders:
+        _add_order(model, order, settings, pins.get(order.external_id))
+    return PlanningInput(
+        date=date,
+        data=model.data(provider_for(settings)),
+        orders={order.external_id: order for order in orders},
+    )
+
+
+def _fleet_model(
+    *,
+    session: Session,
+    vehicles: Sequence[Vehicle],
+    crew_sizes: Mapping[str, int],
+    settings: DispatchSettings,
+) -> Model:
+    """A Model holding the skills, every depot and these vehicles."""
     model = Model()
     model.add_skills(session.exec(select(Skill.name)))
     depot_index = {}
@@ -81,8 +114,7 @@ def planning_input(
             closes=seconds(depot.closes),
             name=depot.name,
         )
-    crews = _crew_sizes(session=session, date=date)
-    for vehicle in working_vehicles(session=session, date=date):
+    for vehicle in vehicles:
         model.add_vehicle(
             vehicle.code,
             depot=depot_index[vehicle.depot_code],
@@ -92,18 +124,10 @@ def planning_input(
             cash_cap_cny=vehicle.cash_cap_cny or settings.cash_cap_cny,
             skills=vehicle.skills,
             kind=vehicle.kind,
-            crew_size=crews.get(vehicle.code, vehicle.crew_size),
+            crew_size=crew_sizes.get(vehicle.code, vehicle.crew_size),
             name=vehicle.name,
         )
-    orders = plannable_orders(session=session, date=date)
-    pins = pins or {}
-    for order in orders:
-        _add_order(model, order, settings, pins.get(order.external_id))
-    return PlanningInput(
-        date=date,
-        data=model.data(provider_for(settings)),
-        orders={order.external_id: order for order in orders},
-    )
+    return model
 
 
 def _crew_sizes(*, session: Session, date: dt.date) -> dict[str, int]:
@@ -145,32 +169,11 @@ def result_rows(
     """A solver Result as rows of plan `plan_id`."""
     routes, stops = [], []
     for route in result.routes:
-        routes.append(
-            PlanRoute(
-                plan_id=plan_id,
-                vehicle_code=route.vehicle_id,
-                departure=route.departure,
-                return_time=route.return_time,
-                distance_m=route.distance,
-            )
+        route_row, stop_rows = route_rows(
+            plan_id=plan_id, route=route, orders=orders, pinned=pinned
         )
-        for position, stop in enumerate(route.stops, start=1):
-            stops.append(
-                PlanStop(
-                    plan_id=plan_id,
-                    vehicle_code=route.vehicle_id,
-                    position=position,
-                    order_id=_id(orders[stop.visit_id]),
-                    arrival=stop.arrival,
-                    start=stop.start,
-                    departure=stop.departure,
-                    weight_on_board_g=stop.weight_on_board,
-                    volume_on_board_cm3=stop.volume_on_board,
-                    cash_on_board_fen=stop.cash_on_board,
-                    distance_from_previous_m=stop.distance_from_previous,
-                    pinned=stop.visit_id in pinned,
-                )
-            )
+        routes.append(route_row)
+        stops += stop_rows
     unassigned = [
         PlanUnassigned(
             plan_id=plan_id, order_id=_id(orders[u.visit_id]), code=u.code.value, reason=u.reason
@@ -178,6 +181,37 @@ def result_rows(
         for u in result.unassigned
     ]
     return PlanRows(routes=routes, stops=stops, unassigned=unassigned)
+
+
+def route_rows(
+    *, plan_id: int, route: Route, orders: Mapping[str, Order], pinned: Collection[str] = ()
+) -> tuple[PlanRoute, list[PlanStop]]:
+    """One timed route as its PlanRoute row and its PlanStop rows (also after an edit)."""
+    route_row = PlanRoute(
+        plan_id=plan_id,
+        vehicle_code=route.vehicle_id,
+        departure=route.departure,
+        return_time=route.return_time,
+        distance_m=route.distance,
+    )
+    stops = [
+        PlanStop(
+            plan_id=plan_id,
+            vehicle_code=route.vehicle_id,
+            position=position,
+            order_id=_id(orders[stop.visit_id]),
+            arrival=stop.arrival,
+            start=stop.start,
+            departure=stop.departure,
+            weight_on_board_g=stop.weight_on_board,
+            volume_on_board_cm3=stop.volume_on_board,
+            cash_on_board_fen=stop.cash_on_board,
+            distance_from_previous_m=stop.distance_from_previous,
+            pinned=stop.visit_id in pinned,
+        )
+        for position, stop in enumerate(route.stops, start=1)
+    ]
+    return route_row, stops
 
 
 def _id(order: Order) -> int:
@@ -194,3 +228,65 @@ def stored_routes(
     for stop in sorted(stops, key=lambda s: (s.vehicle_code, s.position)):
         routes.setdefault(stop.vehicle_code, []).append(external_ids[stop.order_id])
     return routes
+
+
+def stored_result(
+    *,
+    routes: Sequence[PlanRoute],
+    stops: Sequence[PlanStop],
+    unassigned: Sequence[PlanUnassigned],
+    external_ids: Mapping[int, str],
+    kpis: Mapping[str, object],
+    seed: int,
+) -> Result:
+    """Stored plan rows back as an optimizer Result (for maps and checks)."""
+    by_vehicle: dict[str, list[Stop]] = {}
+    for row in sorted(stops, key=lambda s: (s.vehicle_code, s.position)):
+        by_vehicle.setdefault(row.vehicle_code, []).append(
+            Stop(
+                visit_id=external_ids[row.order_id],
+                arrival=row.arrival,
+                start=row.start,
+                departure=row.departure,
+                weight_on_board=row.weight_on_board_g,
+                volume_on_board=row.volume_on_board_cm3,
+                cash_on_board=row.cash_on_board_fen,
+                distance_from_previous=row.distance_from_previous_m,
+            )
+        )
+    return Result(
+        status=Status.FEASIBLE,
+        routes=tuple(
+            Route(
+                route.vehicle_code,
+                route.departure,
+                route.return_time,
+                tuple(by_vehicle.get(route.vehicle_code, ())),
+                route.distance_m,
+            )
+            for route in sorted(routes, key=lambda r: r.vehicle_code)
+        ),
+        unassigned=tuple(
+            Unassigned(external_ids[row.order_id], ReasonCode(row.code), row.reason)
+            for row in unassigned
+        ),
+        kpis=Kpis(**{field: kpis.get(field, 0) for field in Kpis.__slots__}),  # type: ignore[arg-type]
+        objective=0,
+        seconds=0.0,
+        seed=seed,
+    )
+
+
+def display_input(
+    *, session: Session, date: dt.date, orders: Sequence[Order], settings: DispatchSettings
+) -> ProblemData:
+    """ProblemData of exactly these orders with the day's fleet, whatever their status now.
+
+    A plan is shown long after its orders were delivered or cancelled, so it cannot be
+    rebuilt from what is plannable today.
+    """
+    vehicles = list(session.exec(select(Vehicle).order_by(Vehicle.code)))
+    model = _fleet_model(session=session, vehicles=vehicles, crew_sizes={}, settings=settings)
+    for order in orders:
+        _add_order(model, order, settings, None)
+    return model.data(provider_for(settings))

@@ -10,6 +10,8 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.auth.models import utcnow
+from api.orders.models import Slot
+from optimizer.data import VisitKind
 
 
 class JobStatus(StrEnum):
@@ -61,6 +63,8 @@ class PlanJobPublic(PlanJobBase):
     progress: float
     message: str
     plan_id: int | None
+    requested_by: str = ""
+    cancel_requested: bool = False  # a running job stops at its next progress report
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
@@ -133,3 +137,72 @@ class PlanChange(SQLModel, table=True):
     override_reason: str = Field(default="", max_length=500)  # required after publishing
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: dt.datetime = Field(default_factory=utcnow)
+
+
+# Read models of a stored plan: times as "HH:MM" in the store's day, quantities in kg, m3, CNY.
+
+
+class KpisPublic(SQLModel):
+    visits_total: int = 0
+    visits_routed: int = 0
+    visits_unassigned: int = 0
+    vehicles_used: int = 0
+    distance_km: float = 0.0
+    working_hours: float = 0.0
+    utilisation: float = 0.0  # working time over the shift time of the vehicles used
+
+
+class StopPublic(SQLModel):
+    position: int  # 1-based order on the route
+    order_id: int
+    external_id: str
+    customer: str
+    address: str
+    phone: str
+    service_type: VisitKind
+    slot: Slot
+    arrival: str
+    start: str  # service start, after any wait for the slot
+    departure: str
+    weight_kg: float  # on board on arrival
+    volume_m3: float  # on board on arrival
+    cash_cny: float  # on board after collecting here
+    distance_from_previous_km: float
+    pinned: bool
+
+
+class RoutePublic(SQLModel):
+    vehicle_code: str
+    departure: str
+    return_time: str
+    distance_km: float
+    stops: list[StopPublic]
+
+
+class UnassignedPublic(SQLModel):
+    order_id: int
+    external_id: str
+    customer: str
+    code: str
+    reason: str
+
+
+class PlanSummary(SQLModel):
+    id: int
+    date: dt.date
+    status: PlanStatus
+    version: int
+    seed: int
+    time_limit_s: float
+    params: dict[str, Any]
+    solver_status: str
+    objective: int
+    job_id: int | None
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    kpis: KpisPublic
+
+
+class PlanPublic(PlanSummary):
+    routes: list[RoutePublic]
+    unassigned: list[UnassignedPublic]

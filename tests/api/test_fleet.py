@@ -72,3 +72,41 @@ def test_person_on_two_vehicles_same_day_is_409(client: TestClient, admin: dict[
     assert again.status_code == 409
     crews = client.get("/crews", params={"date": "2026-11-24"}, headers=admin).json()
     assert [m["name"] for m in crews["C01"]] == ["张伟"]
+
+
+def test_depot_hours_update_and_list(client: TestClient, admin: dict[str, str]) -> None:
+    """A depot's hours are updated and listed back; closing before opening is refused."""
+    seed_fleet(client, admin)
+    moved = client.patch("/depots/WH", json={"closes": "21:30"}, headers=admin)
+    assert moved.status_code == 200
+    assert client.get("/depots", headers=admin).json()[0]["closes"] == "21:30:00"
+    bad = client.patch("/depots/WH", json={"closes": "05:00"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["field"] == "closes"
+    assert client.patch("/depots/NOPE", json={"name": "x"}, headers=admin).status_code == 404
+
+
+def test_staff_update_and_crew_removal(client: TestClient, admin: dict[str, str]) -> None:
+    """Staff are listed and renamed; a crew assignment can be withdrawn."""
+    seed_fleet(client, admin)
+    staff = client.post("/staff", json={"name": "王强", "role": "porter"}, headers=admin).json()
+    renamed = client.patch(f"/staff/{staff['id']}", json={"phone": "13800000000"}, headers=admin)
+    assert renamed.json()["phone"] == "13800000000"
+    assert [s["name"] for s in client.get("/staff", headers=admin).json()] == ["王强"]
+    member = {
+        "date": "2026-11-24",
+        "vehicle_code": "C01",
+        "staff_id": staff["id"],
+        "role": "porter",
+    }
+    assigned = client.post("/crews", json=member, headers=admin).json()
+    assert client.delete(f"/crews/{assigned['id']}", headers=admin).status_code == 204
+    assert client.get("/crews", params={"date": "2026-11-24"}, headers=admin).json() == {}
+
+
+def test_skills_listed(client: TestClient, admin: dict[str, str]) -> None:
+    """Declared skills are listed; a badly formed skill name is a 422 with its path."""
+    seed_fleet(client, admin)
+    assert [s["name"] for s in client.get("/skills", headers=admin).json()] == ["gas_appliance"]
+    bad = client.post("/skills", json={"name": "Gas Appliance"}, headers=admin)
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "name"]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from optimizer import Progress, SolveParams, solve
 from optimizer.check import check
+from optimizer.isolated import solve_isolated
 
 FAST = SolveParams(time_limit_s=10, metaheuristic="greedy_descent")
 
@@ -115,4 +116,19 @@ def test_progress_callback_can_stop_the_search(day: LineDay) -> None:
     result = solve(data, SolveParams(time_limit_s=60), progress=stop_at_first)
     assert result.ok and check(data, result) == []
     assert len(calls) == 1
+    assert result.seconds < 30
+
+
+def test_isolated_solve_matches_the_contract(day: LineDay) -> None:
+    """A solve in a child process returns a checker-clean plan and honours a stop request."""
+    data = spread_day(day, 12).data()
+    seen: list[Progress] = []
+
+    def stop_after_two(update: Progress) -> bool:
+        seen.append(update)
+        return len(seen) >= 2
+
+    result = solve_isolated(data, SolveParams(time_limit_s=60), seed=3, progress=stop_after_two)
+    assert result.ok and check(data, result) == []
+    assert result.seed == 3
     assert result.seconds < 30

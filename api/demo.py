@@ -1,0 +1,241 @@
+"""The newcomer's tour: an empty database, the fixture day booked over HTTP, planned, exported.
+
+Starts the real service on a free local port, loads the fixture's fleet and orders through
+the API as the order system and a dispatcher would, runs the planning job with a progress
+bar, and saves the dispatch sheet, picking lists and route map next to the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from api.core.config import ServiceSettings
+from api.main import create_app
+from api.plan_text import progress_bar
+from optimizer.dayfile import read_day
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "chengdu_day.json"
+
+
+@contextmanager
+def running_service(settings: ServiceSettings) -> Iterator[str]:
+    """The service on 127.0.0.1 in a background thread; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _ok(answer: httpx.Response) -> Any:
+    if answer.status_code >= 400:
+        raise RuntimeError(f"{answer.request.method} {answer.request.url}: {answer.text}")
+    return answer.json() if answer.content else None
+
+
+def load_fleet(api: httpx.Client, day: dict[str, Any], on: dt.date) -> None:
+    for skill in day["skills"]:
+        _ok(api.post("/skills", json={"name": skill}))
+    for depot in day["depots"]:
+        fields = {k: depot[k] for k in ("name", "lat", "lon", "opens", "closes")}
+        _ok(api.post("/depots", json={"code": depot["id"], **fields}))
+    for vehicle in day["vehicles"]:
+        _ok(
+            api.post(
+                "/vehicles",
+                json={
+                    "code": vehicle["id"],
+                    "name": vehicle.get("name", ""),
+                    "kind": vehicle["kind"],
+                    "depot_code": vehicle["depot"],
+                    "weight_kg": vehicle["weight_kg"],
+                    "volume_m3": vehicle["volume_m3"],
+                    "cash_cap_cny": vehicle.get("cash_cap_cny"),
+                    "skills": vehicle.get("skills", []),
+                    "shift_start": vehicle["shift"][0],
+                    "shift_end": vehicle["shift"][1],
+                    "crew_size": len(vehicle.get("crew", [])) or 1,
+                },
+            )
+        )
+        for member in vehicle.get("crew", []):
+            staff = _ok(
+                api.post(
+                    "/staff",
+                    json={
+                        "name": member["name"],
+                        "phone": member.get("phone", ""),
+                        "role": member["role"],
+                    },
+                )
+            )
+            _ok(
+                api.post(
+                    "/crews",
+                    json={
+                        "date": on.isoformat(),
+                        "vehicle_code": vehicle["id"],
+                        "staff_id": staff["id"],
+                        "role": member["role"],
+                    },
+                )
+            )
+
+
+def _slot_of(visit: dict[str, Any]) -> str:
+    if "slot" in visit:
+        return str(visit["slot"])
+    # A customer-chosen window books the half-day it starts in.
+    return "morning" if visit["window"][0] < "12:00" else "afternoon"
+
+
+def book_orders(api: httpx.Client, day: dict[str, Any], source: str, on: dt.date) -> int:
+    booked = 0
+    for visit in day["visits"]:
+        if visit["date"] != source:
+            continue
+        _ok(
+            api.post(
+                "/orders",
+                json={
+                    "external_id": visit["id"],
+                    "customer": visit["customer"],
+                    "phone": visit["phone"],
+                    "address": visit["address"],
+                    "lat": visit["lat"],
+                    "lon": visit["lon"],
+                    "service_type": visit["kind"],
+                    "date": on.isoformat(),
+                    "slot": _slot_of(visit),
+                    "cash_cny": visit.get("cash_cny", 0),
+                    "skills": visit.get("skills", []),
+                    "priority": visit.get("priority", 1),
+                    "min_crew": visit.get("min_crew", 1),
+                    "service_minutes": visit.get("service_min", 20),
+                    "items": [
+                        {
+                            "sku": i["sku"],
+                            "name": i["name"],
+                            "quantity": i["qty"],
+                            "weight_kg": i["weight_kg"],
+                            "volume_m3": i["volume_m3"],
+                        }
+                        for i in visit.get("items", [])
+                    ],
+                },
+            )
+        )
+        booked += 1
+    return booked
+
+
+def run_planning(api: httpx.Client, on: dt.date, seconds: float) -> dict[str, Any]:
+    job = _ok(api.post("/plans", json={"date": on.isoformat(), "time_limit_s": seconds}))
+    while job["status"] in ("queued", "running"):
+        time.sleep(0.5)
+        job = _ok(api.get(f"/plans/jobs/{job['id']}"))
+        sys.stderr.write(f"\r{progress_bar(job['progress'])} {job['status']:<10}")
+    sys.stderr.write("\n")
+    if job["status"] != "succeeded":
+        raise RuntimeError(f"planning ended {job['status']}: {job['message']}")
+    return dict(_ok(api.get(f"/plans/{job['plan_id']}")))
+
+
+def save_exports(api: httpx.Client, plan_id: int, out: Path) -> list[Path]:
+    written = []
+    for name in ("dispatch-sheet.html", "dispatch-sheet.csv", "picking-lists.html", "map.html"):
+        answer = api.get(f"/plans/{plan_id}/{name}")
+        if answer.status_code == 404:
+            continue
+        _ok_status(answer)
+        path = out / name
+        path.write_bytes(answer.content)
+        written.append(path)
+    return written
+
+
+def _ok_status(answer: httpx.Response) -> None:
+    if answer.status_code >= 400:
+        raise RuntimeError(f"{answer.request.url}: {answer.status_code} {answer.text[:200]}")
+
+
+def summary(plan: dict[str, Any]) -> str:
+    lines = []
+    for route in plan["routes"]:
+        cash = max((s["cash_cny"] for s in route["stops"]), default=0)
+        lines.append(
+            f"  {route['vehicle_code']:<5} {len(route['stops']):>3} stops  "
+            f"{route['departure']}–{route['return_time']}  {route['distance_km']:>6.1f} km  "
+            f"cash on board up to {cash:>8,.0f} CNY"
+        )
+    lines.append(f"  unassigned: {len(plan['unassigned'])}")
+    lines += [f"    {u['external_id']}: {u['reason']}" for u in plan["unassigned"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.demo", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("demo-out"))
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    database = args.out / "dispatch.db"
+    for stale in args.out.glob("dispatch.db*"):
+        stale.unlink()
+    key = secrets.token_urlsafe(24)
+    settings = ServiceSettings(
+        database_url=f"sqlite:///{database}", bootstrap_admin_key=key, run_scheduler=False
+    )
+    day = read_day(FIXTURE)
+    source = day["visits"][0]["date"]
+    # Book the fixture's orders for the first date the lead-time rule allows.
+    on = dt.date.today() + dt.timedelta(days=settings.booking_lead_days + 1)
+    with running_service(settings) as url:
+        print(f"service running at {url} (OpenAPI docs at {url}/docs), database {database}")
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as api:
+            load_fleet(api, day, on)
+            print(
+                f"booked {book_orders(api, day, source, on)} orders for {on} through POST /orders"
+            )
+            plan = run_planning(api, on, args.seconds)
+            kpis = plan["kpis"]
+            print(
+                f"plan {plan['id']} for {on}: {kpis['visits_routed']}/{kpis['visits_total']} "
+                f"visits routed, {kpis['distance_km']:.1f} km"
+            )
+            print(summary(plan))
+            for path in save_exports(api, plan["id"], args.out):
+                print(f"written {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Order endpoints: the order system books, dispatchers look after, others read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from api.auth.models import Role
+from api.auth.service import Principal
+from api.core.clock import ClockDep
+from api.core.deps import SessionDep, SettingsDep, require
+from api.orders import service
+from api.orders.models import (
+    CancelRequest,
+    OrderCreate,
+    OrderEventPublic,
+    OrderPublic,
+    OrderStatus,
+    RescheduleRequest,
+)
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+Booker = Annotated[Principal, Depends(require(Role.ORDER_SYSTEM, Role.DISPATCHER))]
+Reader = Annotated[
+    Principal,
+    Depends(require(Role.DISPATCHER, Role.WAREHOUSE, Role.FINANCE, Role.ORDER_SYSTEM)),
+]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderPublic,
+    responses={200: {"description": "A retry of an order already stored: the stored order"}},
+)
+def create_order(
+    body: OrderCreate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    principal: Booker,
+) -> OrderPublic:
+    order, created = service.create_order(
+        session=session, settings=settings, today=clock.today(), order=body, by=principal.name
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return order
+
+
+@router.get("", response_model=list[OrderPublic])
+def list_orders(
+    session: SessionDep,
+    _: Reader,
+    date: Annotated[dt.date | None, Query()] = None,
+    order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
+) -> object:
+    return service.list_orders(session=session, date=date, status=order_status)
+
+
+@router.get("/{external_id}", response_model=OrderPublic)
+def get_order(external_id: str, session: SessionDep, _: Reader) -> object:
+    return service.get_order(session=session, external_id=external_id)
+
+
+@router.get("/{external_id}/history", response_model=list[OrderEventPublic])
+def order_history(external_id: str, session: SessionDep, _: Reader) -> object:
+    return service.order_history(session=session, external_id=external_id)
+
+
+@router.post("/{external_id}/cancel", response_model=OrderPublic)
+def cancel_order(
+    external_id: str, body: CancelRequest, session: SessionDep, principal: Booker
+) -> object:
+    return service.cancel_order(
+        session=session, external_id=external_id, reason=body.reason, by=principal.name
+    )
+
+
+@router.post("/{external_id}/reschedule", response_model=OrderPublic)
+def reschedule_order(
+    external_id: str,
+    body: RescheduleRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    principal: Booker,
+) -> object:
+    return service.reschedule_order(
+        session=session,
+        settings=settings,
+        today=clock.today(),
+        external_id=external_id,
+        request=body,
+        by=principal.name,
+    )

@@ -1,0 +1,282 @@
+"""The working state of a plan edit, and the one transaction that stores it.
+
+A Draft is the stored routing by external id; an edit changes it, the checker judges it,
+build_route re-times it, and `store` writes it with the version bump. The bump is a
+conditional UPDATE on the version the dispatcher saw, so of two edits made from the same
+version exactly one wins, whichever process made them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from api.core.errors import Conflict, NotFound
+from api.orders.models import Order, OrderEvent, OrderStatus
+from api.plans.mapping import route_rows, stored_result, stored_routes, working_vehicles
+from api.plans.models import Plan, PlanChange, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
+from optimizer.check import check_routes
+from optimizer.data import ProblemData
+from optimizer.kpis import plan_kpis
+from optimizer.result import Route
+from optimizer.schedule import build_route
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who edits, the plan version they saw (If-Match), and when."""
+
+    by: str
+    version: int
+    now: dt.datetime
+
+
+@dataclass
+class Draft:
+    """A plan's routing by external id: what an edit changes before anything is stored."""
+
+    routes: dict[str, list[str]]
+    pinned: dict[str, str]  # external id -> the vehicle it is pinned to
+    unassigned: dict[str, tuple[str, str]]  # external id -> (reason code, reason)
+    affected: set[str] = field(default_factory=set)  # vehicles whose route changed
+
+    def vehicle_of(self, order: str) -> str | None:
+        return next((v for v, visits in self.routes.items() if order in visits), None)
+
+    def take(self, order: str) -> str | None:
+        """Take an order off the plan; the vehicle it left, or None when it was unassigned."""
+        vehicle = self.vehicle_of(order)
+        if vehicle is not None:
+            self.routes[vehicle].remove(order)
+            self.affected.add(vehicle)
+        elif self.unassigned.pop(order, None) is None:
+            raise NotFound(f"order {order!r} is not on this plan")
+        return vehicle
+
+    def pins(self, session: Session, date: dt.date) -> dict[str, str]:
+        """External id -> vehicle for pinned stops whose crew still works that day."""
+        fleet = {vehicle.code for vehicle in working_vehicles(session=session, date=date)}
+        return {
+            order: vehicle for order, vehicle in sorted(self.pinned.items()) if vehicle in fleet
+        }
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A plan's rows as loaded, with every order they name (whatever its status now)."""
+
+    plan: Plan
+    routes: list[PlanRoute]
+    stops: list[PlanStop]
+    unassigned: list[PlanUnassigned]
+    orders: dict[int, Order]
+
+    @property
+    def plan_id(self) -> int:
+        if self.plan.id is None:
+            raise ValueError("the plan is not stored yet")
+        return self.plan.id
+
+    @property
+    def external_ids(self) -> dict[int, str]:
+        return {order_id: order.external_id for order_id, order in self.orders.items()}
+
+    @property
+    def by_external_id(self) -> dict[str, Order]:
+        return {order.external_id: order for order in self.orders.values()}
+
+    def draft(self) -> Draft:
+        ids = self.external_ids
+        return Draft(
+            routes=stored_routes(self.stops, ids),
+            pinned={ids[s.order_id]: s.vehicle_code for s in self.stops if s.pinned},
+            unassigned={ids[row.order_id]: (row.code, row.reason) for row in self.unassigned},
+        )
+
+    def routes_except(self, vehicles: Collection[str]) -> tuple[Route, ...]:
+        """The stored routes of every other vehicle, as they are."""
+        result = stored_result(
+            routes=[row for row in self.routes if row.vehicle_code not in vehicles],
+            stops=[row for row in self.stops if row.vehicle_code not in vehicles],
+            unassigned=[],
+            external_ids=self.external_ids,
+            kpis={},
+            seed=self.plan.seed,
+        )
+        return result.routes
+
+
+@dataclass(frozen=True)
+class Change:
+    """How the edit is recorded in the plan's history."""
+
+    kind: str  # move, pin, unpin, unassign, reoptimize, publish, supersede
+    detail: dict[str, Any]
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an edit stores: timed routes replacing those of `replaced` (None: every route)."""
+
+    replaced: Collection[str] | None
+    routes: Sequence[Route]
+    draft: Draft  # the pins and the unassigned visits after the edit
+    orders: Mapping[str, Order]
+    plan_values: dict[str, Any]
+
+
+def load(session: Session, plan: Plan) -> Stored:
+    def rows(table: Any) -> list[Any]:
+        return list(session.exec(select(table).where(table.plan_id == plan.id).order_by(table.id)))
+
+    stops, unassigned = rows(PlanStop), rows(PlanUnassigned)
+    ids = {row.order_id for row in (*stops, *unassigned)}
+    orders: Sequence[Order] = (
+        session.exec(select(Order).where(col(Order.id).in_(ids))).all() if ids else []
+    )
+    return Stored(
+        plan=plan,
+        routes=rows(PlanRoute),
+        stops=stops,
+        unassigned=unassigned,
+        orders={order.id: order for order in orders if order.id is not None},
+    )
+
+
+def judge(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> None:
+    """409 naming the first rule the routes break, in the checker's own words."""
+    violations = check_routes(
+        data, {vehicle: visits for vehicle, visits in routes.items() if visits}
+    )
+    if violations:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise Conflict(first.message + more, rule=first.rule)
+
+
+def retime(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> list[Route]:
+    timed = []
+    for vehicle, visits in routes.items():
+        if not visits:
+            continue
+        route = build_route(
+            data, data.vehicle_index(vehicle), [data.visit_index(v) for v in visits]
+        )
+        if route is None:
+            # The checker has just passed this order, so only a disagreement gets here.
+            raise Conflict(f"{vehicle}'s new route cannot be timed; the plan is unchanged")
+        timed.append(route)
+    return timed
+
+
+def kpis(data: ProblemData, routes: Sequence[Route], unassigned: int) -> dict[str, Any]:
+    # A stored route of a crew no longer working that day cannot be measured against its shift.
+    fleet = {vehicle.id for vehicle in data.vehicles}
+    return asdict(plan_kpis(data, [r for r in routes if r.vehicle_id in fleet], unassigned))
+
+
+def store(
+    session: Session, stored: Stored, editor: Editor, outcome: Outcome, change: Change
+) -> None:
+    """Bump the version, replace the rows, record the change: all committed, or nothing."""
+    plan_id = stored.plan_id
+    version = bump(session, plan_id, editor.version, outcome.plan_values)
+    before = {stop.order_id for stop in stored.stops}
+    after = _replace_rows(session, plan_id, outcome)
+    if stored.plan.status is PlanStatus.PUBLISHED:
+        follow_orders(session, on=after, off=before - after, plan_id=plan_id, editor=editor)
+    record(session, plan_id, version, editor, change)
+    session.commit()
+    session.expire_all()
+
+
+def record(session: Session, plan_id: int, version: int, editor: Editor, change: Change) -> None:
+    session.add(
+        PlanChange(
+            plan_id=plan_id,
+            version=version,
+            kind=change.kind,
+            by=editor.by,
+            override_reason=change.override_reason,
+            detail=change.detail,
+            at=editor.now,
+        )
+    )
+
+
+def bump(session: Session, plan_id: int, expected: int, values: Mapping[str, Any]) -> int:
+    """Take the next version, or fail with 409 when another edit took it first."""
+    bumped = session.exec(
+        update(Plan)
+        .where(col(Plan.id) == plan_id, col(Plan.version) == expected)
+        .values(version=expected + 1, **values)
+    )
+    if bumped.rowcount != 1:
+        session.rollback()
+        current = session.exec(select(Plan.version).where(Plan.id == plan_id)).one()
+        raise Conflict(f"the plan changed (version {current}); reload and retry")
+    return expected + 1
+
+
+def _replace_rows(session: Session, plan_id: int, outcome: Outcome) -> set[int]:
+    """Write the new routes and unassigned rows; the order ids on routes afterwards."""
+    stops = delete(PlanStop).where(col(PlanStop.plan_id) == plan_id)
+    routes = delete(PlanRoute).where(col(PlanRoute.plan_id) == plan_id)
+    if outcome.replaced is not None:
+        stops = stops.where(col(PlanStop.vehicle_code).in_(outcome.replaced))
+        routes = routes.where(col(PlanRoute.vehicle_code).in_(outcome.replaced))
+    # Statements, not ORM deletes: the unit of work would insert the new rows first and
+    # trip the one-stop-per-order constraint.
+    session.exec(stops)
+    session.exec(routes)
+    session.exec(delete(PlanUnassigned).where(col(PlanUnassigned.plan_id) == plan_id))
+    for route in outcome.routes:
+        route_row, stop_rows = route_rows(
+            plan_id=plan_id, route=route, orders=outcome.orders, pinned=outcome.draft.pinned
+        )
+        session.add(route_row)
+        session.add_all(stop_rows)
+    for order, (code, reason) in outcome.draft.unassigned.items():
+        order_id = order_id_of(outcome.orders[order])
+        session.add(PlanUnassigned(plan_id=plan_id, order_id=order_id, code=code, reason=reason))
+    session.flush()
+    return set(session.exec(select(PlanStop.order_id).where(PlanStop.plan_id == plan_id)))
+
+
+def follow_orders(
+    session: Session, *, on: Collection[int], off: Collection[int], plan_id: int, editor: Editor
+) -> None:
+    """Orders on a published plan's routes are planned; those taken off are booked again."""
+    steps = (
+        (on, OrderStatus.BOOKED, OrderStatus.PLANNED, "planned"),
+        (off, OrderStatus.PLANNED, OrderStatus.BOOKED, "unplanned"),
+    )
+    for ids, was, becomes, kind in steps:
+        if not ids:
+            continue
+        # Locked, so an order cancelled meanwhile is skipped instead of silently revived.
+        query = select(Order).where(col(Order.id).in_(ids), Order.status == was).with_for_update()
+        for order in session.exec(query):
+            order.status, order.updated_at = becomes, editor.now
+            session.add(order)
+            session.add(
+                OrderEvent(
+                    order_id=order_id_of(order),
+                    kind=kind,
+                    at=editor.now,
+                    by=editor.by,
+                    detail={"plan_id": plan_id},
+                )
+            )
+
+
+def order_id_of(order: Order) -> int:
+    if order.id is None:
+        raise ValueError(f"order {order.external_id!r} is not stored yet")
+    return order.id
