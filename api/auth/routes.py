@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from api.auth import service
 from api.auth.models import ApiKeyCreate, ApiKeyIssued, ApiKeyPublic
-from api.core.deps import Admin, SessionDep
+from api.core.deps import Admin, RowId, SessionDep
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 
@@ -22,5 +22,5 @@ def list_keys(session: SessionDep, _: Admin) -> list:
 
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic)
-def revoke_key(key_id: int, session: SessionDep, _: Admin) -> object:
+def revoke_key(key_id: RowId, session: SessionDep, _: Admin) -> object:
     return service.revoke_key(session=session, key_id=key_id)

@@ -36,6 +36,7 @@ def save(session: Session, row: Row, *, what: str) -> Row:
 
 
 def apply_update(row: Row, update: SQLModel) -> Row:
-    for field, value in update.model_dump(exclude_unset=True).items():
+    """Apply the fields a PATCH named; an explicit null means "leave as it is"."""
+    for field, value in update.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(row, field, value)
     return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -35,6 +35,8 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# Stored ids are 32-bit integers on every database; a larger one can only be "not found".
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.auth.models import Role
 from api.auth.service import Principal
-from api.core.deps import SessionDep, SettingsDep, require
+from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.exports import service
 
 router = APIRouter(tags=["exports"])
@@ -27,7 +27,7 @@ def _csv(content: bytes, filename: str) -> Response:
     )
 
 
-def _sheet(session: SessionDep, settings: SettingsDep, plan_id: int, form: Format) -> Response:
+def _sheet(session: SessionDep, settings: SettingsDep, plan_id: RowId, form: Format) -> Response:
     sheet = service.dispatch_sheet(session=session, settings=settings, plan_id=plan_id)
     if form == "html":
         return HTMLResponse(service.dispatch_sheet_html(sheet))
@@ -37,14 +37,14 @@ def _sheet(session: SessionDep, settings: SettingsDep, plan_id: int, form: Forma
 
 @router.get("/plans/{plan_id}/dispatch-sheet.csv", response_class=Response)
 def dispatch_sheet_csv(
-    plan_id: int, session: SessionDep, settings: SettingsDep, _: Reader
+    plan_id: RowId, session: SessionDep, settings: SettingsDep, _: Reader
 ) -> Response:
     return _sheet(session, settings, plan_id, "csv")
 
 
 @router.get("/plans/{plan_id}/dispatch-sheet.html", response_class=HTMLResponse)
 def dispatch_sheet_html(
-    plan_id: int, session: SessionDep, settings: SettingsDep, _: Reader
+    plan_id: RowId, session: SessionDep, settings: SettingsDep, _: Reader
 ) -> Response:
     return _sheet(session, settings, plan_id, "html")
 
@@ -64,7 +64,7 @@ def published_dispatch_sheet(
 
 @router.get("/plans/{plan_id}/picking-lists.csv", response_class=Response)
 def picking_lists_csv(
-    plan_id: int,
+    plan_id: RowId,
     session: SessionDep,
     _: Reader,
     vehicle: Annotated[str | None, Query(max_length=32)] = None,
@@ -77,7 +77,7 @@ def picking_lists_csv(
 
 @router.get("/plans/{plan_id}/picking-lists.html", response_class=HTMLResponse)
 def picking_lists_html(
-    plan_id: int,
+    plan_id: RowId,
     session: SessionDep,
     _: Reader,
     vehicle: Annotated[str | None, Query(max_length=32)] = None,

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import StringConstraints, model_validator
+from pydantic import StringConstraints, field_validator, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -23,6 +23,14 @@ class StaffRole(StrEnum):
 
 
 class _Hours(SQLModel):
+    @field_validator("opens", "closes", "shift_start", "shift_end", check_fields=False)
+    @classmethod
+    def _local_time(cls, value: dt.time | None) -> dt.time | None:
+        # Hours are the store's wall-clock times; an offset would make them incomparable.
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("give a local time of day (HH:MM) without a UTC offset")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> _Hours:
         pairs = (("opens", "closes"), ("shift_start", "shift_end"))

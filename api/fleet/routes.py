@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from api.auth.models import Role
 from api.auth.service import Principal
-from api.core.deps import SessionDep, require
+from api.core.deps import RowId, SessionDep, require
 from api.fleet import service
 from api.fleet.models import (
     CrewMemberCreate,
@@ -84,7 +84,7 @@ def list_staff(session: SessionDep, _: Reader) -> object:
 
 
 @router.patch("/staff/{staff_id}", response_model=StaffPublic)
-def update_staff(staff_id: int, body: StaffUpdate, session: SessionDep, _: Editor) -> object:
+def update_staff(staff_id: RowId, body: StaffUpdate, session: SessionDep, _: Editor) -> object:
     return service.update_staff(session=session, staff_id=staff_id, update=body)
 
 
@@ -99,5 +99,5 @@ def crews_on(session: SessionDep, _: Reader, date: Annotated[dt.date, Query()]) 
 
 
 @router.delete("/crews/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_crew_member(member_id: int, session: SessionDep, _: Editor) -> None:
+def remove_crew_member(member_id: RowId, session: SessionDep, _: Editor) -> None:
     service.remove_crew_member(session=session, member_id=member_id)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
-from api.core.deps import SessionDep, SettingsDep, require
+from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.errors import PreconditionRequired
 from api.plans import edits
 from api.plans.drafts import Editor
@@ -62,7 +62,7 @@ def _tagged(response: Response, edited: PlanEdited) -> PlanEdited:
 
 @router.post("/moves", response_model=PlanEdited)
 def move_visit(
-    plan_id: int,
+    plan_id: RowId,
     body: MoveRequest,
     response: Response,
     session: SessionDep,
@@ -77,7 +77,7 @@ def move_visit(
 
 @router.post("/pins", response_model=PlanEdited)
 def set_pin(
-    plan_id: int,
+    plan_id: RowId,
     body: PinRequest,
     response: Response,
     session: SessionDep,
@@ -92,7 +92,7 @@ def set_pin(
 
 @router.post("/unassign", response_model=PlanEdited)
 def unassign_visit(
-    plan_id: int,
+    plan_id: RowId,
     body: UnassignRequest,
     response: Response,
     session: SessionDep,
@@ -107,7 +107,7 @@ def unassign_visit(
 
 @router.post("/reoptimize", response_model=PlanEdited)
 def reoptimize_plan(
-    plan_id: int,
+    plan_id: RowId,
     body: ReoptimizeRequest,
     response: Response,
     session: SessionDep,
@@ -122,14 +122,14 @@ def reoptimize_plan(
 
 @router.post("/publish", response_model=PlanEdited)
 def publish_plan(
-    plan_id: int, response: Response, session: SessionDep, settings: SettingsDep, who: EditorDep
+    plan_id: RowId, response: Response, session: SessionDep, settings: SettingsDep, who: EditorDep
 ) -> PlanEdited:
     edited = edits.publish_plan(session=session, settings=settings, plan_id=plan_id, editor=who)
     return _tagged(response, edited)
 
 
 @router.get("/changes", response_model=list[PlanChangePublic])
-def list_changes(plan_id: int, response: Response, session: SessionDep, _: Reader) -> object:
+def list_changes(plan_id: RowId, response: Response, session: SessionDep, _: Reader) -> object:
     version, changes = edits.list_changes(session=session, plan_id=plan_id)
     response.headers["ETag"] = f'"{version}"'
     return changes

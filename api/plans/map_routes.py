@@ -12,7 +12,7 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
-from api.core.deps import SessionDep, SettingsDep, require
+from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.orders.models import Order, OrderItem
 from api.plans.mapping import display_input, stored_result
 from api.plans.models import Plan, PlanRoute, PlanStop, PlanUnassigned
@@ -22,7 +22,7 @@ router = APIRouter(tags=["plans"])
 Viewer = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOUSE))]
 
 
-def plan_map_html(*, session: Session, plan_id: int, settings: ServiceSettings) -> str:
+def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings) -> str:
     plan = get_or_404(session, Plan, "plan", id=plan_id)
     routes = list(session.exec(select(PlanRoute).where(PlanRoute.plan_id == plan_id)))
     stops = list(session.exec(select(PlanStop).where(PlanStop.plan_id == plan_id)))
@@ -53,5 +53,5 @@ def plan_map_html(*, session: Session, plan_id: int, settings: ServiceSettings) 
 
 
 @router.get("/plans/{plan_id}/map.html", response_class=HTMLResponse)
-def plan_map_page(plan_id: int, session: SessionDep, settings: SettingsDep, _: Viewer) -> str:
+def plan_map_page(plan_id: RowId, session: SessionDep, settings: SettingsDep, _: Viewer) -> str:
     return plan_map_html(session=session, plan_id=plan_id, settings=settings)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
-from api.core.deps import SessionDep, SettingsDep, require
+from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.plans import service
 from api.plans.models import PlanJobCreate, PlanJobPublic, PlanPublic, PlanSummary
 from api.plans.runner import JobRunner
@@ -51,12 +51,12 @@ def submit_job(
 
 
 @router.get("/jobs/{job_id}", response_model=PlanJobPublic)
-def get_job(job_id: int, session: SessionDep, _: Reader) -> object:
+def get_job(job_id: RowId, session: SessionDep, _: Reader) -> object:
     return service.get_job(session=session, job_id=job_id)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=PlanJobPublic)
-def cancel_job(job_id: int, session: SessionDep, _: Planner) -> object:
+def cancel_job(job_id: RowId, session: SessionDep, _: Planner) -> object:
     return service.cancel_job(session=session, job_id=job_id)
 
 
@@ -71,7 +71,7 @@ def list_plans(
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
-def get_plan(plan_id: int, response: Response, session: SessionDep, _: Reader) -> object:
+def get_plan(plan_id: RowId, response: Response, session: SessionDep, _: Reader) -> object:
     plan = service.get_plan(session=session, plan_id=plan_id)
     # The version is what a later edit must name in If-Match.
     response.headers["ETag"] = f'"{plan.version}"'
