@@ -56,9 +56,8 @@ def solve_isolated(
     context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
     updates = context.Queue()
     stop = context.Event()
-    child = context.Process(
-        target=_child, args=(data, params, seed, initial_routes, updates, stop), daemon=True
-    )
+    # Not a daemon: the solve may start its own search processes, one per core.
+    child = context.Process(target=_child, args=(data, params, seed, initial_routes, updates, stop))
     child.start()
     latest = Progress(0.0, params.time_limit_s, 0, 0)
     try:

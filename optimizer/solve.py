@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 
 from optimizer.check import check
 from optimizer.data import ProblemData
-from optimizer.engine import ProgressCallback, solve_with_ortools
+from optimizer.engine import ProgressCallback
 from optimizer.explain import eligibility, no_room
 from optimizer.kpis import plan_kpis
 from optimizer.params import SolveParams
+from optimizer.portfolio import run_engines
 from optimizer.repair import insert_left_out
 from optimizer.result import ReasonCode, Result, Route, Status, Unassigned
 from optimizer.schedule import build_route
@@ -37,7 +38,7 @@ def solve(
     unassigned = [reason for _, reason in allowed_by_rule.rejected]
     if not allowed:
         return _finish(data, {}, unassigned, 0, started, seed, Status.FEASIBLE, ())
-    run = solve_with_ortools(
+    run = run_engines(
         data, allowed, params, seed=seed, initial=_indices(data, initial_routes), progress=progress
     )
     if not run.found:

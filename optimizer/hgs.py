@@ -1,0 +1,195 @@
+"""PyVRP's hybrid genetic search as a second engine, on the same ProblemData.
+
+PyVRP has no notion of skills, visit kinds, crew sizes or pins, but it has routing profiles:
+each vehicle type travels on its own matrices. A vehicle that may not serve a visit gets a
+profile in which that visit is unreachable, so every compatibility rule becomes geometry.
+Weight, volume and cash are three capacity dimensions (cash only grows along a route, so
+its cap is a capacity); slots and shifts are time windows; optional visits carry prizes
+equal to the drop penalties of the OR-Tools engine, so both engines optimise one objective.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pyvrp
+from numpy.typing import NDArray
+
+from optimizer.data import ProblemData
+from optimizer.engine import EngineRun, Progress, drop_penalties
+
+# Travel time into a forbidden visit: longer than any day, so no window can be met.
+FORBIDDEN_SECONDS = 10 * 24 * 3600
+StopCheck = Callable[[Progress], bool | None]
+
+
+class _Criterion:
+    """PyVRP asks this every iteration; it applies the limits and relays progress."""
+
+    def __init__(
+        self,
+        time_limit_s: float,
+        max_iterations: int | None,
+        no_improvement: int | None,
+        report: StopCheck | None,
+    ):
+        self.runtime = pyvrp.stop.MaxRuntime(time_limit_s)
+        self.iterations = pyvrp.stop.MaxIterations(max_iterations) if max_iterations else None
+        self.stale = pyvrp.stop.NoImprovement(no_improvement) if no_improvement else None
+        self.report = report
+        self.time_limit_s = time_limit_s
+        self.count = 0
+        self.started: float | None = None  # set on the first call, when the search has begun
+
+    def __call__(self, best_cost: int) -> bool:
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        self.count += 1
+        if self.report is not None and self.count % 200 == 1:
+            update = Progress(now - self.started, self.time_limit_s, int(best_cost), 0)
+            if self.report(update):
+                return True
+        if self.iterations is not None and self.iterations(best_cost):
+            return True
+        if self.stale is not None and self.stale(best_cost):
+            return True
+        return bool(self.runtime(best_cost))
+
+
+def _profiles(
+    data: ProblemData, visits: Sequence[int], allowed: Mapping[int, Sequence[int]]
+) -> tuple[list[int], list[frozenset[int]]]:
+    """Group vehicles that may serve the same visits; each group is one routing profile."""
+    serves: dict[int, set[int]] = defaultdict(set)
+    for visit in visits:
+        for vehicle in allowed[visit]:
+            serves[vehicle].add(visit)
+    kinds: list[frozenset[int]] = []
+    profile_of = []
+    for vehicle in range(len(data.vehicles)):
+        key = frozenset(serves[vehicle])
+        if key not in kinds:
+            kinds.append(key)
+        profile_of.append(kinds.index(key))
+    return profile_of, kinds
+
+
+def _matrices(
+    data: ProblemData, visits: Sequence[int], kinds: Sequence[frozenset[int]], penalty: int
+) -> tuple[list[NDArray[np.int64]], list[NDArray[np.int64]]]:
+    nodes = np.array([*range(len(data.depots)), *(data.visit_node(v) for v in visits)])
+    distances = data.distances[np.ix_(nodes, nodes)]
+    durations = data.durations[np.ix_(nodes, nodes)]
+    by_distance, by_duration = [], []
+    for kind in kinds:
+        blocked = [len(data.depots) + k for k, v in enumerate(visits) if v not in kind]
+        distance, duration = distances.copy(), durations.copy()
+        # Entering a forbidden visit costs more than the visit's prize could ever repay.
+        distance[:, blocked] = penalty
+        duration[:, blocked] = FORBIDDEN_SECONDS
+        np.fill_diagonal(distance, 0)
+        np.fill_diagonal(duration, 0)
+        by_distance.append(distance)
+        by_duration.append(duration)
+    return by_distance, by_duration
+
+
+def _vehicle_groups(data: ProblemData, profile_of: Sequence[int]) -> list[list[int]]:
+    """Identical vehicles share a PyVRP vehicle type; a route of a type maps back to one."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for index, v in enumerate(data.vehicles):
+        key = (
+            v.start_depot,
+            v.end_depot,
+            v.weight_capacity,
+            v.volume_capacity,
+            v.cash_cap,
+            data.vehicle_window(v),
+            profile_of[index],
+        )
+        groups.setdefault(key, []).append(index)
+    return list(groups.values())
+
+
+def build_problem(
+    data: ProblemData, allowed: Mapping[int, Sequence[int]]
+) -> tuple[pyvrp.ProblemData, list[int], list[list[int]]]:
+    """PyVRP data for the visits in `allowed`; also the visit order and vehicle groups."""
+    visits = sorted(allowed)
+    prizes = drop_penalties(data, visits)
+    profile_of, kinds = _profiles(data, visits, allowed)
+    distances, durations = _matrices(data, visits, kinds, penalty=4 * max(prizes, default=1))
+    depots = [
+        pyvrp.Depot(location=i, tw_early=d.opens, tw_late=d.closes)
+        for i, d in enumerate(data.depots)
+    ]
+    clients = [
+        pyvrp.Client(
+            location=len(data.depots) + k,
+            delivery=[data.visits[v].weight, data.visits[v].volume, data.visits[v].cash],
+            service_duration=data.visits[v].service_time,
+            tw_early=data.visits[v].tw_start,
+            tw_late=data.visits[v].tw_end,
+            prize=prizes[k],
+            required=False,
+        )
+        for k, v in enumerate(visits)
+    ]
+    groups = _vehicle_groups(data, profile_of)
+    types = []
+    for group in groups:
+        v = data.vehicles[group[0]]
+        start, end = data.vehicle_window(v)
+        types.append(
+            pyvrp.VehicleType(
+                num_available=len(group),
+                capacity=[v.weight_capacity, v.volume_capacity, v.cash_cap],
+                start_depot=v.start_depot,
+                end_depot=v.end_depot,
+                tw_early=start,
+                tw_late=end,
+                profile=profile_of[group[0]],
+            )
+        )
+    locations = [pyvrp.Location(x=0, y=0) for _ in range(len(depots) + len(clients))]
+    # PyVRP's stubs spell the matrix type oddly; these are the int64 matrices it wants.
+    problem = pyvrp.ProblemData(
+        locations,
+        clients,
+        depots,
+        types,
+        distances,  # type: ignore[arg-type]
+        durations,  # type: ignore[arg-type]
+    )
+    return problem, visits, groups
+
+
+def solve_with_hgs(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    *,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None = None,
+    no_improvement: int | None = None,
+    report: StopCheck | None = None,
+) -> EngineRun:
+    """Route the visits in `allowed` with PyVRP; same contract as the OR-Tools engine."""
+    problem, visits, groups = build_problem(data, allowed)
+    criterion = _Criterion(time_limit_s, max_iterations, no_improvement, report)
+    result = pyvrp.solve(problem, stop=criterion, seed=seed, collect_stats=False, display=False)
+    best = result.best
+    if not best.is_feasible():
+        return EngineRun(routes={}, objective=0, found=False, status="HGS_INFEASIBLE")
+    routes: dict[int, list[int]] = {vehicle: [] for vehicle in range(len(data.vehicles))}
+    free = [list(group) for group in groups]
+    for route in best.routes():
+        vehicle = free[route.vehicle_type()].pop(0)
+        # A route is a schedule of activities; a client activity's idx counts clients only.
+        routes[vehicle] = [visits[step.idx] for step in route if step.is_client()]
+    objective = int(best.distance() + best.uncollected_prizes())
+    return EngineRun(routes=routes, objective=objective, found=True, status="HGS_OK")

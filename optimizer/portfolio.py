@@ -1,0 +1,210 @@
+"""Which engines run, where, and which plan wins.
+
+Hybrid genetic search finds far shorter routes than OR-Tools' local search on large days, so
+it runs first, one search per core with different seeds. OR-Tools then starts from the best
+of them: reading the routes into its model re-imposes every domain rule, and its local
+search polishes what it can in the time left. The plan with the lower objective (metres
+driven plus the drop penalties of visits left out) wins.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from optimizer.data import ProblemData
+from optimizer.engine import (
+    EngineRun,
+    Progress,
+    ProgressCallback,
+    drop_penalties,
+    solve_with_ortools,
+)
+from optimizer.hgs import solve_with_hgs
+from optimizer.params import SolveParams
+
+# Below this many visits a search is too short to pay for starting another process.
+PARALLEL_FROM_VISITS = 150
+# Share of the time limit for genetic search when OR-Tools polishes afterwards.
+HGS_SHARE = 0.85
+
+
+def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> int:
+    """Metres driven plus the penalties of visits left out: what both engines minimise."""
+    served = {v for visits in run.routes.values() for v in visits}
+    visits = sorted(allowed)
+    penalty = sum(
+        p for v, p in zip(visits, drop_penalties(data, visits), strict=True) if v not in served
+    )
+    metres = 0
+    for vehicle, route in run.routes.items():
+        if route:
+            v = data.vehicles[vehicle]
+            nodes = [v.start_depot, *(data.visit_node(i) for i in route), v.end_depot]
+            metres += int(data.distances[nodes[:-1], nodes[1:]].sum())
+    return metres + penalty
+
+
+def run_engines(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    params: SolveParams,
+    *,
+    seed: int,
+    initial: Mapping[int, Sequence[int]] | None,
+    progress: ProgressCallback | None,
+) -> EngineRun:
+    use_hgs = "hgs" in params.engines and not initial
+    if not use_hgs:
+        return solve_with_ortools(
+            data, allowed, params, seed=seed, initial=initial, progress=progress
+        )
+    started = time.monotonic()
+    polish = "ortools" in params.engines
+    hgs_time = params.time_limit_s * (HGS_SHARE if polish else 1.0)
+    latch = _Latch(progress)
+    best = _best_hgs(data, allowed, params, seed, hgs_time, latch if progress else None)
+    if not polish or (latch.stopped and best.found):
+        return best
+    left = max(params.time_limit_s - (time.monotonic() - started), 1.0)
+    polished = solve_with_ortools(
+        data,
+        allowed,
+        replace(params, time_limit_s=left, metaheuristic="greedy_descent"),
+        seed=seed,
+        initial=best.routes if best.found else None,
+        progress=progress,
+    )
+    runs = [run for run in (best, polished) if run.found]
+    if not runs:
+        return polished
+    return min(runs, key=lambda run: objective(data, run, allowed))
+
+
+class _Latch:
+    """Remembers a stop request, so a stopped search is not followed by another one."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.stopped = False
+
+    def __call__(self, update: Progress) -> bool:
+        if self.progress is not None and self.progress(update):
+            self.stopped = True
+        return self.stopped
+
+
+def _best_hgs(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    params: SolveParams,
+    seed: int,
+    time_limit_s: float,
+    progress: ProgressCallback | None,
+) -> EngineRun:
+    iterations = params.solution_limit * 50 if params.solution_limit else None
+    workers = min(params.workers, os.cpu_count() or 1)
+    if workers <= 1 or len(allowed) < PARALLEL_FROM_VISITS:
+        return solve_with_hgs(
+            data,
+            allowed,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            max_iterations=iterations,
+            no_improvement=_patience(len(allowed)),
+            report=progress,
+        )
+    runs = _in_children(data, allowed, time_limit_s, iterations, workers, seed, progress)
+    found = [run for run in runs if run.found]
+    if not found:
+        return runs[0]
+    return min(found, key=lambda run: objective(data, run, allowed))
+
+
+def _patience(visits: int) -> int:
+    """Iterations without improvement before a search gives up: quick on small days only."""
+    return max(2_000, 40 * visits)
+
+
+def _child(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    time_limit_s: float,
+    iterations: int | None,
+    seed: int,
+    out: Any,
+    stop: Event,
+) -> None:
+    def report(update: Progress) -> bool:
+        out.put(("progress", update))
+        return stop.is_set()
+
+    try:
+        run = solve_with_hgs(
+            data,
+            allowed,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            max_iterations=iterations,
+            no_improvement=_patience(len(allowed)),
+            report=report,
+        )
+        out.put(("run", run))
+    except BaseException as error:  # the parent must hear how every child ended
+        out.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _in_children(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    time_limit_s: float,
+    iterations: int | None,
+    workers: int,
+    seed: int,
+    progress: ProgressCallback | None,
+) -> list[EngineRun]:
+    """One genetic search per core, each with its own seed; their runs when all are done."""
+    context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
+    out = context.Queue()
+    stop = context.Event()
+    children = [
+        context.Process(
+            target=_child, args=(data, dict(allowed), time_limit_s, iterations, seed + k, out, stop)
+        )
+        for k in range(workers)
+    ]
+    for child in children:
+        child.start()
+    runs: list[EngineRun] = []
+    failures: list[str] = []
+    try:
+        while len(runs) + len(failures) < workers:
+            try:
+                kind, payload = out.get(timeout=1.0)
+            except queue.Empty:
+                if not any(child.is_alive() for child in children) and out.empty():
+                    break
+                continue
+            if kind == "run":
+                runs.append(payload)
+            elif kind == "error":
+                failures.append(payload)
+            elif progress is not None and progress(payload):
+                stop.set()
+    finally:
+        stop.set()
+        for child in children:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+        out.close()
+    if not runs:
+        reason = "; ".join(failures) or "the search processes ended without a result"
+        return [EngineRun(routes={}, objective=0, found=False, status=f"HGS_FAILED: {reason}")]
+    return runs

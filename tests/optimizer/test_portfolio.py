@@ -1,0 +1,124 @@
+"""The genetic-search engine and the portfolio that combines it with OR-Tools."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import AFTERNOON, H, LineDay
+
+from fixtures.generator import generate_day
+from optimizer import ReasonCode, SolveParams, solve
+from optimizer.check import check
+from optimizer.dayfile import load_day
+from optimizer.engine import EngineRun
+from optimizer.explain import eligibility
+from optimizer.hgs import solve_with_hgs
+from optimizer.portfolio import PARALLEL_FROM_VISITS, objective
+from optimizer.settings import DispatchSettings
+
+HGS_ONLY = SolveParams(time_limit_s=5, engines=("hgs",))
+
+
+@pytest.mark.parametrize(
+    ("truck", "visit", "served_by"),
+    [
+        # the skill rule, carried by PyVRP profiles
+        ({"skills": ["gas"]}, {"skills": ["gas"]}, "SPECIAL"),
+        # the visit-kind rule: installs are for technicians
+        ({"kind": "technician", "crew_size": 1}, {"kind": "install"}, "SPECIAL"),
+        # the crew-size rule: a three-person job
+        ({"crew_size": 3}, {"min_crew": 3}, "SPECIAL"),
+    ],
+)
+def test_hgs_keeps_compatibility_rules(
+    day: LineDay, truck: dict[str, object], visit: dict[str, object], served_by: str
+) -> None:
+    """Genetic search sends a restricted visit only to the crew allowed to serve it."""
+    near, far = day.depot(0, "NEAR"), day.depot(40, "FAR")
+    day.truck("PLAIN", depot=near)
+    day.truck("SPECIAL", depot=far, **truck)
+    day.visit("V", at_km=1, **visit)
+    data = day.data()
+    result = solve(data, HGS_ONLY)
+    assert check(data, result) == []
+    assert result.routes[0].vehicle_id == served_by
+
+
+def test_hgs_respects_cash_weight_and_shift(day: LineDay) -> None:
+    """Capacities and shifts bind in genetic search exactly as in OR-Tools."""
+    day.depot()
+    day.truck("A", shift=(7 * H, 12 * H))
+    day.truck("B")
+    day.visit("CASH1", at_km=2, cash_cny=30_000)
+    day.visit("CASH2", at_km=2, cash_cny=30_000)
+    day.visit("PM", at_km=3, window=AFTERNOON)
+    data = day.data()
+    result = solve(data, HGS_ONLY)
+    assert check(data, result) == []
+    by_visit = {s.visit_id: r.vehicle_id for r in result.routes for s in r.stops}
+    assert by_visit["CASH1"] != by_visit["CASH2"]
+    assert by_visit["PM"] == "B"
+
+
+def test_hgs_leaves_out_the_lowest_priority(day: LineDay) -> None:
+    """With room for one of two orders, the prize of the higher priority wins."""
+    day.depot()
+    day.truck("A")
+    day.visit("LOW", at_km=1, weight_kg=700, priority=0)
+    day.visit("HIGH", at_km=9, weight_kg=700, priority=3)
+    result = solve(day.data(), HGS_ONLY)
+    assert result.routes[0].visit_ids == ("HIGH",)
+    assert result.unassigned[0].code is ReasonCode.NO_ROOM
+
+
+def test_objective_counts_metres_and_penalties(day: LineDay) -> None:
+    """The portfolio's yardstick: route metres plus the penalty of every visit left out."""
+    day.depot()
+    day.truck("A")
+    day.visit("V1", at_km=3)
+    day.visit("V2", at_km=5)
+    data = day.data()
+    allowed = eligibility(data).allowed
+    both = EngineRun(routes={0: [0, 1]}, objective=0, found=True, status="")
+    one = EngineRun(routes={0: [0]}, objective=0, found=True, status="")
+    assert objective(data, both, allowed) == 10_000
+    assert objective(data, one, allowed) > objective(data, both, allowed)
+
+
+def test_parallel_searches_on_a_generated_day() -> None:
+    """A day big enough for one search per core comes back checker-clean."""
+    content = generate_day(
+        seed=3, visits=PARALLEL_FROM_VISITS + 10, trucks=12, technicians=2, date="2026-11-24"
+    )
+    data = load_day(content, dt.date(2026, 11, 24), DispatchSettings()).data
+    result = solve(data, SolveParams(time_limit_s=6, workers=2), seed=5)
+    assert result.ok and check(data, result) == []
+    assert result.kpis.visits_routed > 0.8 * len(data.visits)
+
+
+def test_engine_returns_plain_routes(day: LineDay) -> None:
+    """The engine's answer is plain indices: no PyVRP object leaves the module."""
+    day.depot()
+    day.truck("A")
+    day.visit("V", at_km=2)
+    data = day.data()
+    run = solve_with_hgs(
+        data, eligibility(data).allowed, time_limit_s=2, seed=0, no_improvement=500
+    )
+    assert run.found and run.routes == {0: [0]}
+    assert all(type(v) is int for route in run.routes.values() for v in route)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"engines": ("lkh",)},  # an engine we do not have
+        {"engines": ()},  # no engine at all
+        {"workers": 0},  # nobody to search
+    ],
+)
+def test_bad_engine_parameters(bad: dict[str, object]) -> None:
+    """Engine parameters are validated at construction, naming the field."""
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        SolveParams(**bad)  # type: ignore[arg-type]
