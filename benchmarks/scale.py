@@ -6,7 +6,7 @@
 Each size is a generated Chengdu day (fixtures.generator) with a fleet scaled to be slightly
 over-full, on the great-circle matrix. Every (size, solver) run happens in its own fresh
 `python -m benchmarks.scale --_one ...` process, and the solver inside it in spawned
-processes; _PeakMemory says why. VROOM's plan is judged by the independent optimizer.check.
+processes; PeakMemory says why. VROOM's plan is judged by the independent optimizer.check.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ import argparse
 import json
 import math
 import multiprocessing as mp
-import os
 import queue
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date as Date
@@ -29,6 +26,9 @@ from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+
+from benchmarks.memory import PeakMemory
+from benchmarks.vroom_day import vroom_input
 
 # Only light imports up here: spawned solver processes re-import this module as __mp_main__,
 # and pandas (via vroom) or matplotlib there would inflate the very memory being measured.
@@ -47,7 +47,6 @@ Record = dict[str, Any]
 DATE = "2026-11-24"
 SOLVERS = ("ours", "vroom")
 VROOM_THREADS = 2
-VROOM_PROFILE = "car"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -81,72 +80,6 @@ def score(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> Record:
     objective = metres + sum(penalty for v, penalty in penalties if v not in served)
     served_count = sum(len(visit_ids) for visit_ids in routes.values())
     return {"km": round(metres / 1000, 3), "served": served_count, "objective": objective}
-
-
-class _PeakMemory:
-    """Peak resident memory of everything this process starts while the block runs.
-
-    Our solve is a process that may start search processes of its own, so no single
-    high-water mark covers it. A thread sums each live descendant's own high-water mark
-    (VmHWM) every SAMPLE_S: an upper bound of their concurrent peak that misses no spike of a
-    process still alive at the next sample. RUSAGE_CHILDREN, the kernel's exact peak of the
-    largest single descendant, is the floor for processes shorter than a sample; it is the
-    maximum over every child ever waited for, hence one fresh `--_one` process per run.
-    multiprocessing's resource tracker is bookkeeping of this process, not the solver's.
-    """
-
-    SAMPLE_S = 0.2
-
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> _PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.SAMPLE_S):
-            total = sum(_high_water_kb(pid) for pid in _descendants(os.getpid()))
-            self.peak_kb = max(self.peak_kb, total)
-
-    def megabytes(self) -> float | None:
-        largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-        peak = max(self.peak_kb, largest)
-        return round(peak / 1024, 1) if peak else None
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:  # the name in parentheses may hold spaces; the parent pid follows the state
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found: list[int] = []
-    todo = [root]
-    while todo:
-        below = children.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
-
-
-def _high_water_kb(pid: int) -> int:
-    try:
-        if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return 0
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "")
-    return int(line.split()[1]) if line else 0
 
 
 class _Tracker:
@@ -203,73 +136,6 @@ def run_ours(data: ProblemData, size: int, seconds: float, seed: int) -> Record:
         "params": params.as_dict(),
         "trace": tracker.trace,  # objective: metres plus the drop penalties of left-out visits
     }
-
-
-def vroom_skills(data: ProblemData) -> tuple[list[set[int]], list[set[int]]]:
-    """Integer skills (vehicles, jobs) that carry every static rule VROOM has no field for.
-
-    A visit needs its named skills, "kind:<kind>", "crew>=<n>" when it needs more than one
-    person, and "pin:<vehicle>" when pinned; a vehicle has the kinds it serves, every crew
-    level up to its size and its own pin, so VROOM's skill subset test is our eligibility.
-    """
-    codes: dict[str, int] = {}
-
-    def encode(labels: Sequence[str]) -> set[int]:
-        return {codes.setdefault(label, len(codes)) for label in labels}
-
-    crews = sorted({visit.min_crew for visit in data.visits if visit.min_crew > 1})
-    jobs = []
-    for visit in data.visits:
-        labels = [*sorted(visit.skills), f"kind:{visit.kind}"]
-        labels += [f"crew>={visit.min_crew}"] if visit.min_crew > 1 else []
-        labels += [] if visit.pinned_vehicle is None else [f"pin:{visit.pinned_vehicle}"]
-        jobs.append(encode(labels))
-    vehicles = []
-    for index, vehicle in enumerate(data.vehicles):
-        labels = [*sorted(vehicle.skills), *(f"kind:{k}" for k in sorted(vehicle.visit_kinds))]
-        labels += [f"crew>={n}" for n in crews if n <= vehicle.crew_size] + [f"pin:{index}"]
-        vehicles.append(encode(labels))
-    return vehicles, jobs
-
-
-def vroom_input(data: ProblemData) -> Any:
-    """The day as a vroom.Input on our own matrices; node indices are ProblemData's."""
-    import vroom
-
-    problem = vroom.Input()
-    problem.set_durations_matrix(VROOM_PROFILE, data.durations)
-    problem.set_distances_matrix(VROOM_PROFILE, data.distances)
-    vehicle_skills, job_skills = vroom_skills(data)
-    # Cost is distance alone, in metres, as in our objective; VROOM's default is duration.
-    costs = vroom.VehicleCosts(per_hour=0, per_km=1000)
-    for index, vehicle in enumerate(data.vehicles):
-        problem.add_vehicle(
-            vroom.Vehicle(
-                index,
-                start=data.depot_node(vehicle.start_depot),
-                end=data.depot_node(vehicle.end_depot),
-                profile=VROOM_PROFILE,
-                # Cash is only collected, so a route's total is its peak: a plain capacity.
-                capacity=[vehicle.weight_capacity, vehicle.volume_capacity, vehicle.cash_cap],
-                skills=vehicle_skills[index],
-                time_window=data.vehicle_window(vehicle),
-                costs=costs,
-            )
-        )
-    for index, visit in enumerate(data.visits):
-        problem.add_job(
-            vroom.Job(
-                index,
-                location=data.visit_node(index),
-                default_service=visit.service_time,
-                delivery=[visit.weight, visit.volume, visit.cash],
-                skills=job_skills[index],
-                priority=visit.priority * 10,  # both rank higher as more important
-                # VROOM's job window bounds the service start, as ours does: no service added.
-                time_windows=[(visit.tw_start, visit.tw_end)],
-            )
-        )
-    return problem
 
 
 def _vroom_child(data: ProblemData, seconds: float, answer: Any) -> None:
@@ -329,7 +195,7 @@ def run_vroom(data: ProblemData, size: int, seconds: float) -> Record:
 def run_one(size: int, solver: str, seconds: float, seed: int) -> Record:
     """One solver on one size, in this process; meant for a fresh `--_one` process."""
     data = build_day(size, seed)
-    with _PeakMemory() as memory:
+    with PeakMemory() as memory:
         if solver == "ours":
             outcome = run_ours(data, size, seconds, seed)
         else:

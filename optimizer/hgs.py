@@ -116,7 +116,7 @@ def _vehicle_groups(data: ProblemData, profile_of: Sequence[int]) -> list[list[i
 
 
 def build_problem(
-    data: ProblemData, allowed: Mapping[int, Sequence[int]]
+    data: ProblemData, allowed: Mapping[int, Sequence[int]], *, required: bool = False
 ) -> tuple[pyvrp.ProblemData, list[int], list[list[int]]]:
     """PyVRP data for the visits in `allowed`; also the visit order and vehicle groups."""
     visits = sorted(allowed)
@@ -134,8 +134,8 @@ def build_problem(
             service_duration=data.visits[v].service_time,
             tw_early=data.visits[v].tw_start,
             tw_late=data.visits[v].tw_end,
-            prize=prizes[k],
-            required=False,
+            prize=0 if required else prizes[k],
+            required=required,
         )
         for k, v in enumerate(visits)
     ]
@@ -177,9 +177,14 @@ def solve_with_hgs(
     max_iterations: int | None = None,
     no_improvement: int | None = None,
     report: StopCheck | None = None,
+    required: bool = False,
 ) -> EngineRun:
-    """Route the visits in `allowed` with PyVRP; same contract as the OR-Tools engine."""
-    problem, visits, groups = build_problem(data, allowed)
+    """Route the visits in `allowed` with PyVRP; same contract as the OR-Tools engine.
+
+    `required` asks for a plan serving every visit: a narrower search that finds shorter
+    routes when the day fits the fleet, and no plan at all when it does not.
+    """
+    problem, visits, groups = build_problem(data, allowed, required=required)
     criterion = _Criterion(time_limit_s, max_iterations, no_improvement, report)
     result = pyvrp.solve(problem, stop=criterion, seed=seed, collect_stats=False, display=False)
     best = result.best

@@ -88,6 +88,8 @@ def run_engines(
         initial=best.routes if best.found else None,
         progress=progress,
     )
+    # The label tells a polished genetic plan from an OR-Tools plan made from scratch.
+    polished = replace(polished, status=f"{best.status}+{polished.status}")
     runs = [run for run in (best, polished) if run.found]
     if not runs:
         return polished
@@ -144,12 +146,26 @@ def _patience(visits: int) -> int:
     return max(2_000, 40 * visits)
 
 
+def fits_the_fleet(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> bool:
+    """Whether the day's loads fit the fleet's capacities at all: worth asking for everyone."""
+    visits = [data.visits[v] for v in allowed]
+    return all(
+        sum(amount(v) for v in visits) <= sum(cap(c) for c in data.vehicles)
+        for amount, cap in (
+            (lambda v: v.weight, lambda c: c.weight_capacity),
+            (lambda v: v.volume, lambda c: c.volume_capacity),
+            (lambda v: v.cash, lambda c: c.cash_cap),
+        )
+    )
+
+
 def _child(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
     time_limit_s: float,
     iterations: int | None,
     seed: int,
+    required: bool,
     out: Any,
     stop: Event,
 ) -> None:
@@ -185,9 +201,22 @@ def _in_children(
     context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
     out = context.Queue()
     stop = context.Event()
+    # The first search keeps every visit optional, so an over-full day always gets a plan;
+    # the others ask for everyone when the loads fit, a narrower and stronger search.
+    everyone = fits_the_fleet(data, allowed)
     children = [
         context.Process(
-            target=_child, args=(data, dict(allowed), time_limit_s, iterations, seed + k, out, stop)
+            target=_child,
+            args=(
+                data,
+                dict(allowed),
+                time_limit_s,
+                iterations,
+                seed + k,
+                everyone and k > 0,
+                out,
+                stop,
+            ),
         )
         for k in range(workers)
     ]

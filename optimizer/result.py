@@ -84,6 +84,7 @@ class Result:
     seconds: float
     seed: int
     reasons: tuple[str, ...] = field(default=())  # why the status is what it is, when not feasible
+    engine: str = ""  # which engine's search produced the plan, as it reported its end
 
     @property
     def ok(self) -> bool:
@@ -101,6 +102,7 @@ def result_to_dict(result: Result) -> dict[str, object]:
         "seconds": result.seconds,
         "seed": result.seed,
         "reasons": list(result.reasons),
+        "engine": result.engine,
         "kpis": asdict(result.kpis),
         "routes": [
             {

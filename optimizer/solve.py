@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from optimizer.check import check
 from optimizer.data import ProblemData
@@ -59,7 +60,8 @@ def solve(
     left_out = [v for v in sorted(allowed) if v not in routed]
     still_out = insert_left_out(data, run.routes, timed, left_out, allowed)
     unassigned += [no_room(data, v, allowed[v], timed) for v in still_out]
-    return _finish(data, timed, unassigned, run.objective, started, seed, Status.FEASIBLE, ())
+    result = _finish(data, timed, unassigned, run.objective, started, seed, Status.FEASIBLE, ())
+    return replace(result, engine=run.status)
 
 
 def _indices(

@@ -94,6 +94,8 @@ def test_parallel_searches_on_a_generated_day() -> None:
     data = load_day(content, dt.date(2026, 11, 24), DispatchSettings()).data
     result = solve(data, SolveParams(time_limit_s=6, workers=2), seed=5)
     assert result.ok and check(data, result) == []
+    # The plan must come from the genetic searches, not from a silent fallback.
+    assert result.engine.startswith("HGS_OK")
     assert result.kpis.visits_routed > 0.8 * len(data.visits)
 
 
