@@ -125,20 +125,34 @@ def _best_hgs(
     iterations = params.solution_limit * 50 if params.solution_limit else None
     workers = min(params.workers, os.cpu_count() or 1)
     if workers <= 1 or len(allowed) < PARALLEL_FROM_VISITS:
-        return solve_with_hgs(
-            data,
-            allowed,
-            time_limit_s=time_limit_s,
-            seed=seed,
-            max_iterations=iterations,
-            no_improvement=_patience(len(allowed)),
-            report=progress,
-        )
+        return _search(data, allowed, time_limit_s, iterations, seed, False, progress)
     runs = _in_children(data, allowed, time_limit_s, iterations, workers, seed, progress)
     found = [run for run in runs if run.found]
     if not found:
         return runs[0]
     return min(found, key=lambda run: objective(data, run, allowed))
+
+
+def _search(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    time_limit_s: float,
+    iterations: int | None,
+    seed: int,
+    required: bool,
+    report: ProgressCallback | None,
+) -> EngineRun:
+    """One genetic search with the portfolio's stopping rules."""
+    return solve_with_hgs(
+        data,
+        allowed,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        max_iterations=iterations,
+        no_improvement=_patience(len(allowed)),
+        report=report,
+        required=required,
+    )
 
 
 def _patience(visits: int) -> int:
@@ -174,16 +188,7 @@ def _child(
         return stop.is_set()
 
     try:
-        run = solve_with_hgs(
-            data,
-            allowed,
-            time_limit_s=time_limit_s,
-            seed=seed,
-            max_iterations=iterations,
-            no_improvement=_patience(len(allowed)),
-            report=report,
-        )
-        out.put(("run", run))
+        out.put(("run", _search(data, allowed, time_limit_s, iterations, seed, required, report)))
     except BaseException as error:  # the parent must hear how every child ended
         out.put(("error", f"{type(error).__name__}: {error}"))
 

@@ -124,3 +124,30 @@ def test_bad_engine_parameters(bad: dict[str, object]) -> None:
     """Engine parameters are validated at construction, naming the field."""
     with pytest.raises(ValueError, match=next(iter(bad))):
         SolveParams(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("required", "found"),
+    [
+        (True, False),  # asking for everyone on an over-full day yields no plan
+        (False, True),  # optional visits always give one
+    ],
+)
+def test_search_process_honours_required(day: LineDay, required: bool, found: bool) -> None:
+    """A search process passes the required flag on to the engine."""
+    import queue
+    import threading
+
+    from optimizer.portfolio import _child
+
+    day.depot()
+    day.truck("A")
+    day.visit("V1", at_km=1, weight_kg=700)
+    day.visit("V2", at_km=2, weight_kg=700)
+    data = day.data()
+    out: queue.Queue[tuple[str, object]] = queue.Queue()
+    _child(data, eligibility(data).allowed, 2, None, 0, required, out, threading.Event())  # type: ignore[arg-type]
+    messages = [out.get_nowait() for _ in range(out.qsize())]
+    runs = [payload for kind, payload in messages if kind == "run"]
+    assert len(runs) == 1 and isinstance(runs[0], EngineRun)
+    assert runs[0].found is found
