@@ -23,6 +23,8 @@ from optimizer.engine import EngineRun, Progress, drop_penalties
 
 # Travel time into a forbidden visit: longer than any day, so no window can be met.
 FORBIDDEN_SECONDS = 10 * 24 * 3600
+# The cost PyVRP reports while it holds no feasible plan.
+NO_FEASIBLE_PLAN = 2**63 - 1
 StopCheck = Callable[[Progress], bool | None]
 
 
@@ -35,7 +37,9 @@ class _Criterion:
         max_iterations: int | None,
         no_improvement: int | None,
         report: StopCheck | None,
+        give_up_after_s: float | None = None,
     ):
+        self.give_up_after_s = give_up_after_s
         self.runtime = pyvrp.stop.MaxRuntime(time_limit_s)
         self.iterations = pyvrp.stop.MaxIterations(max_iterations) if max_iterations else None
         self.stale = pyvrp.stop.NoImprovement(no_improvement) if no_improvement else None
@@ -49,6 +53,12 @@ class _Criterion:
         if self.started is None:
             self.started = now
         self.count += 1
+        if (
+            self.give_up_after_s is not None
+            and best_cost >= NO_FEASIBLE_PLAN
+            and now - self.started > self.give_up_after_s
+        ):
+            return True  # no feasible plan so far: the time is better spent elsewhere
         if self.report is not None and self.count % 200 == 1:
             update = Progress(now - self.started, self.time_limit_s, int(best_cost), 0)
             if self.report(update):
@@ -178,14 +188,16 @@ def solve_with_hgs(
     no_improvement: int | None = None,
     report: StopCheck | None = None,
     required: bool = False,
+    give_up_after_s: float | None = None,
 ) -> EngineRun:
     """Route the visits in `allowed` with PyVRP; same contract as the OR-Tools engine.
 
     `required` asks for a plan serving every visit: a narrower search that finds shorter
     routes when the day fits the fleet, and no plan at all when it does not.
+    `give_up_after_s` ends the search early when it has found no feasible plan by then.
     """
     problem, visits, groups = build_problem(data, allowed, required=required)
-    criterion = _Criterion(time_limit_s, max_iterations, no_improvement, report)
+    criterion = _Criterion(time_limit_s, max_iterations, no_improvement, report, give_up_after_s)
     result = pyvrp.solve(problem, stop=criterion, seed=seed, collect_stats=False, display=False)
     best = result.best
     if not best.is_feasible():

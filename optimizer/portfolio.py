@@ -35,6 +35,8 @@ PARALLEL_FROM_VISITS = 150
 # when visits are still left out (its insertion moves can place some), since on a plan that
 # serves everyone its local search does not shorten what genetic search found.
 HGS_SHARE = 0.95
+# Share of its time a search for everyone gets to find such a plan before it turns optional.
+REQUIRED_PROBE_SHARE = 0.25
 
 
 def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> int:
@@ -142,8 +144,13 @@ def _search(
     required: bool,
     report: ProgressCallback | None,
 ) -> EngineRun:
-    """One genetic search with the portfolio's stopping rules."""
-    return solve_with_hgs(
+    """One genetic search with the portfolio's stopping rules.
+
+    A search for everyone that finds no such plan within a share of the time is an
+    over-full day: it continues as an optional search instead of wasting its core.
+    """
+    started = time.monotonic()
+    run = solve_with_hgs(
         data,
         allowed,
         time_limit_s=time_limit_s,
@@ -152,7 +159,13 @@ def _search(
         no_improvement=_patience(len(allowed)),
         report=report,
         required=required,
+        give_up_after_s=time_limit_s * REQUIRED_PROBE_SHARE if required else None,
     )
+    if run.found or not required:
+        return run
+    left = max(time_limit_s - (time.monotonic() - started), 1.0)
+    fallback = _search(data, allowed, left, iterations, seed + 1, False, report)
+    return replace(fallback, status=f"{fallback.status} (no plan serves everyone)")
 
 
 def _patience(visits: int) -> int:

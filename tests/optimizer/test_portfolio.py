@@ -127,14 +127,16 @@ def test_bad_engine_parameters(bad: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("required", "found"),
+    ("required", "status"),
     [
-        (True, False),  # asking for everyone on an over-full day yields no plan
-        (False, True),  # optional visits always give one
+        # asking for everyone on an over-full day finds nothing, then continues optional
+        (True, "HGS_OK (no plan serves everyone)"),
+        # optional visits give a plan straight away
+        (False, "HGS_OK"),
     ],
 )
-def test_search_process_honours_required(day: LineDay, required: bool, found: bool) -> None:
-    """A search process passes the required flag on to the engine."""
+def test_search_process_honours_required(day: LineDay, required: bool, status: str) -> None:
+    """A search process passes the required flag on, and an impossible one falls back."""
     import queue
     import threading
 
@@ -150,4 +152,5 @@ def test_search_process_honours_required(day: LineDay, required: bool, found: bo
     messages = [out.get_nowait() for _ in range(out.qsize())]
     runs = [payload for kind, payload in messages if kind == "run"]
     assert len(runs) == 1 and isinstance(runs[0], EngineRun)
-    assert runs[0].found is found
+    assert runs[0].found and runs[0].status == status
+    assert sorted(v for route in runs[0].routes.values() for v in route) in ([0], [1])
