@@ -50,13 +50,14 @@ class DispatchSettings(BaseSettings):
     def slot_window(self, slot: str) -> tuple[int, int]:
         """A slot name as a (start, end) window in seconds after midnight."""
         if slot == "morning":
-            return _seconds(self.morning_start), _seconds(self.morning_end)
+            return seconds_of_day(self.morning_start), seconds_of_day(self.morning_end)
         if slot == "afternoon":
-            return _seconds(self.afternoon_start), _seconds(self.afternoon_end)
+            return seconds_of_day(self.afternoon_start), seconds_of_day(self.afternoon_end)
         raise ValueError(f"slot: must be 'morning' or 'afternoon', got {slot!r}")
 
 
-def _seconds(moment: time) -> int:
+def seconds_of_day(moment: time) -> int:
+    """A wall-clock time as seconds after midnight, the optimizer's unit of time."""
     return moment.hour * 3600 + moment.minute * 60 + moment.second
 
 

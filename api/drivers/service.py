@@ -14,7 +14,7 @@ from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderItemPublic
 from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
-from api.plans.service import hhmm
+from optimizer.explain import hhmm
 
 
 def published_plan(*, session: Session, date: dt.date) -> Plan:

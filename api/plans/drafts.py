@@ -18,7 +18,13 @@ from sqlmodel import Session, col, select
 
 from api.core.errors import Conflict, NotFound
 from api.orders.models import Order, OrderEvent, OrderStatus
-from api.plans.mapping import route_rows, stored_result, stored_routes, working_vehicles
+from api.plans.mapping import (
+    route_rows,
+    stored_id,
+    stored_result,
+    stored_routes,
+    working_vehicles,
+)
 from api.plans.models import Plan, PlanChange, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 from optimizer.check import check_routes
 from optimizer.data import ProblemData
@@ -243,7 +249,7 @@ def _replace_rows(session: Session, plan_id: int, outcome: Outcome) -> set[int]:
         session.add(route_row)
         session.add_all(stop_rows)
     for order, (code, reason) in outcome.draft.unassigned.items():
-        order_id = order_id_of(outcome.orders[order])
+        order_id = stored_id(outcome.orders[order])
         session.add(PlanUnassigned(plan_id=plan_id, order_id=order_id, code=code, reason=reason))
     session.flush()
     return set(session.exec(select(PlanStop.order_id).where(PlanStop.plan_id == plan_id)))
@@ -267,16 +273,10 @@ def follow_orders(
             session.add(order)
             session.add(
                 OrderEvent(
-                    order_id=order_id_of(order),
+                    order_id=stored_id(order),
                     kind=kind,
                     at=editor.now,
                     by=editor.by,
                     detail={"plan_id": plan_id},
                 )
             )
-
-
-def order_id_of(order: Order) -> int:
-    if order.id is None:
-        raise ValueError(f"order {order.external_id!r} is not stored yet")
-    return order.id

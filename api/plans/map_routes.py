@@ -13,9 +13,10 @@ from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.orders.models import Order, OrderItem
+from api.orders.models import OrderItem
+from api.plans.drafts import load
 from api.plans.mapping import display_input, stored_result
-from api.plans.models import Plan, PlanRoute, PlanStop, PlanUnassigned
+from api.plans.models import Plan
 from maps.plan_map import VisitInfo, plan_map
 
 router = APIRouter(tags=["plans"])
@@ -23,24 +24,19 @@ Viewer = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOUSE))]
 
 
 def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings) -> str:
-    plan = get_or_404(session, Plan, "plan", id=plan_id)
-    routes = list(session.exec(select(PlanRoute).where(PlanRoute.plan_id == plan_id)))
-    stops = list(session.exec(select(PlanStop).where(PlanStop.plan_id == plan_id)))
-    left = list(session.exec(select(PlanUnassigned).where(PlanUnassigned.plan_id == plan_id)))
-    order_ids = [s.order_id for s in stops] + [u.order_id for u in left]
-    orders = list(session.exec(select(Order).where(col(Order.id).in_(order_ids))))
-    external = {o.id: o.external_id for o in orders if o.id is not None}
+    stored = load(session, get_or_404(session, Plan, "plan", id=plan_id))
+    orders = list(stored.orders.values())
     items: dict[int, list[str]] = {}
-    for item in session.exec(select(OrderItem).where(col(OrderItem.order_id).in_(order_ids))):
+    for item in session.exec(select(OrderItem).where(col(OrderItem.order_id).in_(stored.orders))):
         items.setdefault(item.order_id, []).append(f"{item.quantity} × {item.name}")
-    data = display_input(session=session, date=plan.date, orders=orders, settings=settings)
+    data = display_input(session=session, date=stored.plan.date, orders=orders, settings=settings)
     result = stored_result(
-        routes=routes,
-        stops=stops,
-        unassigned=left,
-        external_ids=external,
-        kpis=plan.kpis,
-        seed=plan.seed,
+        routes=stored.routes,
+        stops=stored.stops,
+        unassigned=stored.unassigned,
+        external_ids=stored.external_ids,
+        kpis=stored.plan.kpis,
+        seed=stored.plan.seed,
     )
     info = {
         o.external_id: VisitInfo(

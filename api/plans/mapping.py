@@ -19,7 +19,7 @@ from optimizer.data import ProblemData
 from optimizer.matrix import MatrixProvider, provider_from_settings
 from optimizer.model import Model
 from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unassigned
-from optimizer.settings import DispatchSettings
+from optimizer.settings import DispatchSettings, seconds_of_day
 
 # Orders that still need a visit on their date: booked, or already on a plan being redone.
 PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED)
@@ -30,10 +30,6 @@ class PlanningInput:
     date: dt.date
     data: ProblemData
     orders: Mapping[str, Order]  # external id -> order
-
-
-def seconds(moment: dt.time) -> int:
-    return moment.hour * 3600 + moment.minute * 60 + moment.second
 
 
 def provider_for(settings: DispatchSettings) -> MatrixProvider:
@@ -110,15 +106,15 @@ def _fleet_model(
             depot.code,
             lat=depot.lat,
             lon=depot.lon,
-            opens=seconds(depot.opens),
-            closes=seconds(depot.closes),
+            opens=seconds_of_day(depot.opens),
+            closes=seconds_of_day(depot.closes),
             name=depot.name,
         )
     for vehicle in vehicles:
         model.add_vehicle(
             vehicle.code,
             depot=depot_index[vehicle.depot_code],
-            shift=(seconds(vehicle.shift_start), seconds(vehicle.shift_end)),
+            shift=(seconds_of_day(vehicle.shift_start), seconds_of_day(vehicle.shift_end)),
             weight_kg=vehicle.weight_kg,
             volume_m3=vehicle.volume_m3,
             cash_cap_cny=vehicle.cash_cap_cny or settings.cash_cap_cny,
@@ -176,7 +172,10 @@ def result_rows(
         stops += stop_rows
     unassigned = [
         PlanUnassigned(
-            plan_id=plan_id, order_id=_id(orders[u.visit_id]), code=u.code.value, reason=u.reason
+            plan_id=plan_id,
+            order_id=stored_id(orders[u.visit_id]),
+            code=u.code.value,
+            reason=u.reason,
         )
         for u in result.unassigned
     ]
@@ -199,7 +198,7 @@ def route_rows(
             plan_id=plan_id,
             vehicle_code=route.vehicle_id,
             position=position,
-            order_id=_id(orders[stop.visit_id]),
+            order_id=stored_id(orders[stop.visit_id]),
             arrival=stop.arrival,
             start=stop.start,
             departure=stop.departure,
@@ -214,7 +213,8 @@ def route_rows(
     return route_row, stops
 
 
-def _id(order: Order) -> int:
+def stored_id(order: Order) -> int:
+    """An order's database id; an order not yet stored cannot be on a plan."""
     if order.id is None:
         raise ValueError(f"order {order.external_id!r} is not stored yet")
     return order.id

@@ -14,7 +14,7 @@ from api.core.config import ServiceSettings
 from api.core.crud import get_or_404, save
 from api.core.errors import Conflict, RuleBroken
 from api.orders.models import Order
-from api.plans.mapping import PlanningInput, result_rows
+from api.plans.mapping import PlanningInput, result_rows, stored_id
 from api.plans.models import (
     JobStatus,
     KpisPublic,
@@ -32,6 +32,7 @@ from api.plans.models import (
     StopPublic,
     UnassignedPublic,
 )
+from optimizer.explain import hhmm
 from optimizer.params import SolveParams
 from optimizer.result import Result
 
@@ -145,7 +146,7 @@ def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
         ],
         unassigned=[
             UnassignedPublic(
-                order_id=_id(order),
+                order_id=stored_id(order),
                 external_id=order.external_id,
                 customer=order.customer,
                 code=row.code,
@@ -202,11 +203,6 @@ def _supersede_drafts(session: Session, plan: Plan) -> None:
         )
 
 
-def hhmm(seconds: int) -> str:
-    """Seconds after midnight as a wall-clock "HH:MM" (seconds dropped)."""
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
 def _summary(plan: Plan) -> PlanSummary:
     return PlanSummary(**plan.model_dump(exclude={"kpis"}), kpis=_kpis(plan.kpis))
 
@@ -226,7 +222,7 @@ def _kpis(stored: dict[str, Any]) -> KpisPublic:
 def _stop(stop: PlanStop, order: Order) -> StopPublic:
     return StopPublic(
         position=stop.position,
-        order_id=_id(order),
+        order_id=stored_id(order),
         external_id=order.external_id,
         customer=order.customer,
         address=order.address,
@@ -242,8 +238,3 @@ def _stop(stop: PlanStop, order: Order) -> StopPublic:
         distance_from_previous_km=round(stop.distance_from_previous_m / 1000, 1),
         pinned=stop.pinned,
     )
-
-
-def _id(order: Order) -> int:
-    assert order.id is not None  # read from the database
-    return order.id

@@ -19,12 +19,12 @@ from api.fleet.models import Depot, Vehicle
 from api.fleet.service import known_skills
 from api.orders.models import Order, Slot
 from api.orders.service import earliest_bookable
-from api.plans.mapping import PLANNABLE, seconds, working_vehicles
+from api.plans.mapping import PLANNABLE, working_vehicles
 from api.slots.models import Remaining, SlotOffer, SlotQuery
 from optimizer.data import VisitKind
 from optimizer.matrix import GreatCircleProvider
 from optimizer.model import DEFAULT_VISIT_KINDS
-from optimizer.settings import DispatchSettings
+from optimizer.settings import DispatchSettings, seconds_of_day
 
 # Crew time each stop costs on top of its service minutes: the drive from the previous stop.
 # A slot's stops are clustered by the planner, typically 5-8 km of city road apart, which is
@@ -137,8 +137,8 @@ def _crew(
     # The same working window the optimizer uses: the shift, within the depot's hours.
     return _Crew(
         vehicle=vehicle,
-        leave=max(seconds(vehicle.shift_start), seconds(depot.opens)),
-        back_by=min(seconds(vehicle.shift_end), seconds(depot.closes)),
+        leave=max(seconds_of_day(vehicle.shift_start), seconds_of_day(depot.opens)),
+        back_by=min(seconds_of_day(vehicle.shift_end), seconds_of_day(depot.closes)),
         out_s=legs[0],
         back_s=legs[1],
         cash_cap_cny=_cash_cap(vehicle, settings),
