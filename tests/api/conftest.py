@@ -13,10 +13,11 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -155,9 +156,6 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_KEY}"}
-
-
-KeyMaker = Callable[..., dict[str, str]]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import KeyMaker
+from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import KeyMaker
+from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from plan_helpers import CREWS, DAY, app_at, seed_day, store_plan
 

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
-from conftest import KeyMaker
+from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from plan_helpers import DAY, ORDERS, app_at, if_match, routes_of, seed_day, store_plan
 

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import KeyMaker
+from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 
 from api.core.clock import Clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import AFTERNOON, H, LineDay
+from line_day import AFTERNOON, H, LineDay
 
 from fixtures.generator import generate_day
 from optimizer import ReasonCode, SolveParams, solve

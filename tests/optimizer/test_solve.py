@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import AFTERNOON, MORNING, LineDay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from line_day import AFTERNOON, MORNING, LineDay
 
 from optimizer import Progress, SolveParams, solve
 from optimizer.check import check

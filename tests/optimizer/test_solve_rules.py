@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import AFTERNOON, MORNING, H, LineDay
+from line_day import AFTERNOON, MORNING, H, LineDay
 
 from optimizer import ReasonCode, Result, SolveParams, solve
 from optimizer.check import check

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AFTERNOON, H, LineDay
+from line_day import AFTERNOON, H, LineDay
 
 from optimizer import ReasonCode, SolveParams, solve
 from optimizer.check import check
