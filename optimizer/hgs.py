@@ -17,9 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.PenaltyManager import PenaltyManager
+from pyvrp.search import LocalSearch, PerturbationManager
 
 from optimizer.data import ProblemData
 from optimizer.engine import EngineRun, Progress, drop_penalties
+from optimizer.neighbours import compatible_neighbours
 
 # Travel time into a forbidden visit: longer than any day, so no window can be met.
 FORBIDDEN_SECONDS = 10 * 24 * 3600
@@ -33,25 +37,22 @@ class _Criterion:
 
     def __init__(
         self,
-        time_limit_s: float,
+        deadline: float,
         max_iterations: int | None,
         no_improvement: int | None,
         report: StopCheck | None,
         give_up_after_s: float | None = None,
     ):
+        self.started = time.monotonic()
+        self.deadline = deadline
         self.give_up_after_s = give_up_after_s
-        self.runtime = pyvrp.stop.MaxRuntime(time_limit_s)
         self.iterations = pyvrp.stop.MaxIterations(max_iterations) if max_iterations else None
         self.stale = pyvrp.stop.NoImprovement(no_improvement) if no_improvement else None
         self.report = report
-        self.time_limit_s = time_limit_s
         self.count = 0
-        self.started: float | None = None  # set on the first call, when the search has begun
 
     def __call__(self, best_cost: int) -> bool:
         now = time.monotonic()
-        if self.started is None:
-            self.started = now
         self.count += 1
         if (
             self.give_up_after_s is not None
@@ -60,14 +61,15 @@ class _Criterion:
         ):
             return True  # no feasible plan so far: the time is better spent elsewhere
         if self.report is not None and self.count % 200 == 1:
-            update = Progress(now - self.started, self.time_limit_s, int(best_cost), 0)
+            limit = self.deadline - self.started
+            update = Progress(now - self.started, limit, int(best_cost), 0)
             if self.report(update):
                 return True
         if self.iterations is not None and self.iterations(best_cost):
             return True
         if self.stale is not None and self.stale(best_cost):
             return True
-        return bool(self.runtime(best_cost))
+        return now >= self.deadline
 
 
 def _profiles(
@@ -89,23 +91,25 @@ def _profiles(
 
 
 def _matrices(
-    data: ProblemData, visits: Sequence[int], kinds: Sequence[frozenset[int]], penalty: int
+    data: ProblemData, visits: Sequence[int], kinds: Sequence[frozenset[int]]
 ) -> tuple[list[NDArray[np.int64]], list[NDArray[np.int64]]]:
+    """One distance matrix shared by every profile, and one duration matrix per profile.
+
+    A forbidden visit is blocked by travel time alone: no window can be met after ten days
+    on the road, so no feasible plan contains it. Sharing the distance matrix saves one
+    full matrix per profile while PyVRP copies them in, the day's peak of memory.
+    """
     nodes = np.array([*range(len(data.depots)), *(data.visit_node(v) for v in visits)])
-    distances = data.distances[np.ix_(nodes, nodes)]
-    durations = data.durations[np.ix_(nodes, nodes)]
-    by_distance, by_duration = [], []
+    distance = data.distances[np.ix_(nodes, nodes)]
+    np.fill_diagonal(distance, 0)
+    by_duration = []
     for kind in kinds:
         blocked = [len(data.depots) + k for k, v in enumerate(visits) if v not in kind]
-        distance, duration = distances.copy(), durations.copy()
-        # Entering a forbidden visit costs more than the visit's prize could ever repay.
-        distance[:, blocked] = penalty
+        duration = data.durations[np.ix_(nodes, nodes)]
         duration[:, blocked] = FORBIDDEN_SECONDS
-        np.fill_diagonal(distance, 0)
         np.fill_diagonal(duration, 0)
-        by_distance.append(distance)
         by_duration.append(duration)
-    return by_distance, by_duration
+    return [distance] * len(kinds), by_duration
 
 
 def _vehicle_groups(data: ProblemData, profile_of: Sequence[int]) -> list[list[int]]:
@@ -125,6 +129,50 @@ def _vehicle_groups(data: ProblemData, profile_of: Sequence[int]) -> list[list[i
     return list(groups.values())
 
 
+def _neighbourhood(
+    data: ProblemData, visits: Sequence[int], allowed: Mapping[int, Sequence[int]]
+) -> dict[pyvrp.Activity, list[pyvrp.Activity]] | None:
+    """Neighbours among visits that can share a route; None when every crew may serve all."""
+    profile_of, kinds = _profiles(data, visits, allowed)
+    if len(kinds) <= 1:
+        return None  # one profile: PyVRP's own neighbourhood is already right
+    nodes = np.array([data.visit_node(v) for v in visits])
+    ranked = compatible_neighbours(
+        data.durations[np.ix_(nodes, nodes)],
+        np.array([data.visits[v].tw_start for v in visits]),
+        np.array([data.visits[v].tw_end for v in visits]),
+        np.array([data.visits[v].service_time for v in visits]),
+        [frozenset(profile_of[vehicle] for vehicle in allowed[v]) for v in visits],
+    )
+    client = pyvrp.ActivityType.CLIENT
+    return {
+        pyvrp.Activity(client, k): [pyvrp.Activity(client, j) for j in near]
+        for k, near in enumerate(ranked)
+    }
+
+
+def _search(
+    problem: pyvrp.ProblemData,
+    criterion: _Criterion,
+    seed: int,
+    neighbours: dict[pyvrp.Activity, list[pyvrp.Activity]] | None,
+) -> pyvrp.Result:
+    """pyvrp.solve, except that the local search may get our own neighbourhood."""
+    if neighbours is None:
+        return pyvrp.solve(problem, stop=criterion, seed=seed, collect_stats=False)
+    params = pyvrp.SolveParams()
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    search = LocalSearch(problem, rng, neighbours, PerturbationManager(params.perturbation))
+    for operator in params.operators:
+        if operator.supports(problem):
+            search.add_operator(operator(problem))
+    penalties = PenaltyManager(params.penalty.midpoint_penalties(problem), params.penalty)
+    start = pyvrp.Solution.make_random(problem, rng)
+    initial = search(start, penalties.max_cost_evaluator(), exhaustive=True)
+    ils = IteratedLocalSearch(problem, penalties, search, initial, params.ils)
+    return ils.run(criterion, False, False, params.display_interval)
+
+
 def build_problem(
     data: ProblemData, allowed: Mapping[int, Sequence[int]], *, required: bool = False
 ) -> tuple[pyvrp.ProblemData, list[int], list[list[int]]]:
@@ -132,7 +180,7 @@ def build_problem(
     visits = sorted(allowed)
     prizes = drop_penalties(data, visits)
     profile_of, kinds = _profiles(data, visits, allowed)
-    distances, durations = _matrices(data, visits, kinds, penalty=4 * max(prizes, default=1))
+    distances, durations = _matrices(data, visits, kinds)
     depots = [
         pyvrp.Depot(location=i, tw_early=d.opens, tw_late=d.closes)
         for i, d in enumerate(data.depots)
@@ -182,7 +230,7 @@ def solve_with_hgs(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
     *,
-    time_limit_s: float,
+    deadline: float,
     seed: int,
     max_iterations: int | None = None,
     no_improvement: int | None = None,
@@ -194,11 +242,13 @@ def solve_with_hgs(
 
     `required` asks for a plan serving every visit: a narrower search that finds shorter
     routes when the day fits the fleet, and no plan at all when it does not.
-    `give_up_after_s` ends the search early when it has found no feasible plan by then.
+    `deadline` is a time.monotonic() instant, valid across processes on one machine; the
+    search's own set-up counts against it. `give_up_after_s` ends the search early when it
+    has found no feasible plan by then.
     """
     problem, visits, groups = build_problem(data, allowed, required=required)
-    criterion = _Criterion(time_limit_s, max_iterations, no_improvement, report, give_up_after_s)
-    result = pyvrp.solve(problem, stop=criterion, seed=seed, collect_stats=False, display=False)
+    criterion = _Criterion(deadline, max_iterations, no_improvement, report, give_up_after_s)
+    result = _search(problem, criterion, seed, _neighbourhood(data, visits, allowed))
     best = result.best
     if not best.is_feasible():
         return EngineRun(routes={}, objective=0, found=False, status="HGS_INFEASIBLE")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -31,13 +32,21 @@ def _child(
     initial_routes: Mapping[str, Sequence[str]] | None,
     updates: Any,
     stop: Event,
+    deadline: float,
 ) -> None:
     def report(progress: Progress) -> bool:
         updates.put(("progress", progress))
         return stop.is_set()
 
     try:
-        result = solve(data, params, seed=seed, initial_routes=initial_routes, progress=report)
+        result = solve(
+            data,
+            params,
+            seed=seed,
+            initial_routes=initial_routes,
+            progress=report,
+            deadline=deadline,
+        )
         updates.put(("result", result))
     except BaseException as error:  # the parent must always hear how the child ended
         updates.put(("error", f"{type(error).__name__}: {error}"))
@@ -53,11 +62,15 @@ def solve_isolated(
 ) -> Result:
     """Same contract as solve(); a crash of the child raises RuntimeError."""
     params = params or SolveParams()
+    # Starting the process and sending it the day count against the caller's time limit.
+    deadline = time.monotonic() + params.time_limit_s
     context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
     updates = context.Queue()
     stop = context.Event()
     # Not a daemon: the solve may start its own search processes, one per core.
-    child = context.Process(target=_child, args=(data, params, seed, initial_routes, updates, stop))
+    child = context.Process(
+        target=_child, args=(data, params, seed, initial_routes, updates, stop, deadline)
+    )
     child.start()
     latest = Progress(0.0, params.time_limit_s, 0, 0)
     try:

@@ -31,12 +31,22 @@ from optimizer.params import SolveParams
 
 # Below this many visits a search is too short to pay for starting another process.
 PARALLEL_FROM_VISITS = 150
-# Share of the time limit for genetic search; OR-Tools polishes in what is left, and only
-# when visits are still left out (its insertion moves can place some), since on a plan that
-# serves everyone its local search does not shorten what genetic search found.
-HGS_SHARE = 0.95
+# Share of the time limit kept for OR-Tools to polish in, used only when visits are still
+# left out (its insertion moves can place some): on a plan that serves everyone its local
+# search does not shorten what genetic search found.
+POLISH_SHARE = 0.05
+# Share kept after the engines for re-inserting, timing and checking the plan.
+FINISH_SHARE = 0.02
+# Building the OR-Tools model takes about a second per 2,000 visits (measured), outside its
+# own search limit; a polish that cannot search at least a second is skipped.
+MODEL_BUILD_S_PER_VISIT = 0.0005
+MIN_POLISH_S = 1.0
+# Beyond this many visits, OR-Tools needs more than a minute just to take over the genetic
+# plan (72 s at 5,000 visits, measured), far past any share of the limit we could give it.
+POLISH_UP_TO_VISITS = 2_500
 # Share of its time a search for everyone gets to find such a plan before it turns optional.
 REQUIRED_PROBE_SHARE = 0.25
+FIRST_PROBE_SHARE = 0.10
 
 
 def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> int:
@@ -63,29 +73,37 @@ def run_engines(
     seed: int,
     initial: Mapping[int, Sequence[int]] | None,
     progress: ProgressCallback | None,
+    deadline: float | None = None,
 ) -> EngineRun:
+    """Route the allowed visits by `deadline` (time.monotonic(); default: the time limit)."""
     use_hgs = "hgs" in params.engines and not initial
     if not use_hgs:
         return solve_with_ortools(
             data, allowed, params, seed=seed, initial=initial, progress=progress
         )
     started = time.monotonic()
-    polish = "ortools" in params.engines
-    hgs_time = params.time_limit_s * (HGS_SHARE if polish else 1.0)
+    limit = params.time_limit_s
+    finish_by = (deadline or started + limit) - limit * FINISH_SHARE
+    polish = "ortools" in params.engines and len(allowed) <= POLISH_UP_TO_VISITS
+    build_s = len(allowed) * MODEL_BUILD_S_PER_VISIT
+    hgs_until = finish_by - (max(limit * POLISH_SHARE, build_s + 2 * MIN_POLISH_S) if polish else 0)
     latch = _Latch(progress)
-    best = _best_hgs(data, allowed, params, seed, hgs_time, latch if progress else None)
+    best = _best_hgs(data, allowed, params, seed, hgs_until, latch if progress else None)
     if progress is not None and best.found:
         # Genetic search reports only costs while it runs; say what it achieved.
         served = sum(len(route) for route in best.routes.values())
-        elapsed = time.monotonic() - started
-        latch(Progress(elapsed, params.time_limit_s, objective(data, best, allowed), served))
-    if not polish or (latch.stopped and best.found) or _serves_all(best, allowed):
+        latch(Progress(time.monotonic() - started, limit, objective(data, best, allowed), served))
+    left = finish_by - time.monotonic() - build_s
+    if best.found and (
+        not polish or latch.stopped or left < MIN_POLISH_S or _serves_all(best, allowed)
+    ):
         return best
-    left = max(params.time_limit_s - (time.monotonic() - started), 1.0)
+    if "ortools" not in params.engines:
+        return best  # nothing found, and no other engine allowed to try
     polished = solve_with_ortools(
         data,
         allowed,
-        replace(params, time_limit_s=left, metaheuristic="greedy_descent"),
+        replace(params, time_limit_s=max(left, MIN_POLISH_S), metaheuristic="greedy_descent"),
         seed=seed,
         initial=best.routes if best.found else None,
         progress=progress,
@@ -121,14 +139,14 @@ def _best_hgs(
     allowed: Mapping[int, Sequence[int]],
     params: SolveParams,
     seed: int,
-    time_limit_s: float,
+    deadline: float,
     progress: ProgressCallback | None,
 ) -> EngineRun:
     iterations = params.solution_limit * 50 if params.solution_limit else None
     workers = min(params.workers, os.cpu_count() or 1)
     if workers <= 1 or len(allowed) < PARALLEL_FROM_VISITS:
-        return _search(data, allowed, time_limit_s, iterations, seed, False, progress)
-    runs = _in_children(data, allowed, time_limit_s, iterations, workers, seed, progress)
+        return _search(data, allowed, deadline, iterations, seed, False, progress)
+    runs = _in_children(data, allowed, deadline, iterations, workers, seed, progress)
     found = [run for run in runs if run.found]
     if not found:
         return runs[0]
@@ -138,33 +156,32 @@ def _best_hgs(
 def _search(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
-    time_limit_s: float,
+    deadline: float,
     iterations: int | None,
     seed: int,
     required: bool,
     report: ProgressCallback | None,
+    give_up_share: float = REQUIRED_PROBE_SHARE,
 ) -> EngineRun:
     """One genetic search with the portfolio's stopping rules.
 
-    A search for everyone that finds no such plan within a share of the time is an
+    A search for everyone that finds no such plan within a share of its time is an
     over-full day: it continues as an optional search instead of wasting its core.
     """
-    started = time.monotonic()
     run = solve_with_hgs(
         data,
         allowed,
-        time_limit_s=time_limit_s,
+        deadline=deadline,
         seed=seed,
         max_iterations=iterations,
         no_improvement=_patience(len(allowed)),
         report=report,
         required=required,
-        give_up_after_s=time_limit_s * REQUIRED_PROBE_SHARE if required else None,
+        give_up_after_s=(deadline - time.monotonic()) * give_up_share if required else None,
     )
     if run.found or not required:
         return run
-    left = max(time_limit_s - (time.monotonic() - started), 1.0)
-    fallback = _search(data, allowed, left, iterations, seed + 1, False, report)
+    fallback = _search(data, allowed, deadline, iterations, seed + 1, False, report)
     return replace(fallback, status=f"{fallback.status} (no plan serves everyone)")
 
 
@@ -189,10 +206,10 @@ def fits_the_fleet(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> b
 def _child(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
-    time_limit_s: float,
+    deadline: float,
     iterations: int | None,
     seed: int,
-    required: bool,
+    give_up_share: float | None,
     out: Any,
     stop: Event,
 ) -> None:
@@ -201,7 +218,11 @@ def _child(
         return stop.is_set()
 
     try:
-        out.put(("run", _search(data, allowed, time_limit_s, iterations, seed, required, report)))
+        required = give_up_share is not None
+        run = _search(
+            data, allowed, deadline, iterations, seed, required, report, give_up_share or 0.0
+        )
+        out.put(("run", run))
     except BaseException as error:  # the parent must hear how every child ended
         out.put(("error", f"{type(error).__name__}: {error}"))
 
@@ -209,7 +230,7 @@ def _child(
 def _in_children(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
-    time_limit_s: float,
+    deadline: float,
     iterations: int | None,
     workers: int,
     seed: int,
@@ -219,8 +240,9 @@ def _in_children(
     context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
     out = context.Queue()
     stop = context.Event()
-    # The first search keeps every visit optional, so an over-full day always gets a plan;
-    # the others ask for everyone when the loads fit, a narrower and stronger search.
+    # When the loads fit, every search asks for everyone: a narrower and stronger search.
+    # The first gives up sooner on a day that turns out over-full, so such a day still
+    # gets most of one core's time for a search with optional visits.
     everyone = fits_the_fleet(data, allowed)
     children = [
         context.Process(
@@ -228,10 +250,10 @@ def _in_children(
             args=(
                 data,
                 dict(allowed),
-                time_limit_s,
+                deadline,
                 iterations,
                 seed + k,
-                everyone and k > 0,
+                (REQUIRED_PROBE_SHARE if k else FIRST_PROBE_SHARE) if everyone else None,
                 out,
                 stop,
             ),

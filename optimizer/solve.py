@@ -30,8 +30,13 @@ def solve(
     seed: int = 0,
     initial_routes: Mapping[str, Sequence[str]] | None = None,
     progress: ProgressCallback | None = None,
+    deadline: float | None = None,
 ) -> Result:
-    """Plan the day. `initial_routes` (vehicle id -> visit ids) warm-starts the search."""
+    """Plan the day. `initial_routes` (vehicle id -> visit ids) warm-starts the search.
+
+    `deadline` (a time.monotonic() instant) lets a caller count its own set-up, such as
+    starting a process, against the time limit; by default the limit runs from this call.
+    """
     params = params or SolveParams()
     started = time.monotonic()
     allowed_by_rule = eligibility(data)
@@ -40,7 +45,13 @@ def solve(
     if not allowed:
         return _finish(data, {}, unassigned, 0, started, seed, Status.FEASIBLE, ())
     run = run_engines(
-        data, allowed, params, seed=seed, initial=_indices(data, initial_routes), progress=progress
+        data,
+        allowed,
+        params,
+        seed=seed,
+        initial=_indices(data, initial_routes),
+        progress=progress,
+        deadline=deadline or started + params.time_limit_s,
     )
     if not run.found:
         unassigned += [

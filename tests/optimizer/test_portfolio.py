@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from line_day import AFTERNOON, H, LineDay
@@ -105,8 +106,9 @@ def test_engine_returns_plain_routes(day: LineDay) -> None:
     day.truck("A")
     day.visit("V", at_km=2)
     data = day.data()
+    deadline = time.monotonic() + 2
     run = solve_with_hgs(
-        data, eligibility(data).allowed, time_limit_s=2, seed=0, no_improvement=500
+        data, eligibility(data).allowed, deadline=deadline, seed=0, no_improvement=500
     )
     assert run.found and run.routes == {0: [0]}
     assert all(type(v) is int for route in run.routes.values() for v in route)
@@ -127,15 +129,17 @@ def test_bad_engine_parameters(bad: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("required", "status"),
+    ("give_up_share", "status"),
     [
         # asking for everyone on an over-full day finds nothing, then continues optional
-        (True, "HGS_OK (no plan serves everyone)"),
+        (0.25, "HGS_OK (no plan serves everyone)"),
         # optional visits give a plan straight away
-        (False, "HGS_OK"),
+        (None, "HGS_OK"),
     ],
 )
-def test_search_process_honours_required(day: LineDay, required: bool, status: str) -> None:
+def test_search_process_honours_required(
+    day: LineDay, give_up_share: float | None, status: str
+) -> None:
     """A search process passes the required flag on, and an impossible one falls back."""
     import queue
     import threading
@@ -148,9 +152,45 @@ def test_search_process_honours_required(day: LineDay, required: bool, status: s
     day.visit("V2", at_km=2, weight_kg=700)
     data = day.data()
     out: queue.Queue[tuple[str, object]] = queue.Queue()
-    _child(data, eligibility(data).allowed, 2, None, 0, required, out, threading.Event())  # type: ignore[arg-type]
+    deadline = time.monotonic() + 2
+    allowed = eligibility(data).allowed
+    _child(data, allowed, deadline, None, 0, give_up_share, out, threading.Event())  # type: ignore[arg-type]
     messages = [out.get_nowait() for _ in range(out.qsize())]
     runs = [payload for kind, payload in messages if kind == "run"]
     assert len(runs) == 1 and isinstance(runs[0], EngineRun)
     assert runs[0].found and runs[0].status == status
     assert sorted(v for route in runs[0].routes.values() for v in route) in ([0], [1])
+
+
+def test_neighbourhood_keeps_installs_among_installs(day: LineDay) -> None:
+    """An install's neighbours are installs: deliveries next door can never share its route."""
+    from optimizer.hgs import _neighbourhood
+
+    day.depot()
+    day.truck("TRUCK")
+    day.truck("TECH", kind="technician", crew_size=1)
+    for k in range(4):
+        day.visit(f"D{k}", at_km=k)
+        day.visit(f"I{k}", at_km=k + 0.1, kind="install")
+    data = day.data()
+    allowed = eligibility(data).allowed
+    visits = sorted(allowed)
+    neighbours = _neighbourhood(data, visits, allowed)
+    assert neighbours is not None
+    kind = {k: data.visits[v].kind for k, v in enumerate(visits)}
+    for activity, near in neighbours.items():
+        assert near and all(kind[n.idx] == kind[activity.idx] for n in near)
+
+
+def test_one_profile_keeps_pyvrps_own_neighbourhood(day: LineDay) -> None:
+    """When every crew may serve every visit, PyVRP's neighbourhood is left as it is."""
+    from optimizer.hgs import _neighbourhood
+
+    day.depot()
+    day.truck("A")
+    day.truck("B")
+    day.visit("V1", at_km=1)
+    day.visit("V2", at_km=2)
+    data = day.data()
+    allowed = eligibility(data).allowed
+    assert _neighbourhood(data, sorted(allowed), allowed) is None
