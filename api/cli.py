@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("--role", required=True, choices=[role.value for role in Role])
     keys.add_argument("--name", required=True)
     keys.add_argument("--vehicle", help="a driver key's vehicle code")
+    audit = commands.add_parser("audit", help="check the stored handover and cash records")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("--date", type=date.fromisoformat, help="one day only (YYYY-MM-DD)")
     return parser
 
 
@@ -66,6 +69,27 @@ def run_keys(args: argparse.Namespace) -> int:
         request = ApiKeyCreate(name=args.name, role=Role(args.role), vehicle_code=args.vehicle)
         issued = issue_key(session=session, request=request)
     print(issued.key)
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """Exit 0 when every day's chain is intact, 1 naming each broken entry otherwise."""
+    from sqlmodel import Session
+
+    from api.core.config import get_service_settings
+    from api.core.db import make_engine
+    from api.records.audit import verify
+
+    engine = make_engine(get_service_settings().database_url)
+    with Session(engine) as session:
+        problems = verify(session, date=args.date)
+    engine.dispose()
+    for problem in problems:
+        print(f"TAMPERED {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s) in the stored records", file=sys.stderr)
+        return 1
+    print("records intact")
     return 0
 
 
@@ -137,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_serve(args)
         if args.command == "keys":
             return run_keys(args)
+        if args.command == "audit":
+            return run_audit(args)
     except (ValueError, OSError, DomainError) as error:
         print(f"dispatch: {error}", file=sys.stderr)
         return 2

@@ -2,7 +2,8 @@
 
 Starts the real service on a free local port, loads the fixture's fleet and orders through
 the API as the order system and a dispatcher would, runs the planning job with a progress
-bar, and saves the dispatch sheet, picking lists and route map next to the database.
+bar, and saves the dispatch sheet, picking lists and route map next to the database. Then it
+publishes the plan and walks one crew through its day (api.demo_day) and checks the records.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 import uvicorn
 
 from api.core.config import ServiceSettings
+from api.demo_day import walk_crew_day
 from api.main import create_app
 from api.plan_text import progress_bar
 from optimizer.dayfile import read_day
@@ -234,7 +236,25 @@ def main(argv: list[str] | None = None) -> int:
             print(summary(plan))
             for path in save_exports(api, plan["id"], args.out):
                 print(f"written {path}")
+            print("publishing, then one crew's day through the handover and cash API:")
+            for line in walk_crew_day(api, plan, settings.timezone, args.out):
+                print(line)
+    print(audit_line(settings))
     return 0
+
+
+def audit_line(settings: ServiceSettings) -> str:
+    """The same check as `dispatch audit verify`, on the demo's database."""
+    from sqlmodel import Session
+
+    from api.core.db import make_engine
+    from api.records.audit import verify
+
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        problems = verify(session)
+    engine.dispose()
+    return "audit: records intact" if not problems else "audit: " + "; ".join(problems)
 
 
 if __name__ == "__main__":

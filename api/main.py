@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
+from api.cash.routes import router as cash_router
 from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
 from api.core.db import make_engine
@@ -19,12 +20,14 @@ from api.core.migrate import upgrade
 from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
+from api.handover.routes import router as handover_router
 from api.orders.routes import router as orders_router
 from api.plans.edit_routes import router as plan_edits_router
 from api.plans.map_routes import router as plan_map_router
 from api.plans.routes import router as plans_router
 from api.plans.runner import InProcessRunner
 from api.plans.scheduler import AutoPlanner
+from api.reports.routes import router as reports_router
 from api.slots.routes import router as slots_router
 
 
@@ -76,6 +79,9 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         plans_router,
         plan_edits_router,
         exports_router,
+        handover_router,
+        cash_router,
+        reports_router,
     ):
         app.include_router(router)
     return app

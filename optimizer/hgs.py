@@ -62,7 +62,9 @@ class _Criterion:
             return True  # no feasible plan so far: the time is better spent elsewhere
         if self.report is not None and self.count % 200 == 1:
             limit = self.deadline - self.started
-            update = Progress(now - self.started, limit, int(best_cost), 0)
+            # Until a feasible plan exists PyVRP's cost is a sentinel, not a cost: say "none".
+            cost = 0 if best_cost >= NO_FEASIBLE_PLAN else int(best_cost)
+            update = Progress(now - self.started, limit, cost, 0)
             if self.report(update):
                 return True
         if self.iterations is not None and self.iterations(best_cost):

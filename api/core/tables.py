@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import api.auth.models
 import api.fleet.models
 import api.orders.models
-import api.plans.models  # noqa: F401
+import api.plans.models
+import api.records.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -20,7 +20,7 @@ from api.core.crud import get_or_404
 from api.core.errors import NotFound
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
-from api.orders.models import Order, OrderItem
+from api.orders.models import Order, OrderItem, OrderStatus
 from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 from optimizer.settings import DispatchSettings
@@ -194,7 +194,12 @@ def picking_lists(*, session: Session, plan_id: int, vehicle: str | None = None)
         # The last stop's goods go in first, so each stop's goods are at the door when due.
         for stop in reversed(rows.stops.get(route.vehicle_code, [])):
             order = rows.orders[stop.order_id]
+            # An order delivered in part on an earlier day is planned again for the rest.
+            again = order.date == rows.plan.date and order.status is not OrderStatus.DELIVERED
             for item in rows.items.get(stop.order_id, []):
+                quantity = item.quantity - item.delivered if again else item.quantity
+                if quantity <= 0:
+                    continue
                 lines.append(
                     PickLine(
                         load=len(lines) + 1,
@@ -202,9 +207,9 @@ def picking_lists(*, session: Session, plan_id: int, vehicle: str | None = None)
                         order=order.external_id,
                         sku=item.sku,
                         name=item.name,
-                        quantity=item.quantity,
-                        weight_kg=round(item.quantity * item.weight_kg, 3),
-                        volume_m3=round(item.quantity * item.volume_m3, 4),
+                        quantity=quantity,
+                        weight_kg=round(quantity * item.weight_kg, 3),
+                        volume_m3=round(quantity * item.volume_m3, 4),
                     )
                 )
         known = rows.vehicles.get(route.vehicle_code)

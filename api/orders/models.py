@@ -42,6 +42,7 @@ class OrderItem(OrderItemBase, table=True):
     __tablename__ = "order_item"
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
+    delivered: int = Field(default=0, ge=0)  # handed over on earlier visits
 
 
 class OrderItemPublic(OrderItemBase):

@@ -22,7 +22,8 @@ from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unas
 from optimizer.settings import DispatchSettings, seconds_of_day
 
 # Orders that still need a visit on their date: booked, or already on a plan being redone.
-PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED)
+# A failed or partly delivered order comes back to planning on its own.
+PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED, OrderStatus.FAILED)
 
 
 @dataclass(frozen=True)

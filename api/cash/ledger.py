@@ -1,0 +1,148 @@
+"""A crew's money of the day, summed from the ledger: the one definition of cash on board.
+
+Cash on board = sum(COLLECTED cash) − DEPOSITED − HANDED_TO_FINANCE, over the entries as
+corrected (a correction has the kind of the entry it replaces, so filtering by kind keeps it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from api.cash.models import PaymentMethod
+from api.orders.models import Order
+from api.records.kinds import Kind
+from api.records.models import LedgerEntry
+from api.records.service import effective, entries
+
+CASH_KINDS = (Kind.COLLECTED, Kind.DEPOSITED, Kind.HANDED_TO_FINANCE)
+OUTCOME_KINDS = (Kind.DELIVERED, Kind.FAILED)
+
+
+def fen(amount_cny: Decimal | float) -> int:
+    return int(round(Decimal(str(amount_cny)) * 100))
+
+
+def yuan(amount_fen: int) -> str:
+    return f"¥{amount_fen / 100:,.2f}"
+
+
+@dataclass(slots=True)
+class CrewCash:
+    """One crew's money of the day, in fen."""
+
+    expected: int = 0  # cash_cny of the orders delivered
+    collected_cash: int = 0
+    collected_transfer: int = 0
+    deposited: int = 0
+    handed_over: int = 0
+    partial_orders: list[str] = field(default_factory=list)
+
+    @property
+    def collected(self) -> int:
+        return self.collected_cash + self.collected_transfer
+
+    @property
+    def on_board(self) -> int:
+        return self.collected_cash - self.deposited - self.handed_over
+
+    def add(self, other: CrewCash) -> None:
+        self.expected += other.expected
+        self.collected_cash += other.collected_cash
+        self.collected_transfer += other.collected_transfer
+        self.deposited += other.deposited
+        self.handed_over += other.handed_over
+        self.partial_orders += other.partial_orders
+
+    def mismatches(self) -> list[dict[str, str]]:
+        found = []
+        if self.collected != self.expected:
+            found.append(
+                {
+                    "code": "collected_not_expected",
+                    "detail": f"collected {yuan(self.collected)} (cash "
+                    f"{yuan(self.collected_cash)}, transfer {yuan(self.collected_transfer)}), "
+                    f"expected {yuan(self.expected)} for the orders delivered",
+                }
+            )
+        # Together these two are "collected cash ≠ deposited + handed over", told by sign.
+        if self.on_board > 0:
+            found.append(
+                {
+                    "code": "left_on_board",
+                    "detail": f"{yuan(self.on_board)} collected in cash was neither "
+                    "deposited nor handed to finance",
+                }
+            )
+        elif self.on_board < 0:
+            paid_in = self.deposited + self.handed_over
+            found.append(
+                {
+                    "code": "paid_in_exceeds_collected",
+                    "detail": f"deposited and handed over {yuan(paid_in)}, more than the "
+                    f"{yuan(self.collected_cash)} collected in cash",
+                }
+            )
+        return found
+
+
+def amount_fen(row: LedgerEntry) -> int:
+    return int(row.payload.get("amount_fen", 0))
+
+
+def _add_entry(cash: CrewCash, row: LedgerEntry) -> None:
+    if row.kind == Kind.COLLECTED:
+        if row.payload.get("method") == PaymentMethod.CASH:
+            cash.collected_cash += amount_fen(row)
+        else:
+            cash.collected_transfer += amount_fen(row)
+    elif row.kind == Kind.DEPOSITED:
+        cash.deposited += amount_fen(row)
+    elif row.kind == Kind.HANDED_TO_FINANCE:
+        cash.handed_over += amount_fen(row)
+
+
+def crew_cash(session: Session, *, date: dt.date, vehicle_code: str) -> CrewCash:
+    """A crew's collections, deposits and handovers so far (no expected amount)."""
+    cash = CrewCash()
+    rows = entries(session, date=date, vehicle_code=vehicle_code, kinds=CASH_KINDS)
+    for row in effective(rows):
+        _add_entry(cash, row)
+    return cash
+
+
+def latest_outcomes(rows: Iterable[LedgerEntry]) -> dict[int, LedgerEntry]:
+    """Order id -> its last DELIVERED or FAILED entry (rows in chain order, as corrected)."""
+    return {
+        row.order_id: row for row in rows if row.kind in OUTCOME_KINDS and row.order_id is not None
+    }
+
+
+def day_cash(
+    session: Session, *, date: dt.date, vehicle_codes: Sequence[str]
+) -> dict[str, CrewCash]:
+    """Every crew's money of the day, expected amounts included, keyed by vehicle code.
+
+    A crew is counted for what its own entries say it delivered and collected, so an order
+    moved between crews after the fact still lands where the money went.
+    """
+    crews = {code: CrewCash() for code in vehicle_codes}
+    rows = list(effective(entries(session, date=date, kinds=(*CASH_KINDS, *OUTCOME_KINDS))))
+    for row in rows:
+        _add_entry(crews.setdefault(row.vehicle_code, CrewCash()), row)
+    delivered = [r for r in latest_outcomes(rows).values() if r.kind == Kind.DELIVERED]
+    ids = [row.order_id for row in delivered]
+    orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(ids)))}
+    for row in delivered:
+        order = orders[row.order_id]
+        cash = crews.setdefault(row.vehicle_code, CrewCash())
+        # Orders carry one amount, not a price per item, so a partial delivery is expected
+        # in full and named for finance to settle with the customer.
+        cash.expected += fen(order.cash_cny)
+        if not row.payload.get("complete", True):
+            cash.partial_orders.append(order.external_id)
+    return crews

@@ -1,0 +1,131 @@
+"""Cash endpoints: drivers collect and bank, finance takes handovers and reconciles.
+
+Every write names an Idempotency-Key: 201 when stored, 200 when a retry returns the record
+already stored, 409 when the key was used for a different request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from api.auth.models import Role
+from api.auth.service import Principal
+from api.cash import service
+from api.cash.models import (
+    CollectionCreate,
+    CollectionPublic,
+    DepositCreate,
+    DepositPublic,
+    HandoverCreate,
+    HandoverPublic,
+    OnBoardPublic,
+    ReconciliationPublic,
+)
+from api.core.deps import SessionDep, SettingsDep, require
+from api.records.access import IdempotencyKey, require_own_crew
+
+router = APIRouter(prefix="/cash", tags=["cash"])
+Collector = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER))]
+Driver = Annotated[Principal, Depends(require(Role.DRIVER))]
+Finance = Annotated[Principal, Depends(require(Role.FINANCE))]
+Watcher = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER, Role.FINANCE))]
+Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE))]
+
+
+def _status(response: Response, created: bool) -> None:
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
+@router.post("/{date}/collections", status_code=201, response_model=CollectionPublic)
+def collect(
+    date: dt.date,
+    body: CollectionCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Collector,
+    key: IdempotencyKey,
+    response: Response,
+) -> CollectionPublic:
+    """Money taken at a stop the crew has arrived at; cash counts against the truck's cap."""
+    record, created = service.collect(
+        session=session,
+        settings=settings,
+        principal=principal,
+        idempotency_key=key,
+        date=date,
+        body=body,
+    )
+    _status(response, created)
+    return record
+
+
+@router.post("/{date}/deposits", status_code=201, response_model=DepositPublic)
+def deposit(
+    date: dt.date,
+    body: DepositCreate,
+    session: SessionDep,
+    principal: Driver,
+    key: IdempotencyKey,
+    response: Response,
+) -> DepositPublic:
+    """Cash paid in at a bank by two members of the crew."""
+    record, created = service.deposit(
+        session=session, principal=principal, idempotency_key=key, date=date, body=body
+    )
+    _status(response, created)
+    return record
+
+
+@router.post("/{date}/handovers", status_code=201, response_model=HandoverPublic)
+def hand_over(
+    date: dt.date,
+    body: HandoverCreate,
+    session: SessionDep,
+    principal: Finance,
+    key: IdempotencyKey,
+    response: Response,
+) -> HandoverPublic:
+    """Cash a crew hands to finance at the warehouse, recorded by finance."""
+    record, created = service.hand_over(
+        session=session, principal=principal, idempotency_key=key, date=date, body=body
+    )
+    _status(response, created)
+    return record
+
+
+@router.get("/{date}/on-board/{vehicle_code}", response_model=OnBoardPublic)
+def on_board(
+    date: dt.date,
+    vehicle_code: Annotated[str, Path(max_length=32)],
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Watcher,
+) -> OnBoardPublic:
+    require_own_crew(principal, vehicle_code)
+    return service.on_board(
+        session=session, settings=settings, date=date, vehicle_code=vehicle_code
+    )
+
+
+@router.post("/{date}/reconciliation", status_code=201, response_model=ReconciliationPublic)
+def reconcile(
+    date: dt.date,
+    session: SessionDep,
+    principal: Finance,
+    key: IdempotencyKey,
+    response: Response,
+) -> ReconciliationPublic:
+    """日清日结: every crew's expected, collected and paid-in cash, mismatches flagged."""
+    record, created = service.reconcile(
+        session=session, principal=principal, idempotency_key=key, date=date
+    )
+    _status(response, created)
+    return record
+
+
+@router.get("/{date}/reconciliation", response_model=ReconciliationPublic)
+def latest_reconciliation(date: dt.date, session: SessionDep, _: Reader) -> ReconciliationPublic:
+    return service.latest_reconciliation(session=session, date=date)

@@ -1,0 +1,379 @@
+"""Cash on board: what a crew collects, banks and hands to finance, and the day's 日清日结.
+
+Every record is a ledger entry (api.records) appended under the day's lock, so the cap and
+the "at most what is on board" rules are checked against the chain as it stands: two phones
+collecting at once cannot both squeeze under the cap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from api.auth.service import Principal
+from api.cash.ledger import CrewCash, amount_fen, crew_cash, day_cash, fen, yuan
+from api.cash.models import (
+    CollectionCreate,
+    CollectionPublic,
+    CrewReconciliationPublic,
+    DepositCreate,
+    DepositPublic,
+    HandoverCreate,
+    HandoverPublic,
+    MismatchPublic,
+    OnBoardPublic,
+    PaymentMethod,
+    ReconciliationPublic,
+    cny,
+)
+from api.core.config import ServiceSettings
+from api.core.crud import get_or_404
+from api.core.errors import NotFound, RuleBroken
+from api.drivers.service import published_plan
+from api.fleet.models import Vehicle
+from api.fleet.service import crews_on
+from api.orders.models import Order
+from api.plans.models import PlanRoute
+from api.records.access import order_by_external_id, planned_stop, require_own_crew
+from api.records.kinds import Kind
+from api.records.models import LedgerEntry
+from api.records.service import NewEntry, append, effective, entries
+
+
+def cash_cap_fen(*, session: Session, settings: ServiceSettings, vehicle_code: str) -> int:
+    vehicle = get_or_404(session, Vehicle, "vehicle", code=vehicle_code)
+    return fen(vehicle.cash_cap_cny or settings.cash_cap_cny)
+
+
+def _request(op: str, date: dt.date, body: SQLModel) -> dict[str, Any]:
+    """What a retry must repeat: amounts in fen, so 12.5 and 12.50 are the same request."""
+    fields = body.model_dump(mode="json")
+    fields["amount_fen"] = fen(fields.pop("amount_cny"))
+    return {"op": op, "date": date.isoformat(), **fields}
+
+
+def _at(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def collect(
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    principal: Principal,
+    idempotency_key: str,
+    date: dt.date,
+    body: CollectionCreate,
+) -> tuple[CollectionPublic, bool]:
+    """Record money taken at a stop the crew has reached; (record, created)."""
+    order = order_by_external_id(session, body.order)
+    stop = planned_stop(session, order, date)
+    require_own_crew(principal, stop.vehicle_code)
+    vehicle_code = stop.vehicle_code
+    cap = cash_cap_fen(session=session, settings=settings, vehicle_code=vehicle_code)
+    amount = fen(body.amount_cny)
+
+    def build(locked: Session) -> NewEntry:
+        rows = list(effective(entries(locked, date=date, order_id=order.id)))
+        _collectable(rows, order, amount)
+        if body.method is PaymentMethod.CASH:
+            _under_cap(locked, date, vehicle_code, amount, cap)
+        payload = {"amount_fen": amount, "method": body.method.value, "at": _at(body.at)}
+        return NewEntry(
+            date=date,
+            kind=Kind.COLLECTED,
+            vehicle_code=vehicle_code,
+            order_id=order.id,
+            payload=payload,
+        )
+
+    entry, created = append(
+        session,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        request=_request("collection", date, body),
+        date=date,
+        build=build,
+    )
+    public = CollectionPublic(
+        **CollectionPublic.entry_fields(entry),
+        order=order.external_id,
+        method=PaymentMethod(entry.payload["method"]),
+    )
+    return public, created
+
+
+def _under_cap(session: Session, date: dt.date, vehicle_code: str, amount: int, cap: int) -> None:
+    on_board = crew_cash(session, date=date, vehicle_code=vehicle_code).on_board
+    if on_board + amount > cap:
+        raise RuleBroken(
+            f"collecting {yuan(amount)} in cash would take {vehicle_code}'s cash on board to "
+            f"{yuan(on_board + amount)}, above its cap of {yuan(cap)}; deposit cash at a bank "
+            f"first (POST /cash/{date}/deposits)",
+            field="amount_cny",
+            rule="cash_cap",
+        )
+
+
+def _collectable(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None:
+    """The stop's own rules: arrived, not yet signed for, never more than the order's due."""
+    kinds = {row.kind for row in rows}
+    if Kind.ARRIVED not in kinds:
+        raise RuleBroken(
+            f"record the arrival at {order.external_id} before collecting",
+            field="order",
+            rule="arrival_first",
+        )
+    if Kind.SIGNED_OFF in kinds:
+        # The customer signed for the amount collected; more afterwards would not match it.
+        raise RuleBroken(
+            f"{order.external_id} is already signed off; collect before the sign-off",
+            field="order",
+            rule="before_sign_off",
+        )
+    due = fen(order.cash_cny)
+    collected = sum(amount_fen(row) for row in rows if row.kind == Kind.COLLECTED)
+    if collected + amount > due:
+        owed = (
+            f"is due {yuan(due)} and {yuan(collected)} is collected; "
+            f"at most {yuan(max(due - collected, 0))} more"
+            if due
+            else "has nothing to collect"
+        )
+        raise RuleBroken(f"{order.external_id} {owed}", field="amount_cny", rule="at_most_due")
+
+
+def _crew_names(session: Session, date: dt.date, vehicle_code: str) -> list[str]:
+    return [member.name for member in crews_on(session=session, date=date).get(vehicle_code, [])]
+
+
+def _at_most_on_board(session: Session, date: dt.date, vehicle_code: str, amount: int) -> None:
+    on_board = crew_cash(session, date=date, vehicle_code=vehicle_code).on_board
+    if amount > on_board:
+        raise RuleBroken(
+            f"{vehicle_code} has {yuan(on_board)} on board, less than {yuan(amount)}",
+            field="amount_cny",
+            rule="at_most_on_board",
+        )
+
+
+def _two_of_the_crew(
+    session: Session, date: dt.date, vehicle_code: str, names: Sequence[str]
+) -> list[str]:
+    """A bank trip is made in pairs (one carries, one watches), both of that day's crew."""
+    members = list(dict.fromkeys(names))
+    if len(names) != 2 or len(members) != 2:
+        raise RuleBroken(
+            "a bank deposit is made by exactly two different crew members",
+            field="members",
+            rule="two_people",
+        )
+    crew = _crew_names(session, date, vehicle_code)
+    strangers = [name for name in members if name not in crew]
+    if strangers:
+        raise RuleBroken(
+            f"{', '.join(strangers)} not on {vehicle_code}'s crew on {date} "
+            f"({', '.join(crew) or 'nobody'})",
+            field="members",
+            rule="crew_members",
+        )
+    return members
+
+
+def deposit(
+    *,
+    session: Session,
+    principal: Principal,
+    idempotency_key: str,
+    date: dt.date,
+    body: DepositCreate,
+) -> tuple[DepositPublic, bool]:
+    """Record cash paid in at a bank by two members of the crew; (record, created)."""
+    require_own_crew(principal, body.vehicle_code)
+    get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
+    members = _two_of_the_crew(session, date, body.vehicle_code, body.members)
+    amount = fen(body.amount_cny)
+
+    def build(locked: Session) -> NewEntry:
+        _at_most_on_board(locked, date, body.vehicle_code, amount)
+        payload = {
+            "amount_fen": amount,
+            "members": members,
+            "bank_reference": body.bank_reference,
+            "at": _at(body.at),
+        }
+        return NewEntry(
+            date=date, kind=Kind.DEPOSITED, vehicle_code=body.vehicle_code, payload=payload
+        )
+
+    entry, created = append(
+        session,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        request=_request("deposit", date, body),
+        date=date,
+        build=build,
+    )
+    public = DepositPublic(
+        **DepositPublic.entry_fields(entry),
+        members=entry.payload["members"],
+        bank_reference=entry.payload["bank_reference"],
+    )
+    return public, created
+
+
+def hand_over(
+    *,
+    session: Session,
+    principal: Principal,
+    idempotency_key: str,
+    date: dt.date,
+    body: HandoverCreate,
+) -> tuple[HandoverPublic, bool]:
+    """Record cash a crew member handed to finance at the warehouse; (record, created)."""
+    get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
+    crew = _crew_names(session, date, body.vehicle_code)
+    if body.handed_by not in crew:
+        raise RuleBroken(
+            f"{body.handed_by} is not on {body.vehicle_code}'s crew on {date} "
+            f"({', '.join(crew) or 'nobody'})",
+            field="handed_by",
+            rule="crew_member",
+        )
+    amount = fen(body.amount_cny)
+
+    def build(locked: Session) -> NewEntry:
+        _at_most_on_board(locked, date, body.vehicle_code, amount)
+        payload = {
+            "amount_fen": amount,
+            "handed_by": body.handed_by,
+            "received_by": body.received_by,
+            "at": _at(body.at),
+        }
+        return NewEntry(
+            date=date, kind=Kind.HANDED_TO_FINANCE, vehicle_code=body.vehicle_code, payload=payload
+        )
+
+    entry, created = append(
+        session,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        request=_request("handover", date, body),
+        date=date,
+        build=build,
+    )
+    public = HandoverPublic(
+        **HandoverPublic.entry_fields(entry),
+        handed_by=entry.payload["handed_by"],
+        received_by=entry.payload["received_by"],
+    )
+    return public, created
+
+
+def on_board(
+    *, session: Session, settings: ServiceSettings, date: dt.date, vehicle_code: str
+) -> OnBoardPublic:
+    cap = cash_cap_fen(session=session, settings=settings, vehicle_code=vehicle_code)
+    cash = crew_cash(session, date=date, vehicle_code=vehicle_code)
+    return OnBoardPublic(
+        date=date,
+        vehicle_code=vehicle_code,
+        cash_on_board_cny=cny(cash.on_board),
+        cap_cny=cny(cap),
+        room_cny=cny(max(cap - cash.on_board, 0)),
+        collected_cash_cny=cny(cash.collected_cash),
+        collected_transfer_cny=cny(cash.collected_transfer),
+        deposited_cny=cny(cash.deposited),
+        handed_over_cny=cny(cash.handed_over),
+    )
+
+
+def reconciliation_table(session: Session, *, date: dt.date) -> dict[str, Any]:
+    """Per crew on the published plan: expected, collected, paid in, left; amounts in fen."""
+    plan = published_plan(session=session, date=date)
+    codes = session.exec(select(PlanRoute.vehicle_code).where(PlanRoute.plan_id == plan.id)).all()
+    crews = day_cash(session, date=date, vehicle_codes=codes)
+    total = CrewCash()
+    for cash in crews.values():
+        total.add(cash)
+    rows = [_crew_row(code, crews[code]) for code in sorted(crews)]
+    return {
+        "plan_id": plan.id,
+        "plan_version": plan.version,
+        "crews": rows,
+        "total": _crew_row("total", total),
+        "balanced": not any(row["mismatches"] for row in rows),
+    }
+
+
+def _crew_row(vehicle_code: str, cash: CrewCash) -> dict[str, Any]:
+    return {
+        "vehicle_code": vehicle_code,
+        "expected_fen": cash.expected,
+        "collected_cash_fen": cash.collected_cash,
+        "collected_transfer_fen": cash.collected_transfer,
+        "deposited_fen": cash.deposited,
+        "handed_over_fen": cash.handed_over,
+        "on_board_fen": cash.on_board,
+        "partial_orders": sorted(cash.partial_orders),
+        "mismatches": cash.mismatches(),
+    }
+
+
+def reconcile(
+    *, session: Session, principal: Principal, idempotency_key: str, date: dt.date
+) -> tuple[ReconciliationPublic, bool]:
+    """Compute the day's reconciliation and store it as a RECONCILED entry; (it, created)."""
+    published_plan(session=session, date=date)  # 404 before the day's lock is taken
+
+    def build(locked: Session) -> NewEntry:
+        table = reconciliation_table(locked, date=date)
+        return NewEntry(date=date, kind=Kind.RECONCILED, payload=table)
+
+    entry, created = append(
+        session,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        request={"op": "reconciliation", "date": date.isoformat()},
+        date=date,
+        build=build,
+    )
+    return reconciliation_public(entry), created
+
+
+def latest_reconciliation(*, session: Session, date: dt.date) -> ReconciliationPublic:
+    rows = list(effective(entries(session, date=date, kinds=[Kind.RECONCILED])))
+    if not rows:
+        raise NotFound(f"no reconciliation is stored for {date} yet")
+    return reconciliation_public(rows[-1])
+
+
+def reconciliation_public(entry: LedgerEntry) -> ReconciliationPublic:
+    table = entry.payload
+    return ReconciliationPublic(
+        id=entry.id or 0,
+        date=entry.date,
+        plan_id=table["plan_id"],
+        plan_version=table["plan_version"],
+        balanced=table["balanced"],
+        crews=[_crew_public(row) for row in table["crews"]],
+        total=_crew_public(table["total"]),
+        by=entry.by,
+        recorded_at=entry.recorded_at,
+        hash=entry.hash,
+    )
+
+
+def _crew_public(row: dict[str, Any]) -> CrewReconciliationPublic:
+    amounts = {
+        k.removesuffix("_fen") + "_cny": cny(v) for k, v in row.items() if k.endswith("_fen")
+    }
+    return CrewReconciliationPublic(
+        **amounts,
+        vehicle_code=row["vehicle_code"],
+        partial_orders=row["partial_orders"],
+        mismatches=[MismatchPublic(**m) for m in row["mismatches"]],
+    )

@@ -1,0 +1,135 @@
+"""The handover records as one transactional step each: check the rules under the day's
+lock, append the entry, apply what it means to the order; or store nothing at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from api.auth.service import Principal
+from api.core.errors import Forbidden, NotFound, RuleBroken
+from api.handover import loading, stops
+from api.handover.replan import apply_outcome, next_planning_date
+from api.orders.models import Order
+from api.records.access import order_by_external_id, planned_stop, require_own_crew
+from api.records.kinds import NEVER_CORRECTED, Kind
+from api.records.models import LedgerEntry
+from api.records.service import NewEntry, append
+from optimizer.settings import DispatchSettings
+
+# What a stop's record needs from the caller besides the stop: (session, date, order, crew).
+StopBuild = Callable[[Session, dt.date, Order, str], NewEntry]
+CrewBuild = Callable[[Session], NewEntry]
+OUTCOME_FIELDS = frozenset({"counts", "complete", "outcome", "replanned_for"})
+
+
+def record_for_crew(
+    *,
+    session: Session,
+    principal: Principal,
+    key: str,
+    action: str,
+    date: dt.date,
+    vehicle_code: str,
+    body: SQLModel,
+    build: CrewBuild,
+) -> tuple[LedgerEntry, bool]:
+    """A loading or route record of one crew."""
+    require_own_crew(principal, vehicle_code)
+    request = {"action": action, "date": date.isoformat(), "vehicle": vehicle_code, **_body(body)}
+    return append(
+        session, principal=principal, idempotency_key=key, request=request, date=date, build=build
+    )
+
+
+def record_for_stop(
+    *,
+    session: Session,
+    settings: DispatchSettings,
+    now: dt.datetime,
+    principal: Principal,
+    key: str,
+    action: str,
+    date: dt.date,
+    external_id: str,
+    body: SQLModel,
+    build: StopBuild,
+) -> tuple[LedgerEntry, bool]:
+    """A record at one customer's stop; delivery outcomes update the order in the same step."""
+    order = order_by_external_id(session, external_id)
+    stop = planned_stop(session, order, date)
+    require_own_crew(principal, stop.vehicle_code)
+    request = {"action": action, "date": date.isoformat(), "order": external_id, **_body(body)}
+    next_date = next_planning_date(settings, now)
+
+    def follow_up(s: Session, entry: LedgerEntry) -> None:
+        if entry.kind in (Kind.DELIVERED, Kind.FAILED):
+            apply_outcome(s, entry, next_date=next_date)
+
+    return append(
+        session,
+        principal=principal,
+        idempotency_key=key,
+        request=request,
+        date=date,
+        build=lambda s: build(s, date, order, stop.vehicle_code),
+        follow_up=follow_up,
+    )
+
+
+def correct(
+    *,
+    session: Session,
+    principal: Principal,
+    key: str,
+    date: dt.date,
+    entry_id: int,
+    reason: str,
+    changes: dict[str, Any],
+) -> tuple[LedgerEntry, bool]:
+    """A new entry of the same kind replacing the fields named, pointing at the original."""
+    original = session.get(LedgerEntry, entry_id)
+    if original is None or original.date != date:
+        raise NotFound(f"record {entry_id} not found")
+    if original.kind in NEVER_CORRECTED:
+        raise RuleBroken(f"a {original.kind} record is never changed", rule="append_only")
+    if original.role != principal.role.value and principal.role.value != "admin":
+        raise Forbidden(f"a {original.role} record is corrected by a {original.role}")
+    require_own_crew(principal, original.vehicle_code)
+    unknown = sorted(set(changes) - set(original.payload) - {"correction_reason"})
+    if unknown:
+        raise RuleBroken(f"these fields are not in the record: {unknown}", field="changes")
+    if original.kind in (Kind.DELIVERED, Kind.FAILED) and set(changes) & OUTCOME_FIELDS:
+        # The order already moved on (delivered, or planned again) because of these.
+        raise RuleBroken("a delivery's counts and outcome stay as recorded", field="changes")
+    payload = {**original.payload, **changes, "correction_reason": reason}
+
+    def build(_: Session) -> NewEntry:
+        return NewEntry(
+            date=original.date,
+            kind=original.kind,
+            vehicle_code=original.vehicle_code,
+            order_id=original.order_id,
+            payload=payload,
+            corrects=original.id,
+        )
+
+    request = {"action": "correct", "entry": entry_id, "reason": reason, "changes": changes}
+    return append(
+        session,
+        principal=principal,
+        idempotency_key=key,
+        request=request,
+        date=original.date,
+        build=build,
+    )
+
+
+def _body(body: SQLModel) -> dict[str, Any]:
+    return {"body": body.model_dump(mode="json")}
+
+
+__all__ = ["correct", "loading", "record_for_crew", "record_for_stop", "stops"]

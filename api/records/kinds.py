@@ -1,0 +1,31 @@
+"""The kinds of ledger entry, named once for every domain that writes or reads them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    # loading at the warehouse (per crew)
+    LOADING_COUNTED = "loading_counted"  # the keeper's count against the picking list
+    LOADING_SIGNED = "loading_signed"  # the crew leader signs the count
+    LOADING_RECONCILED = "loading_reconciled"  # what was missing or extra, who agreed
+    DEPARTED = "departed"  # the crew left the warehouse
+    RETURNED = "returned"  # back at the warehouse
+    # at the customer (per order)
+    ARRIVED = "arrived"
+    DELIVERED = "delivered"  # counts per item
+    FAILED = "failed"  # reason and outcome
+    SIGNED_OFF = "signed_off"  # the customer's signature
+    SERVICE_REPORT = "service_report"  # installation or repair, signed
+    PHOTO = "photo"
+    # cash
+    COLLECTED = "collected"
+    DEPOSITED = "deposited"
+    HANDED_TO_FINANCE = "handed_to_finance"
+    RECONCILED = "reconciled"  # finance's end-of-day reconciliation
+
+
+# A correction is an entry of the same kind as the one it corrects, pointing at it.
+# These are never corrected: a signature stays as signed.
+NEVER_CORRECTED = frozenset({Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED})

@@ -1,0 +1,53 @@
+"""Report endpoints: the daily delivery report (送货日报表) as JSON or as CSV for Excel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.auth.models import Role
+from api.auth.service import Principal
+from api.core.deps import SessionDep, SettingsDep, require
+from api.reports import service
+from api.reports.models import DailyReportPublic
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE))]
+CSV = "text/csv; charset=utf-8"
+
+
+def _csv(report: DailyReportPublic) -> Response:
+    filename = f"daily-report-{report.date.isoformat()}.csv"
+    return Response(
+        content=service.daily_report_csv(report),
+        media_type=CSV,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# Declared before the JSON route: "2026-11-27.csv" would otherwise reach it as a bad date.
+@router.get("/daily/{date}.csv", response_class=Response)
+def daily_report_csv(
+    date: dt.date, session: SessionDep, settings: SettingsDep, _: Reader
+) -> Response:
+    return _csv(service.daily_report(session=session, settings=settings, date=date))
+
+
+@router.get(
+    "/daily/{date}",
+    response_model=DailyReportPublic,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def daily_report(
+    date: dt.date,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Reader,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> DailyReportPublic | Response:
+    """Per crew and in total: stops delivered, partial, failed (by reason), not reported;
+    arrivals on time, early or late against the slot; planned km; cash expected and paid in."""
+    report = service.daily_report(session=session, settings=settings, date=date)
+    return _csv(report) if format == "csv" else report

@@ -1,0 +1,197 @@
+"""送货日报表: the published plan against what the ledger says happened, per crew.
+
+Outcomes, arrivals and money are read from the ledger entries as corrected, the same
+entries (and the same cash arithmetic) the reconciliation uses, so the two always agree.
+CSV starts with a byte-order mark: Excel otherwise reads UTF-8 as the local code page.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from api.cash.ledger import OUTCOME_KINDS, CrewCash, day_cash, latest_outcomes
+from api.cash.models import cny
+from api.core.config import ServiceSettings
+from api.drivers.service import published_plan
+from api.fleet.models import Vehicle
+from api.fleet.service import crews_on
+from api.orders.models import Order
+from api.plans.models import PlanRoute, PlanStop
+from api.records.kinds import Kind
+from api.records.models import LedgerEntry
+from api.records.service import effective, entries
+from api.reports.models import CrewDayPublic, DailyReportPublic
+from optimizer.settings import seconds_of_day
+
+BOM = "\ufeff"
+
+
+def daily_report(
+    *, session: Session, settings: ServiceSettings, date: dt.date
+) -> DailyReportPublic:
+    plan = published_plan(session=session, date=date)
+    routes = {
+        route.vehicle_code: route
+        for route in session.exec(select(PlanRoute).where(PlanRoute.plan_id == plan.id))
+    }
+    stops: dict[str, list[PlanStop]] = {}
+    for stop in session.exec(select(PlanStop).where(PlanStop.plan_id == plan.id)):
+        stops.setdefault(stop.vehicle_code, []).append(stop)
+    ids = [stop.order_id for crew in stops.values() for stop in crew]
+    orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(ids)))}
+    rows = list(effective(entries(session, date=date, kinds=(Kind.ARRIVED, *OUTCOME_KINDS))))
+    events = _Events(
+        outcomes=latest_outcomes(rows),
+        arrivals=_first_arrivals(rows),
+        zone=ZoneInfo(settings.timezone),
+    )
+    money = day_cash(session, date=date, vehicle_codes=list(routes))
+    vehicles = {
+        v.code: v for v in session.exec(select(Vehicle).where(col(Vehicle.code).in_(list(money))))
+    }
+    crews = crews_on(session=session, date=date)
+    report = []
+    for code in sorted(money):
+        crew = CrewDayPublic(
+            vehicle_code=code,
+            vehicle_name=vehicles[code].name if code in vehicles else "",
+            crew=[member.name for member in crews.get(code, [])],
+            planned_km=round(routes[code].distance_m / 1000, 1) if code in routes else 0.0,
+        )
+        for stop in stops.get(code, []):
+            events.count(crew, orders[stop.order_id], settings, date)
+        _add_money(crew, money[code])
+        report.append(crew)
+    return DailyReportPublic(
+        date=date,
+        plan_id=plan.id or 0,
+        plan_version=plan.version,
+        timezone=settings.timezone,
+        crews=report,
+        total=_total(report),
+    )
+
+
+def _first_arrivals(rows: Sequence[LedgerEntry]) -> dict[int, LedgerEntry]:
+    first: dict[int, LedgerEntry] = {}
+    for row in rows:
+        if row.kind == Kind.ARRIVED and row.order_id is not None:
+            first.setdefault(row.order_id, row)
+    return first
+
+
+class _Events:
+    """Each stop's outcome and punctuality, counted into its crew's row."""
+
+    def __init__(
+        self,
+        *,
+        outcomes: dict[int, LedgerEntry],
+        arrivals: dict[int, LedgerEntry],
+        zone: ZoneInfo,
+    ) -> None:
+        self.outcomes = outcomes
+        self.arrivals = arrivals
+        self.zone = zone
+
+    def count(
+        self, crew: CrewDayPublic, order: Order, settings: ServiceSettings, date: dt.date
+    ) -> None:
+        crew.planned_stops += 1
+        outcome = self.outcomes.get(order.id or 0)
+        if outcome is None:
+            crew.not_reported += 1
+        elif outcome.kind == Kind.FAILED:
+            crew.failed += 1
+            reason = str(outcome.payload.get("reason", "unknown"))
+            crew.failed_reasons[reason] = crew.failed_reasons.get(reason, 0) + 1
+        elif outcome.payload.get("complete", True):
+            crew.delivered += 1
+        else:
+            crew.partial += 1
+        arrival = self.arrivals.get(order.id or 0)
+        moment = self._local(arrival.payload.get("at")) if arrival else None
+        if moment is None:
+            return
+        opens, closes = settings.slot_window(order.slot)
+        when = (moment.date(), seconds_of_day(moment.time()))
+        if when < (date, opens):
+            crew.early += 1
+        elif when > (date, closes):
+            crew.late += 1
+        else:
+            crew.on_time += 1
+
+    def _local(self, at: object) -> dt.datetime | None:
+        """The device's arrival time in the store's zone; a time without an offset is taken
+        as the store's own wall clock."""
+        if not isinstance(at, str):
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(at)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            return moment
+        return moment.astimezone(self.zone).replace(tzinfo=None)
+
+
+def _add_money(crew: CrewDayPublic, cash: CrewCash) -> None:
+    crew.cash_expected_cny = cny(cash.expected)
+    crew.collected_cash_cny = cny(cash.collected_cash)
+    crew.collected_transfer_cny = cny(cash.collected_transfer)
+    crew.deposited_cny = cny(cash.deposited)
+    crew.handed_over_cny = cny(cash.handed_over)
+    crew.on_board_cny = cny(cash.on_board)
+
+
+COUNTS: tuple[str, ...] = ("planned_stops", "delivered", "partial", "failed", "not_reported")
+COUNTS += ("on_time", "early", "late")
+AMOUNTS: tuple[str, ...] = ("planned_km", "cash_expected_cny", "collected_cash_cny")
+AMOUNTS += ("collected_transfer_cny", "deposited_cny", "handed_over_cny", "on_board_cny")
+
+
+def _total(crews: Sequence[CrewDayPublic]) -> CrewDayPublic:
+    total = CrewDayPublic(vehicle_code="total")
+    reasons: Counter[str] = Counter()
+    for crew in crews:
+        reasons.update(crew.failed_reasons)
+        for name in COUNTS:
+            setattr(total, name, getattr(total, name) + getattr(crew, name))
+    # Summed from the rounded rows, so the total row adds up on paper too.
+    for name in AMOUNTS:
+        setattr(total, name, round(sum(getattr(crew, name) for crew in crews), 2))
+    total.failed_reasons = dict(sorted(reasons.items()))
+    return total
+
+
+HEAD = ("vehicle", "vehicle_name", "crew", *COUNTS[:4], "failed_reasons", *COUNTS[4:], *AMOUNTS)
+
+
+def daily_report_csv(report: DailyReportPublic) -> bytes:
+    """One row per crew, then the total row (its vehicle column says total)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEAD)
+    for crew in [*report.crews, report.total]:
+        reasons = "; ".join(f"{k}: {n}" for k, n in sorted(crew.failed_reasons.items()))
+        writer.writerow(
+            (
+                crew.vehicle_code,
+                crew.vehicle_name,
+                "; ".join(crew.crew),
+                *(getattr(crew, name) for name in COUNTS[:4]),
+                reasons,
+                *(getattr(crew, name) for name in COUNTS[4:]),
+                f"{crew.planned_km:.1f}",
+                *(f"{getattr(crew, name):.2f}" for name in AMOUNTS[1:]),
+            )
+        )
+    return (BOM + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,89 @@
+"""A published day to record on, and the crew's records written straight to the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.testclient import TestClient
+from plan_helpers import CREWS, DAY, ZONE, app_at, engine_of, seed_day, store_plan
+from sqlmodel import Session, select
+
+from api.auth.models import Role
+from api.auth.service import Principal
+from api.core.config import ServiceSettings
+from api.orders.models import Order
+from api.records.kinds import Kind
+from api.records.service import NewEntry, append
+
+ON_THE_DAY = dt.datetime.combine(DAY, dt.time(9, 0), tzinfo=ZONE)
+AT = ON_THE_DAY.isoformat()
+GPS = {"lat": 30.66, "lon": 104.07}
+
+
+def published_day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+    """The seeded day planned and published three days ahead; the service as of its morning."""
+    with app_at(settings) as booking:
+        seed_day(booking, admin)
+        plan_id = store_plan(booking)
+        answer = booking.post(f"/plans/{plan_id}/publish", headers={**admin, "If-Match": '"1"'})
+        assert answer.status_code == 200, answer.text
+    with app_at(settings, ON_THE_DAY) as client:
+        yield client
+
+
+def record(client: TestClient, kind: Kind, order: str, **payload: Any) -> None:
+    """A crew's stop event stored straight in the ledger, as the handover routes would."""
+    vehicle = CREWS[order]
+    with Session(engine_of(client)) as session:
+        order_id = session.exec(select(Order.id).where(Order.external_id == order)).one()
+        entry = NewEntry(
+            date=DAY,
+            kind=kind,
+            vehicle_code=vehicle,
+            order_id=order_id,
+            payload={"at": AT, **GPS, **payload},
+        )
+        append(
+            session,
+            principal=Principal(
+                key_id=0, name="crew phone", role=Role.DRIVER, vehicle_code=vehicle
+            ),
+            idempotency_key=uuid.uuid4().hex,
+            request={"kind": kind.value, "order": order, **payload},
+            date=DAY,
+            build=lambda _session: entry,
+        )
+
+
+def deliver(client: TestClient, order: str, *, complete: bool = True) -> None:
+    record(client, Kind.ARRIVED, order)
+    record(client, Kind.DELIVERED, order, counts=[], complete=complete)
+
+
+def cash(
+    client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str], key: str = ""
+) -> Any:
+    headers = {**headers, "Idempotency-Key": key or uuid.uuid4().hex}
+    return client.post(f"/cash/{DAY.isoformat()}/{path}", json=body, headers=headers)
+
+
+def collection(order: str, amount: float, method: str = "cash") -> dict[str, Any]:
+    return {"order": order, "amount_cny": amount, "method": method, "at": AT}
+
+
+def deposit(amount: float, members: list[str], vehicle: str = "C01") -> dict[str, Any]:
+    body = {"vehicle_code": vehicle, "amount_cny": amount, "members": members, "at": AT}
+    return {**body, "bank_reference": "ICBC-0001"}
+
+
+def handover(amount: float, handed_by: str = "张伟") -> dict[str, Any]:
+    return {
+        "vehicle_code": "C01",
+        "amount_cny": amount,
+        "handed_by": handed_by,
+        "received_by": "财务李",
+        "at": AT,
+    }
