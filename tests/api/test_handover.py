@@ -29,6 +29,7 @@ from api.plans.mapping import planning_input
 from api.records.kinds import Kind
 from api.records.models import Attachment, LedgerEntry
 from api.records.service import NewEntry, append
+from optimizer.data import VisitKind
 from optimizer.params import SolveParams
 from optimizer.solve import solve
 
@@ -356,3 +357,32 @@ def test_audit_verify_catches_a_tampered_record(
     tampered = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert tampered.returncode == 1
     assert "loading_signed" in tampered.stdout and "changed after it was stored" in tampered.stdout
+
+
+def test_service_report_is_signed_after_arrival(day: TestClient, key_for: KeyMaker) -> None:
+    """An installation's report needs the arrival first; a delivery has no service report."""
+    driver = load_and_leave(day, key_for)
+    with Session(engine_of(day)) as session:
+        order = session.exec(select(Order).where(Order.external_id == "SO-03")).one()
+        order.service_type = VisitKind.INSTALL  # as if the order system had booked an install
+        session.add(order)
+        session.commit()
+    report = {
+        "at": AT,
+        **GPS,
+        "work_done": "茶几安装, 调平",
+        "satisfaction": 5,
+        "parts_used": [{"name": "调平脚", "quantity": 4}],
+        "comment": "很满意",
+        "signer_name": "王五",
+        "signature_png": PNG,
+    }
+    early = post(day, "/stops/SO-03/service-report", report, driver)
+    assert early.status_code == 422 and early.json()["rule"] == "arrival_first"
+    assert post(day, "/stops/SO-03/arrive", {"at": AT, **GPS}, driver).status_code == 201
+    signed = post(day, "/stops/SO-03/service-report", report, driver)
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["payload"]["satisfaction"] == 5
+    assert post(day, "/stops/SO-01/arrive", {"at": AT, **GPS}, driver).status_code == 201
+    delivery = post(day, "/stops/SO-01/service-report", report, driver)
+    assert delivery.status_code == 422 and delivery.json()["field"] == "order"
