@@ -14,7 +14,7 @@ import os
 import queue
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from multiprocessing.synchronize import Event
 from typing import Any
 
@@ -47,6 +47,18 @@ POLISH_UP_TO_VISITS = 2_500
 # Share of its time a search for everyone gets to find such a plan before it turns optional.
 REQUIRED_PROBE_SHARE = 0.25
 FIRST_PROBE_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When genetic searches must end (time.monotonic() instants).
+
+    A search with optional visits stops early enough for OR-Tools to polish its plan; a
+    search that finds a plan serving everyone needs no polish, so it searches on to the end.
+    """
+
+    optional: float
+    everyone: float
 
 
 def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> int:
@@ -88,7 +100,8 @@ def run_engines(
     build_s = len(allowed) * MODEL_BUILD_S_PER_VISIT
     hgs_until = finish_by - (max(limit * POLISH_SHARE, build_s + 2 * MIN_POLISH_S) if polish else 0)
     latch = _Latch(progress)
-    best = _best_hgs(data, allowed, params, seed, hgs_until, latch if progress else None)
+    deadlines = Deadlines(optional=hgs_until, everyone=finish_by)
+    best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None)
     if progress is not None and best.found:
         # Genetic search reports only costs while it runs; say what it achieved.
         served = sum(len(route) for route in best.routes.values())
@@ -139,14 +152,14 @@ def _best_hgs(
     allowed: Mapping[int, Sequence[int]],
     params: SolveParams,
     seed: int,
-    deadline: float,
+    deadlines: Deadlines,
     progress: ProgressCallback | None,
 ) -> EngineRun:
     iterations = params.solution_limit * 50 if params.solution_limit else None
     workers = min(params.workers, os.cpu_count() or 1)
     if workers <= 1 or len(allowed) < PARALLEL_FROM_VISITS:
-        return _search(data, allowed, deadline, iterations, seed, False, progress)
-    runs = _in_children(data, allowed, deadline, iterations, workers, seed, progress)
+        return _search(data, allowed, deadlines, iterations, seed, False, progress)
+    runs = _in_children(data, allowed, deadlines, iterations, workers, seed, progress)
     found = [run for run in runs if run.found]
     if not found:
         return runs[0]
@@ -156,7 +169,7 @@ def _best_hgs(
 def _search(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
-    deadline: float,
+    deadlines: Deadlines,
     iterations: int | None,
     seed: int,
     required: bool,
@@ -168,6 +181,7 @@ def _search(
     A search for everyone that finds no such plan within a share of its time is an
     over-full day: it continues as an optional search instead of wasting its core.
     """
+    deadline = deadlines.everyone if required else deadlines.optional
     run = solve_with_hgs(
         data,
         allowed,
@@ -177,11 +191,13 @@ def _search(
         no_improvement=_patience(len(allowed)),
         report=report,
         required=required,
-        give_up_after_s=(deadline - time.monotonic()) * give_up_share if required else None,
+        give_up_after_s=(
+            (deadlines.optional - time.monotonic()) * give_up_share if required else None
+        ),
     )
     if run.found or not required:
         return run
-    fallback = _search(data, allowed, deadline, iterations, seed + 1, False, report)
+    fallback = _search(data, allowed, deadlines, iterations, seed + 1, False, report)
     return replace(fallback, status=f"{fallback.status} (no plan serves everyone)")
 
 
@@ -206,7 +222,7 @@ def fits_the_fleet(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> b
 def _child(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
-    deadline: float,
+    deadlines: Deadlines,
     iterations: int | None,
     seed: int,
     give_up_share: float | None,
@@ -220,7 +236,7 @@ def _child(
     try:
         required = give_up_share is not None
         run = _search(
-            data, allowed, deadline, iterations, seed, required, report, give_up_share or 0.0
+            data, allowed, deadlines, iterations, seed, required, report, give_up_share or 0.0
         )
         out.put(("run", run))
     except BaseException as error:  # the parent must hear how every child ended
@@ -230,7 +246,7 @@ def _child(
 def _in_children(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
-    deadline: float,
+    deadlines: Deadlines,
     iterations: int | None,
     workers: int,
     seed: int,
@@ -250,7 +266,7 @@ def _in_children(
             args=(
                 data,
                 dict(allowed),
-                deadline,
+                deadlines,
                 iterations,
                 seed + k,
                 (REQUIRED_PROBE_SHARE if k else FIRST_PROBE_SHARE) if everyone else None,

@@ -144,7 +144,7 @@ def test_search_process_honours_required(
     import queue
     import threading
 
-    from optimizer.portfolio import _child
+    from optimizer.portfolio import Deadlines, _child
 
     day.depot()
     day.truck("A")
@@ -153,8 +153,9 @@ def test_search_process_honours_required(
     data = day.data()
     out: queue.Queue[tuple[str, object]] = queue.Queue()
     deadline = time.monotonic() + 2
+    deadlines = Deadlines(optional=deadline, everyone=deadline)
     allowed = eligibility(data).allowed
-    _child(data, allowed, deadline, None, 0, give_up_share, out, threading.Event())  # type: ignore[arg-type]
+    _child(data, allowed, deadlines, None, 0, give_up_share, out, threading.Event())  # type: ignore[arg-type]
     messages = [out.get_nowait() for _ in range(out.qsize())]
     runs = [payload for kind, payload in messages if kind == "run"]
     assert len(runs) == 1 and isinstance(runs[0], EngineRun)
