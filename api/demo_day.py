@@ -80,10 +80,13 @@ def walk_crew_day(api: httpx.Client, plan: dict[str, Any], zone: str, out: Path)
     said = [f"crew {vehicle}: {len(route['stops'])} stops on {date}"]
     said += _load_and_leave(day, vehicle, date)
     failed = route["stops"][1]["external_id"]
+    deposited = False
     for number, stop in enumerate(route["stops"]):
         said.append(_visit(day, stop, fail=stop["external_id"] == failed, number=number))
-        if number == 2:
-            said.append(_deposit(day, vehicle, stop["departure"]))
+        # One bank deposit mid-route, once there is cash to deposit, shows the two-member rule.
+        if number >= 2 and not deposited and (deposit := _deposit(day, vehicle, stop["departure"])):
+            said.append(deposit)
+            deposited = True
     said += _close_day(day, vehicle, out)
     return said
 
@@ -149,7 +152,7 @@ def _visit(day: CrewDay, stop: dict[str, Any], *, fail: bool, number: int) -> st
     day.send("driver", f"{base}/signoff", sign)
     handed = sum(c["quantity"] for c in counts)
     return (
-        f"  {stop['arrival']} {order}: {handed} items delivered, {cash:,.0f} CNY collected, "
+        f"  {stop['arrival']} {order}: {handed} item(s) delivered, {cash:,.0f} CNY collected, "
         f"signed by {stop['customer']}"
     )
 
@@ -159,11 +162,11 @@ def _due(day: CrewDay, order: str) -> float:
     return float(next(s["cash_to_collect_cny"] for s in stops if s["external_id"] == order))
 
 
-def _deposit(day: CrewDay, vehicle: str, hhmm: str) -> str:
+def _deposit(day: CrewDay, vehicle: str, hhmm: str) -> str | None:
     on_board = day.read("driver", f"/cash/{day.date}/on-board/{vehicle}").json()
     amount = on_board["cash_on_board_cny"]
     if not amount:
-        return "  (no cash on board to deposit yet)"
+        return None
     crew = day.read("driver", f"/driver/route?date={day.date}").json()["crew"]
     members = [m["name"] for m in crew[:2]] if len(crew) >= 2 else ["张伟", "刘洋"]
     body = {
