@@ -11,48 +11,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import secrets
-import socket
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from api.core.config import ServiceSettings
 from api.demo_day import walk_crew_day
 from api.main import create_app
 from api.plan_text import progress_bar
+from api.serve import running_service
 from optimizer.dayfile import read_day
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "chengdu_day.json"
-
-
-@contextmanager
-def running_service(settings: ServiceSettings) -> Iterator[str]:
-    """The service on 127.0.0.1 in a background thread; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _ok(answer: httpx.Response) -> Any:
@@ -218,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     source = day["visits"][0]["date"]
     # Book the fixture's orders for the first date the lead-time rule allows.
     on = dt.date.today() + dt.timedelta(days=settings.booking_lead_days + 1)
-    with running_service(settings) as url:
+    with running_service(create_app(settings)) as url:
         print(f"service running at {url} (OpenAPI docs at {url}/docs), database {database}")
         with httpx.Client(
             base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
+from api.auth.session_routes import router as session_router
 from api.cash.routes import router as cash_router
 from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
@@ -22,6 +23,11 @@ from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
 from api.handover.routes import router as handover_router
 from api.orders.routes import router as orders_router
+from api.pages.access import install_page_handlers
+from api.pages.assets import mount_assets
+from api.pages.board_routes import router as board_page_router
+from api.pages.driver_routes import router as driver_page_router
+from api.pages.routes import router as pages_router
 from api.plans.edit_routes import router as plan_edits_router
 from api.plans.map_routes import router as plan_map_router
 from api.plans.routes import router as plans_router
@@ -69,7 +75,13 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_page_handlers(app)
+    mount_assets(app)
     for router in (
+        session_router,
+        pages_router,
+        driver_page_router,
+        board_page_router,
         driver_router,
         keys_router,
         fleet_router,

@@ -54,32 +54,91 @@ def crew_colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
+@dataclass(frozen=True)
+class Background:
+    """Where the map's scripts and tiles come from.
+
+    `leaflet_url` is the folder holding leaflet.js and leaflet.css, `jquery_url` the one
+    holding jquery.min.js (folium builds popups with it); None keeps folium's CDN.
+    `tiles` is a folium tile name or URL template, or None for a blank background: a page
+    must still show its routes when no tile server can be reached.
+    """
+
+    tiles: str | None = "OpenStreetMap"
+    attribution: str | None = None
+    leaflet_url: str | None = None
+    jquery_url: str | None = None
+
+
 def plan_map(
     data: ProblemData,
     result: Result,
     *,
     info: Mapping[str, VisitInfo] | None = None,
-    tiles: str | None = "OpenStreetMap",
-    attribution: str | None = None,
+    background: Background = Background(),  # noqa: B008 - frozen, so one shared default is safe
 ) -> folium.Map:
     """A map of the plan: routes as layers, depots, and unassigned visits with their reasons."""
     info = info or {}
     points = [(d.lat, d.lon) for d in data.depots]
     points += [(v.lat, v.lon) for v in data.visits]
-    centre = _centre(points)
-    # tiles=None must reach folium unchanged: it is how offline pages get a blank background.
-    fmap = folium.Map(
-        location=centre, zoom_start=12, tiles=tiles, attr=attribution, control_scale=True
-    )
+    fmap = _base_map(points, background)
     for depot in data.depots:
         _depot_marker(depot).add_to(fmap)
     for route in result.routes:
         if route.stops:
-            # Colour by vehicle index, not route order, so a truck keeps its colour across re-plans.
-            colour = crew_colour(data.vehicle_index(route.vehicle_id))
-            _route_group(data, route, colour, info).add_to(fmap)
+            _route_group(data, route, _colour_of(data, route), info).add_to(fmap)
     _unassigned_group(data, result.unassigned, info).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def route_map(
+    data: ProblemData,
+    result: Result,
+    vehicle_id: str,
+    *,
+    info: Mapping[str, VisitInfo] | None = None,
+    background: Background = Background(),  # noqa: B008 - frozen, so one shared default is safe
+) -> folium.Map:
+    """One crew's route and its depots only: what a driver may see of the day."""
+    info = info or {}
+    vehicle = data.vehicles[data.vehicle_index(vehicle_id)]
+    depots = [data.depots[vehicle.start_depot], data.depots[vehicle.end_depot]]
+    route = next((r for r in result.routes if r.vehicle_id == vehicle_id), None)
+    stops = route.stops if route else ()
+    visits = [data.visits[data.visit_index(stop.visit_id)] for stop in stops]
+    points = [(d.lat, d.lon) for d in depots] + [(v.lat, v.lon) for v in visits]
+    fmap = _base_map(points, background)
+    for depot in dict.fromkeys(depots):
+        _depot_marker(depot).add_to(fmap)
+    if route is not None and route.stops:
+        _route_group(data, route, _colour_of(data, route), info).add_to(fmap)
+    return fmap
+
+
+def _colour_of(data: ProblemData, route: Route) -> str:
+    # By vehicle index, not route order, so a truck keeps its colour across re-plans.
+    return crew_colour(data.vehicle_index(route.vehicle_id))
+
+
+def _base_map(points: list[tuple[float, float]], background: Background) -> folium.Map:
+    # tiles=None must reach folium unchanged: it is how offline pages get a blank background.
+    fmap = folium.Map(
+        location=_centre(points),
+        zoom_start=12,
+        tiles=background.tiles,
+        attr=background.attribution,
+        control_scale=True,
+    )
+    if background.leaflet_url is not None and background.jquery_url is not None:
+        # Leaflet draws everything here (div icons, lines, layer control) and folium's popups
+        # need jQuery; its other CDN files (Bootstrap, Font Awesome) style nothing we use.
+        base = background.leaflet_url.rstrip("/")
+        fmap.default_js = [
+            ("jquery", f"{background.jquery_url.rstrip('/')}/jquery.min.js"),
+            ("leaflet", f"{base}/leaflet.js"),
+        ]
+        fmap.default_css = [("leaflet_css", f"{base}/leaflet.css")]
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=17)

@@ -50,3 +50,15 @@ class ApiKeyPublic(ApiKeyBase):
 
 class ApiKeyIssued(ApiKeyPublic):
     key: str  # shown once, at creation
+
+
+class SessionCreate(SQLModel):
+    key: str = Field(min_length=1, max_length=200)
+
+
+class SessionPublic(SQLModel):
+    """Who a signed-in page speaks for; the key itself stays in an HttpOnly cookie."""
+
+    name: str
+    role: Role
+    vehicle_code: str | None

@@ -27,6 +27,10 @@ class ServiceSettings(DispatchSettings):
     run_scheduler: bool = True  # start tomorrow's plan at planning_time every day
     worker_threads: int = 1
     default_plan_seconds: float = 60.0
+    # Map background: a folium tile name, or a tile URL template with {z}/{x}/{y} (a store's
+    # own tile server), or "none" for a blank background. Routes show on any of them.
+    map_tiles: str = "OpenStreetMap"
+    map_attribution: str = ""
 
 
 @lru_cache

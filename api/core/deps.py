@@ -16,6 +16,9 @@ from api.core.config import ServiceSettings
 from api.core.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
+# The pages sign in once and keep the key in this cookie, so maps in frames and links to
+# sheets authenticate too. HttpOnly keeps it from scripts, SameSite=Strict from other sites.
+SESSION_COOKIE = "dispatch_key"
 
 
 def get_engine(request: Request) -> Engine:
@@ -41,12 +44,15 @@ SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
 
 def get_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("an API key is required: Authorization: Bearer <key>")
-    return authenticate(session=session, key=credentials.credentials)
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return authenticate(session=session, key=credentials.credentials)
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        return authenticate(session=session, key=cookie)
+    raise Unauthorized("an API key is required: Authorization: Bearer <key>, or sign in")
 
 
 def require(*roles: Role) -> Callable[..., Principal]:

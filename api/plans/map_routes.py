@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -13,7 +14,8 @@ from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.orders.models import OrderItem
+from api.orders.models import Order, OrderItem
+from api.pages.assets import map_background
 from api.plans.drafts import load
 from api.plans.mapping import display_input, stored_result
 from api.plans.models import Plan
@@ -23,12 +25,23 @@ router = APIRouter(tags=["plans"])
 Viewer = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOUSE))]
 
 
+def visit_info(session: Session, orders: Sequence[Order]) -> dict[str, VisitInfo]:
+    """What a map's popups say about each order: customer, address, phone, slot, items."""
+    items: dict[int, list[str]] = {}
+    ids = [order.id for order in orders]
+    for item in session.exec(select(OrderItem).where(col(OrderItem.order_id).in_(ids))):
+        items.setdefault(item.order_id, []).append(f"{item.quantity} × {item.name}")
+    return {
+        o.external_id: VisitInfo(
+            o.customer, o.address, o.phone, o.slot.value, tuple(items.get(o.id or 0, ()))
+        )
+        for o in orders
+    }
+
+
 def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings) -> str:
     stored = load(session, get_or_404(session, Plan, "plan", id=plan_id))
     orders = list(stored.orders.values())
-    items: dict[int, list[str]] = {}
-    for item in session.exec(select(OrderItem).where(col(OrderItem.order_id).in_(stored.orders))):
-        items.setdefault(item.order_id, []).append(f"{item.quantity} × {item.name}")
     data = display_input(session=session, date=stored.plan.date, orders=orders, settings=settings)
     result = stored_result(
         routes=stored.routes,
@@ -38,13 +51,10 @@ def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings
         kpis=stored.plan.kpis,
         seed=stored.plan.seed,
     )
-    info = {
-        o.external_id: VisitInfo(
-            o.customer, o.address, o.phone, o.slot.value, tuple(items.get(o.id or 0, ()))
-        )
-        for o in orders
-    }
-    page: str = plan_map(data, result, info=info).get_root().render()
+    fmap = plan_map(
+        data, result, info=visit_info(session, orders), background=map_background(settings)
+    )
+    page: str = fmap.get_root().render()
     return page
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from branca.element import Element
 
-from maps.plan_map import PALETTE, VisitInfo, crew_colour, plan_map
+from maps.plan_map import PALETTE, Background, VisitInfo, crew_colour, plan_map, route_map
 from optimizer.data import ProblemData
 from optimizer.matrix import TravelMatrix
 from optimizer.model import Model
@@ -190,7 +190,7 @@ def test_depot_marker_has_its_name() -> None:
 )
 def test_tiles(tiles: str | None, layers: int) -> None:
     """tiles=None gives no TileLayer at all; routes are still drawn."""
-    fmap = plan_map(_data(), _result(), tiles=tiles)
+    fmap = plan_map(_data(), _result(), background=Background(tiles=tiles))
     assert len(_of(fmap, folium.TileLayer)) == layers
     assert len(_of(fmap, folium.PolyLine)) == 2
 
@@ -207,7 +207,7 @@ def test_layer_control_and_bounds() -> None:
 
 def test_renders_to_html() -> None:
     """The whole page renders, naming both crews and the unassigned layer."""
-    page = plan_map(_data(), _result(), tiles=None).get_root().render()
+    page = plan_map(_data(), _result(), background=Background(tiles=None)).get_root().render()
     assert "V1" in page and "V2" in page
     assert "Unassigned" in page
 
@@ -225,3 +225,27 @@ def test_crew_colour_cycles(index: int) -> None:
     assert crew_colour(index) == PALETTE[index % len(PALETTE)]
     assert len(set(PALETTE)) == len(PALETTE) >= 20
     assert all(len(colour) == 7 and colour.startswith("#") for colour in PALETTE)
+
+
+def test_leaflet_served_locally() -> None:
+    """With local folders the page loads Leaflet and jQuery from them and nothing from a CDN."""
+    background = Background(tiles=None, leaflet_url="/static/leaflet/", jquery_url="/js")
+    page = plan_map(_data(), _result(), background=background).get_root().render()
+    assert '<script src="/js/jquery.min.js">' in page
+    assert '<script src="/static/leaflet/leaflet.js">' in page
+    assert 'href="/static/leaflet/leaflet.css"' in page
+    assert "cdn" not in page.lower() and "https://" not in page.lower()
+
+
+def test_route_map_shows_one_crew_only() -> None:
+    """A driver's map: their own numbered stops and line, their depot, nobody else's visits."""
+    fmap = route_map(_data(), _result(), "V1")
+    groups = _groups(fmap)
+    assert set(groups) == {"V1"}
+    markers = _of(groups["V1"], folium.Marker)
+    assert [">1<" in _icon_html(m) for m in markers] == [True, False]
+    assert ">2<" in _icon_html(markers[1])
+    assert len(_of(fmap, folium.PolyLine)) == 1
+    assert len(_of(fmap, folium.LayerControl)) == 0
+    depots = [m for m in _of(fmap, folium.Marker) if "仓" in _icon_html(m)]
+    assert len(depots) == 1

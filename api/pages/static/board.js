@@ -1,0 +1,193 @@
+// The dispatcher's board: pick a date, run planning with a live progress bar, move a visit,
+// publish. The page itself is drawn by the server; after any change we load it again, so
+// what the dispatcher sees is always what is stored.
+"use strict";
+
+(() => {
+  const data = JSON.parse(document.getElementById("board-data").textContent);
+  const t = data.words;
+  const $ = (id) => document.getElementById(id);
+  const POLL_MS = 500;
+  // Remembered per date so a reload (or a second tab) keeps following a running job.
+  const JOB_KEY = "board-job:" + data.date;
+  let jobId = null;
+
+  function go(params) {
+    location.href = "/app/board?" + new URLSearchParams(params).toString();
+  }
+
+  function ifMatch() {
+    return { "If-Match": `"${data.version}"` };
+  }
+
+  function fail(failure) {
+    Dispatch.toast(failure.message, true);
+  }
+
+  // --- planning -------------------------------------------------------------------------
+
+  function setBusy(busy) {
+    $("plan-button").disabled = busy;
+    $("cancel-button").hidden = !busy;
+    const publish = $("publish-button");
+    if (publish && busy) publish.disabled = true;
+  }
+
+  function showProgress(job) {
+    const share = Math.max(0, Math.min(1, job.progress || 0));
+    $("progress-box").hidden = false;
+    $("progress").value = share;
+    $("progress-text").textContent = `${Math.round(share * 100)}% ${job.message || t.job_queued}`;
+  }
+
+  function finished(job) {
+    sessionStorage.removeItem(JOB_KEY);
+    jobId = null;
+    if (job.status === "succeeded" && job.plan_id) {
+      Dispatch.toast(t.job_done);
+      go({ date: data.date, plan: job.plan_id });
+      return;
+    }
+    setBusy(false);
+    const word = job.status === "cancelled" ? t.job_cancelled : t.job_failed;
+    Dispatch.toast(job.message ? `${word}: ${job.message}` : word, job.status !== "cancelled");
+  }
+
+  function follow(job) {
+    jobId = job.id;
+    showProgress(job);
+    if (job.status !== "queued" && job.status !== "running") {
+      finished(job);
+      return;
+    }
+    setTimeout(poll, POLL_MS);
+  }
+
+  async function poll() {
+    try {
+      follow(await Dispatch.api("GET", `/plans/jobs/${jobId}`));
+    } catch (failure) {
+      if (failure.status === 404) {
+        finished({ status: "failed", message: failure.message });
+        return;
+      }
+      // A dropped answer on shop Wi-Fi: keep asking, the job runs on regardless.
+      $("progress-text").textContent = failure.message;
+      setTimeout(poll, POLL_MS * 4);
+    }
+  }
+
+  async function startPlanning() {
+    const body = { date: data.date };
+    const seconds = Number($("plan-seconds").value);
+    if (seconds > 0) body.time_limit_s = seconds;
+    setBusy(true);
+    try {
+      const job = await Dispatch.api("POST", "/plans", body, { action: `plan ${data.date}` });
+      sessionStorage.setItem(JOB_KEY, String(job.id));
+      follow(job);
+    } catch (failure) {
+      setBusy(false);
+      fail(failure);
+    }
+  }
+
+  async function cancelPlanning() {
+    if (jobId === null) return;
+    $("cancel-button").disabled = true;
+    try {
+      // The poll sees the job end; a running solve stops at its next progress report.
+      await Dispatch.api("POST", `/plans/jobs/${jobId}/cancel`, undefined, {
+        action: `cancel job ${jobId}`,
+      });
+    } catch (failure) {
+      fail(failure);
+    } finally {
+      $("cancel-button").disabled = false;
+    }
+  }
+
+  async function resumePlanning() {
+    const remembered = sessionStorage.getItem(JOB_KEY);
+    if (!remembered) return;
+    try {
+      const job = await Dispatch.api("GET", `/plans/jobs/${remembered}`);
+      if (job.status === "queued" || job.status === "running") {
+        setBusy(true);
+        follow(job);
+      } else {
+        sessionStorage.removeItem(JOB_KEY);
+      }
+    } catch (_) {
+      sessionStorage.removeItem(JOB_KEY);
+    }
+  }
+
+  // --- edits ----------------------------------------------------------------------------
+
+  async function publish() {
+    if (!confirm(t.publish_confirm)) return;
+    const button = $("publish-button");
+    button.disabled = true;
+    try {
+      await Dispatch.api("POST", `/plans/${data.plan}/publish`, undefined, {
+        action: `publish ${data.plan} v${data.version}`,
+        headers: ifMatch(),
+      });
+      Dispatch.toast(t.published);
+      go({ plan: data.plan });
+    } catch (failure) {
+      button.disabled = false;
+      fail(failure);
+    }
+  }
+
+  // The crew a visit is on already is no destination for it.
+  function markCurrentCrew() {
+    const chosen = $("move-order").selectedOptions[0];
+    const current = chosen ? chosen.dataset.vehicle : "";
+    let firstOther = null;
+    for (const option of $("move-to").options) {
+      option.disabled = option.value === current;
+      if (!option.disabled && firstOther === null) firstOther = option;
+    }
+    if ($("move-to").selectedOptions[0]?.disabled && firstOther) firstOther.selected = true;
+  }
+
+  async function move(event) {
+    event.preventDefault();
+    const order = $("move-order").value;
+    const vehicle = $("move-to").value;
+    const body = { order, vehicle_code: vehicle, override_reason: $("move-reason").value.trim() };
+    $("move-button").disabled = true;
+    try {
+      await Dispatch.api("POST", `/plans/${data.plan}/moves`, body, {
+        action: `move ${data.plan} v${data.version} ${order} ${vehicle}`,
+        headers: ifMatch(),
+      });
+      Dispatch.toast(`${t.moved}: ${order} → ${vehicle}`);
+      go({ plan: data.plan });
+    } catch (failure) {
+      $("move-button").disabled = false;
+      fail(failure);
+    }
+  }
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  $("date").addEventListener("change", (event) => {
+    if (event.target.value) go({ date: event.target.value });
+  });
+  $("plan-button").addEventListener("click", startPlanning);
+  $("cancel-button").addEventListener("click", cancelPlanning);
+  if ($("publish-button")) $("publish-button").addEventListener("click", publish);
+  if ($("plan-choice")) {
+    $("plan-choice").addEventListener("change", (event) => go({ plan: event.target.value }));
+  }
+  if ($("move-form")) {
+    $("move-order").addEventListener("change", markCurrentCrew);
+    $("move-form").addEventListener("submit", move);
+    markCurrentCrew();
+  }
+  resumePlanning();
+})();

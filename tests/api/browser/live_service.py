@@ -1,0 +1,33 @@
+"""The running service as the browser tests see it; a module of its own so its name is unique."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from api.auth.models import ApiKeyCreate, Role
+from api.auth.service import issue_key
+from api.core.clock import Clock
+
+
+@dataclass
+class LiveService:
+    """A running service: its address, its clock (tests move it) and an admin HTTP client."""
+
+    url: str
+    clock: Clock
+    app: Any
+    admin: httpx.Client
+
+    def key(self, role: Role, vehicle_code: str | None = None, name: str = "") -> str:
+        from sqlmodel import Session
+
+        with Session(self.app.state.engine) as session:
+            request = ApiKeyCreate(name=name or str(role), role=role, vehicle_code=vehicle_code)
+            return issue_key(session=session, request=request).key
+
+    def client(self, key: str) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)

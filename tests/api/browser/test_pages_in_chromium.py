@@ -1,0 +1,207 @@
+"""A dispatcher and two drivers in headless Chromium, against the running service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from live_service import LiveService
+from plan_helpers import DAY, NOW, ZONE, seed_day
+from playwright.sync_api import expect
+
+from api.auth.models import Role
+
+ON_THE_DAY = dt.datetime.combine(DAY, dt.time(8, 0), tzinfo=ZONE)
+DEPOT = {"latitude": 30.66, "longitude": 104.06}
+PHONE = {"width": 390, "height": 844}
+
+
+def _sign_in(context: Any, url: str, key: str) -> Any:
+    page = context.new_page()
+    page.goto(f"{url}/app/sign-in")
+    page.fill("#key", key)
+    page.click("#sign-in")
+    page.wait_for_url(lambda address: "/sign-in" not in address)
+    return page
+
+
+def _plan_and_publish(live: LiveService, browser: Any, screenshot: Any) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = _sign_in(context, live.url, live.key(Role.DISPATCHER, name="调度 王芳"))
+    page.goto(f"{live.url}/app/board?date={DAY}")
+    page.fill("#plan-seconds", "3")
+    page.click("#plan-button")
+    # the bar moves while the solver runs; then the board shows the new plan
+    page.wait_for_function("Number(document.querySelector('#progress').value) > 0")
+    page.wait_for_selector(".timeline .crew .bar[data-kind='service']", timeout=60_000)
+    screenshot(page, "board-planned")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#publish-button")
+    page.wait_for_selector("#plan-status[data-status='published']", timeout=30_000)
+    frame = page.frame_locator("iframe.map")
+    frame.locator(".leaflet-marker-icon").first.wait_for()
+    screenshot(page, "board-published")
+    context.close()
+
+
+def _crew_with_cash(live: LiveService) -> tuple[str, str]:
+    """The crew that collects money on the published plan, and the other crew of the day."""
+    plans = live.admin.get("/plans", params={"date": DAY.isoformat()}).json()
+    plan = live.admin.get(f"/plans/{plans[0]['id']}").json()
+    for route in plan["routes"]:
+        if any(stop["cash_cny"] > 0 for stop in route["stops"]):
+            vehicle = route["vehicle_code"]
+            return vehicle, "C02" if vehicle == "C01" else "C01"
+    raise AssertionError("the seeded day collects cash")
+
+
+def _load_and_sign(live: LiveService, vehicle: str, driver_key: str) -> None:
+    base = f"/handover/{DAY}/loading/{vehicle}"
+    warehouse = live.client(live.key(Role.WAREHOUSE))
+    lines = warehouse.get(base).json()["lines"]
+    counts = [{"order": x["order"], "sku": x["sku"], "quantity": x["expected"]} for x in lines]
+    at = ON_THE_DAY.isoformat()
+    headers = {"Idempotency-Key": f"count-{vehicle}"}
+    body = {"keeper_name": "王库管", "at": at, "counts": counts}
+    assert warehouse.post(f"{base}/count", json=body, headers=headers).status_code == 201
+    crew = live.client(driver_key)
+    sign = {"crew_leader_name": "张伟", "at": at}
+    headers = {"Idempotency-Key": f"sign-{vehicle}"}
+    assert crew.post(f"{base}/sign", json=sign, headers=headers).status_code == 201
+
+
+def _draw_signature(page: Any, canvas: Any) -> None:
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 20, y + box["height"] * 0.7)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(x + 20 + step * 20, y + box["height"] * (0.3 + 0.4 * (step % 2)))
+    page.mouse.up()
+
+
+def _complete_stop(page: Any, order: str, amount: float) -> None:
+    stop = page.locator(f".stop[data-order='{order}']")
+    stop.locator("[data-action='arrive']").click()
+    page.wait_for_selector(f".stop[data-order='{order}'][data-state='arrived']")
+    stop = page.locator(f".stop[data-order='{order}']")
+    stop.locator("[data-action='deliver']").click()
+    page.wait_for_selector(f".stop[data-order='{order}'][data-state='delivered']")
+    stop = page.locator(f".stop[data-order='{order}']")
+    stop.locator("input[name='amount_cny']").fill(f"{amount:.2f}")
+    stop.locator("[data-action='collect']").click()
+    page.wait_for_function(
+        "amount => document.querySelector('#cash-on-board').textContent.replace(/,/g, '')"
+        ".includes(amount)",
+        arg=f"{amount:.0f}",
+    )
+    stop = page.locator(f".stop[data-order='{order}']")
+    stop.locator("input[name='signer_name']").fill("王五")
+    _draw_signature(page, stop.locator("canvas.signature"))
+    stop.locator("[data-action='signoff']").click()
+    page.wait_for_selector(f".stop[data-order='{order}'][data-state='signed']")
+
+
+@pytest.mark.timeout(240)
+def test_plan_publish_and_a_driver_completes_a_stop(
+    live_service: LiveService, browser: Any, screenshot: Any
+) -> None:
+    """Dispatcher plans and publishes; a driver signs a stop off; the other crew stays out."""
+    live = live_service
+    live.clock.fixed = NOW
+    seed_day(live.admin, {})
+    _plan_and_publish(live, browser, screenshot)
+
+    live.clock.fixed = ON_THE_DAY
+    vehicle, other = _crew_with_cash(live)
+    driver_key = live.key(Role.DRIVER, vehicle, name="张伟")
+    _load_and_sign(live, vehicle, driver_key)
+    phone = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation=DEPOT,
+        permissions=["geolocation"],
+    )
+    page = _sign_in(phone, live.url, driver_key)
+    assert page.url.endswith("/app/driver")
+    own = page.locator(".stop")
+    planned = live.client(driver_key).get("/driver/route").json()["stops"]
+    stop = next(s for s in planned if s["cash_to_collect_cny"] > 0)
+    assert own.count() == len(planned)
+    assert [own.nth(k).get_attribute("data-order") for k in range(own.count())] == [
+        s["external_id"] for s in planned
+    ]
+    map_frame = page.frame_locator("iframe.map")
+    # one numbered marker per stop, plus the depot, and one line: the route
+    expect(map_frame.locator(".leaflet-marker-icon")).to_have_count(len(planned) + 1)
+    expect(map_frame.locator("path.leaflet-interactive")).to_have_count(1)
+    screenshot(page, "driver-route", full_page=False)
+    assert "0" in page.locator("#cash-on-board").inner_text()
+    page.locator("[data-action='depart']").click()
+    page.wait_for_selector("[data-action='depart'][disabled], #departed", timeout=15_000)
+    _complete_stop(page, stop["external_id"], stop["cash_to_collect_cny"])
+    screenshot(page, "driver-signed")
+    stored = live.admin.get(f"/cash/{DAY}/on-board/{vehicle}").json()
+    assert stored["cash_on_board_cny"] == pytest.approx(stop["cash_to_collect_cny"])
+
+    stranger = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = _sign_in(stranger, live.url, live.key(Role.DRIVER, other, name="陈静"))
+    for path in (f"/app/driver?vehicle={vehicle}", f"/app/driver/map.html?vehicle={vehicle}"):
+        answer = page.goto(f"{live.url}{path}")
+        assert answer is not None and answer.status == 403, path
+    screenshot(page, "other-driver-forbidden")
+    api = page.request.get(f"{live.url}/driver/route?vehicle={vehicle}")
+    assert api.status == 403
+
+
+def _plan_through_the_api(live: LiveService) -> int:
+    job = live.admin.post("/plans", json={"date": DAY.isoformat(), "time_limit_s": 2}).json()
+    for _ in range(600):
+        job = live.admin.get(f"/plans/jobs/{job['id']}").json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    assert job["status"] == "succeeded", job
+    return int(job["plan_id"])
+
+
+UNREACHABLE_TILES = {"map_tiles": "http://127.0.0.1:9/{z}/{x}/{y}.png", "map_attribution": "none"}
+
+
+@pytest.mark.parametrize("live_service", [UNREACHABLE_TILES], indirect=True)
+def test_routes_stay_visible_without_a_tile_server(
+    live_service: LiveService, browser: Any, screenshot: Any
+) -> None:
+    """No tile server and no internet: every route line and stop marker still draws."""
+    live = live_service
+    live.clock.fixed = NOW
+    seed_day(live.admin, {})
+    plan_id = _plan_through_the_api(live)
+    plan = live.admin.get(f"/plans/{plan_id}").json()
+    routes = [route for route in plan["routes"] if route["stops"]]
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = _sign_in(context, live.url, live.key(Role.DISPATCHER))
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith((live.url, "data:", "http://127.0.0.1:9/"))
+            else None
+        ),
+    )
+    page.goto(f"{live.url}/plans/{plan_id}/map.html")
+    expect(page.locator("path.leaflet-interactive")).to_have_count(len(routes))
+    stops = sum(len(route["stops"]) for route in routes)
+    depots = 1
+    markers = stops + len(plan["unassigned"]) + depots
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(markers)
+    lines = page.locator("path.leaflet-interactive")
+    assert all(lines.nth(k).is_visible() for k in range(len(routes)))
+    assert outside == []  # nothing fetched from a CDN or any other host
+    screenshot(page, "map-without-tiles")
