@@ -15,8 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.core.config import ServiceSettings
-from api.demo import running_service
 from api.main import create_app
+from api.serve import running_service
 
 KEY = secrets.token_urlsafe(16)
 schema = (
@@ -37,7 +37,7 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         bootstrap_admin_key=KEY,
         run_scheduler=False,
     )
-    with running_service(service) as url:
+    with running_service(create_app(service)) as url:
         yield url
 
 
