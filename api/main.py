@@ -22,6 +22,7 @@ from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
 from api.handover.routes import router as handover_router
+from api.notifications.routes import router as notifications_router
 from api.orders.routes import router as orders_router
 from api.pages.access import install_page_handlers
 from api.pages.assets import mount_assets
@@ -94,6 +95,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         handover_router,
         cash_router,
         reports_router,
+        notifications_router,
     ):
         app.include_router(router)
     return app

@@ -31,6 +31,9 @@ class ServiceSettings(DispatchSettings):
     # own tile server), or "none" for a blank background. Routes show on any of them.
     map_tiles: str = "OpenStreetMap"
     map_attribution: str = ""
+    # Customer notifications: "log" writes them to the log, "webhook" POSTs them to the URL.
+    notify_sender: str = "log"
+    notify_webhook_url: str = ""
 
 
 @lru_cache

@@ -50,6 +50,17 @@ def submit_job(
     return job
 
 
+@router.get("/jobs", response_model=list[PlanJobPublic])
+def list_jobs(
+    session: SessionDep,
+    _: Reader,
+    date: Annotated[dt.date, Query()],
+    active: Annotated[bool, Query(description="only queued and running jobs")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> object:
+    return service.list_jobs(session=session, date=date, active=active, limit=limit)
+
+
 @router.get("/jobs/{job_id}", response_model=PlanJobPublic)
 def get_job(job_id: RowId, session: SessionDep, _: Reader) -> object:
     return service.get_job(session=session, job_id=job_id)

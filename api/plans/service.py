@@ -82,6 +82,20 @@ def get_job(*, session: Session, job_id: int) -> PlanJob:
     return get_or_404(session, PlanJob, "plan job", id=job_id)
 
 
+def list_jobs(*, session: Session, date: dt.date, active: bool, limit: int) -> list[PlanJob]:
+    """A date's planning jobs, newest first; `active` keeps the queued and running ones, so
+    a board can follow a job started elsewhere (by the 15:00 scheduler, another screen)."""
+    query = (
+        select(PlanJob)
+        .where(PlanJob.date == date)
+        .order_by(col(PlanJob.created_at).desc(), col(PlanJob.id).desc())
+        .limit(limit)
+    )
+    if active:
+        query = query.where(col(PlanJob.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    return list(session.exec(query))
+
+
 def cancel_job(*, session: Session, job_id: int) -> PlanJob:
     """A queued job ends at once; a running one is asked to stop; a finished one is a 409."""
     connection = session.connection()

@@ -178,10 +178,13 @@ def test_new_plan_supersedes_the_earlier_draft(client: TestClient, admin: dict[s
 
 
 def test_cancelling_a_running_job_stores_no_plan(client: TestClient, admin: dict[str, str]) -> None:
-    """A two-minute solve asked to cancel stops within seconds, cancelled and without a plan."""
+    """A running solve is listed as active; asked to cancel, it stops within seconds, planless."""
     seed_day(client, admin)
     job = submit(client, admin, time_limit_s=120)
     wait_for(client, admin, job["id"], lambda j: j["status"] == "running", timeout_s=30)
+    jobs = {"date": DAY.isoformat(), "active": "true"}
+    running = client.get("/plans/jobs", params=jobs, headers=admin).json()
+    assert [j["id"] for j in running] == [job["id"]]  # a board elsewhere can follow it
     asked = client.post(f"/plans/jobs/{job['id']}/cancel", headers=admin)
     assert asked.status_code == 200
     assert asked.json()["cancel_requested"] is True
@@ -190,6 +193,9 @@ def test_cancelling_a_running_job_stores_no_plan(client: TestClient, admin: dict
     assert (done["status"], done["plan_id"]) == ("cancelled", None)
     assert time.monotonic() - started < 10
     assert client.get("/plans", params={"date": DAY.isoformat()}, headers=admin).json() == []
+    assert client.get("/plans/jobs", params=jobs, headers=admin).json() == []
+    every = client.get("/plans/jobs", params={"date": DAY.isoformat()}, headers=admin).json()
+    assert [(j["id"], j["status"]) for j in every] == [(job["id"], "cancelled")]
 
 
 def test_shutdown_stops_the_solve_and_requeues_the_job(

@@ -107,16 +107,20 @@
     }
   }
 
+  // A job this screen started, or else one started elsewhere for the date (the 15:00
+  // scheduler, another dispatcher): the board follows whichever is still running.
   async function resumePlanning() {
     const remembered = sessionStorage.getItem(JOB_KEY);
-    if (!remembered) return;
     try {
-      const job = await Dispatch.api("GET", `/plans/jobs/${remembered}`);
-      if (job.status === "queued" || job.status === "running") {
+      let job = remembered ? await Dispatch.api("GET", `/plans/jobs/${remembered}`) : null;
+      if (!job || (job.status !== "queued" && job.status !== "running")) {
+        sessionStorage.removeItem(JOB_KEY);
+        const active = await Dispatch.api("GET", `/plans/jobs?date=${data.date}&active=true`);
+        job = active.length ? active[0] : null;
+      }
+      if (job) {
         setBusy(true);
         follow(job);
-      } else {
-        sessionStorage.removeItem(JOB_KEY);
       }
     } catch (_) {
       sessionStorage.removeItem(JOB_KEY);

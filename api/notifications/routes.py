@@ -1,0 +1,67 @@
+"""Customer notifications over HTTP: generate the outbox, send it, look into it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.auth.models import Role
+from api.auth.service import Principal
+from api.core.clock import ClockDep
+from api.core.deps import SessionDep, SettingsDep, require
+from api.notifications import service
+from api.notifications.models import (
+    DeliverResult,
+    GenerateResult,
+    MessageKind,
+    MessagePublic,
+    MessageStatus,
+)
+from api.notifications.senders import sender_for
+
+router = APIRouter(prefix="/notifications", tags=["notifications"])
+Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
+Language = Annotated[str, Query(max_length=8, description="zh (default) or en")]
+
+
+@router.post("/day-before/{date}", response_model=GenerateResult)
+def day_before(
+    date: dt.date,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Dispatcher,
+    language: Language = "zh",
+) -> GenerateResult:
+    return service.day_before(session=session, settings=settings, date=date, language=language)
+
+
+@router.post("/due", response_model=GenerateResult)
+def due(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    _: Dispatcher,
+    now: Annotated[dt.datetime | None, Query(description="ISO 8601; the service clock")] = None,
+    language: Language = "zh",
+) -> GenerateResult:
+    return service.due_notices(
+        session=session, settings=settings, now=now or clock.now(), language=language
+    )
+
+
+@router.post("/deliver", response_model=DeliverResult)
+def deliver(session: SessionDep, settings: SettingsDep, _: Dispatcher) -> DeliverResult:
+    return service.deliver_pending(session=session, sender=sender_for(settings))
+
+
+@router.get("", response_model=list[MessagePublic])
+def list_messages(
+    session: SessionDep,
+    _: Dispatcher,
+    date: Annotated[dt.date | None, Query()] = None,
+    message_status: Annotated[MessageStatus | None, Query(alias="status")] = None,
+    kind: Annotated[MessageKind | None, Query()] = None,
+) -> object:
+    return service.list_messages(session=session, date=date, status=message_status, kind=kind)

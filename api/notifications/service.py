@@ -1,0 +1,263 @@
+"""Generating the customers' messages from the published plan and the ledger, and sending them.
+
+Every message is inserted with INSERT ... ON CONFLICT (dedup_key) DO NOTHING, so a job run
+twice, a plan published again or two workers racing leave exactly one message per visit and
+kind: the database decides, and the one already stored is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from api.auth.models import utcnow
+from api.core.config import ServiceSettings
+from api.drivers.service import published_plan
+from api.fleet.service import crews_on
+from api.notifications.models import (
+    DeliverResult,
+    GenerateResult,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+from api.notifications.senders import Sender
+from api.notifications.templates import DEFAULT_LANGUAGE, TEMPLATES, render, slot_name
+from api.orders.models import Order
+from api.plans.models import Plan, PlanStatus, PlanStop
+from api.records.kinds import Kind
+from api.records.models import LedgerEntry
+from api.records.service import effective, entries
+from optimizer.explain import hhmm
+
+MAX_ATTEMPTS = 5
+ARRIVING_SOON_WITHIN = dt.timedelta(hours=2)
+# The ledger events that show where a crew is; a stop with any of them needs no "arriving".
+PROGRESS = (Kind.ARRIVED, Kind.DELIVERED)
+DONE = (Kind.ARRIVED, Kind.DELIVERED, Kind.FAILED)
+
+Visit = tuple[PlanStop, Order]
+
+
+def dedup_key(kind: MessageKind, date: dt.date, external_id: str) -> str:
+    return f"{kind.value}:{date.isoformat()}:{external_id}"
+
+
+def day_before(
+    *, session: Session, settings: ServiceSettings, date: dt.date, language: str = ""
+) -> GenerateResult:
+    """One message per customer of the date's published plan: slot, window, crew leader."""
+    plan = published_plan(session=session, date=date)
+    crews = crews_on(session=session, date=date)
+    result = GenerateResult()
+    lang = _language(language)
+    for stop, order in _visits(session, plan):
+        crew = crews.get(stop.vehicle_code, [])
+        # The first member assigned leads the crew, as on the loading sign-off.
+        leader = crew[0] if crew else None
+        start, end = settings.slot_window(order.slot)
+        text = render(
+            MessageKind.DAY_BEFORE,
+            lang,
+            customer=order.customer,
+            order=order.external_id,
+            date=date.isoformat(),
+            slot=slot_name(order.slot, lang),
+            window=f"{hhmm(start)}–{hhmm(end)}",
+            leader=leader.name if leader else "-",
+            leader_phone=leader.phone if leader else "-",
+        )
+        _add(session, _message(MessageKind.DAY_BEFORE, date, order, lang, text), result)
+    session.commit()
+    return result
+
+
+def due_notices(
+    *, session: Session, settings: ServiceSettings, now: dt.datetime, language: str = ""
+) -> GenerateResult:
+    """The on-the-day messages as of now: arriving within two hours, and delays past a slot."""
+    zone = ZoneInfo(settings.timezone)
+    local = now.astimezone(zone) if now.tzinfo else now.replace(tzinfo=zone)
+    date = local.date()
+    result = GenerateResult()
+    plan = session.exec(
+        select(Plan).where(Plan.date == date, Plan.status == PlanStatus.PUBLISHED)
+    ).first()
+    if plan is None:  # nothing is planned today, so nothing is due
+        return result
+    visits = _visits(session, plan)
+    ledger = list(effective(entries(session, date=date, kinds=DONE)))
+    done = {row.order_id for row in ledger}
+    lang = _language(language)
+    now_s = _seconds(local)
+    for stop, order in visits:
+        soon = now_s <= stop.arrival <= now_s + ARRIVING_SOON_WITHIN.total_seconds()
+        if soon and order.id not in done:
+            text = render(
+                MessageKind.ARRIVING_SOON,
+                lang,
+                customer=order.customer,
+                order=order.external_id,
+                eta=hhmm(stop.arrival),
+            )
+            _add(session, _message(MessageKind.ARRIVING_SOON, date, order, lang, text), result)
+    for order, eta in _late_visits(settings, visits, ledger, zone):
+        start, end = settings.slot_window(order.slot)
+        text = render(
+            MessageKind.DELAYED,
+            lang,
+            customer=order.customer,
+            order=order.external_id,
+            eta=hhmm(eta),
+            window=f"{hhmm(start)}–{hhmm(end)}",
+        )
+        _add(session, _message(MessageKind.DELAYED, date, order, lang, text), result)
+    session.commit()
+    return result
+
+
+def _late_visits(
+    settings: ServiceSettings,
+    visits: Sequence[Visit],
+    ledger: Sequence[LedgerEntry],
+    zone: ZoneInfo,
+) -> list[tuple[Order, int]]:
+    """Remaining visits whose arrival, shifted by their crew's current delay, misses the slot.
+
+    A crew's delay is the time of its latest arrival or delivery against the plan's arrival
+    or departure at that stop; every later stop is assumed to be pushed back by as much.
+    """
+    done = {row.order_id for row in ledger}
+    by_order = {order.id: (stop, order) for stop, order in visits}
+    delay: dict[str, tuple[int, int]] = {}  # crew -> (position of its last stop, seconds)
+    for row in ledger:  # chain order: a crew's later event overwrites its earlier one
+        if row.kind not in PROGRESS or row.order_id not in by_order or "at" not in row.payload:
+            continue
+        stop, _ = by_order[row.order_id]
+        planned = stop.arrival if row.kind == Kind.ARRIVED else stop.departure
+        actual = _seconds(dt.datetime.fromisoformat(row.payload["at"]).astimezone(zone))
+        delay[stop.vehicle_code] = (stop.position, actual - planned)
+    late: list[tuple[Order, int]] = []
+    for stop, order in visits:
+        position, seconds = delay.get(stop.vehicle_code, (0, 0))
+        if order.id in done or stop.position <= position:
+            continue
+        eta = stop.arrival + seconds
+        # Arriving early is no news to the customer: the crew waits for the slot to open.
+        if eta > settings.slot_window(order.slot)[1]:
+            late.append((order, eta))
+    return late
+
+
+def deliver_pending(*, session: Session, sender: Sender, limit: int = 100) -> DeliverResult:
+    """Send pending messages, oldest first; each is claimed before sending, so no worker
+    sends one another worker already took, and a failure is retried up to MAX_ATTEMPTS."""
+    ids = session.exec(
+        select(Message.id)
+        .where(Message.status == MessageStatus.PENDING)
+        .order_by(col(Message.id))
+        .limit(limit)
+    ).all()
+    result = DeliverResult()
+    for message_id in ids:
+        message = _claim(session, message_id)
+        if message is None:
+            continue  # another worker claimed it first
+        try:
+            sender.send(message)
+        except Exception as error:  # any failure of the external system is retried
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:500]
+            exhausted = message.attempts >= MAX_ATTEMPTS
+            message.status = MessageStatus.FAILED if exhausted else MessageStatus.PENDING
+            result.failed += 1
+        else:
+            message.attempts += 1
+            message.status = MessageStatus.SENT
+            message.sent_at = utcnow()
+            result.sent += 1
+        session.add(message)
+        session.commit()
+    return result
+
+
+def _claim(session: Session, message_id: int | None) -> Message | None:
+    """Mark a pending message as being sent, committed before the sender is called."""
+    claimed = session.execute(
+        update(Message)
+        .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.PENDING)
+        .values(status=MessageStatus.SENDING)
+    )
+    session.commit()
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(Message, message_id, populate_existing=True)
+
+
+def list_messages(
+    *,
+    session: Session,
+    date: dt.date | None = None,
+    status: MessageStatus | None = None,
+    kind: MessageKind | None = None,
+) -> list[Message]:
+    query = select(Message)
+    if date is not None:
+        query = query.where(Message.date == date)
+    if status is not None:
+        query = query.where(Message.status == status)
+    if kind is not None:
+        query = query.where(Message.kind == kind)
+    return list(session.exec(query.order_by(col(Message.id))))
+
+
+def _visits(session: Session, plan: Plan) -> list[Visit]:
+    rows = session.exec(
+        select(PlanStop, Order)
+        .join(Order, col(PlanStop.order_id) == col(Order.id))
+        .where(PlanStop.plan_id == plan.id)
+        .order_by(col(PlanStop.vehicle_code), col(PlanStop.position))
+    ).all()
+    return [(stop, order) for stop, order in rows]
+
+
+def _message(kind: MessageKind, date: dt.date, order: Order, language: str, text: str) -> Message:
+    return Message(
+        dedup_key=dedup_key(kind, date, order.external_id),
+        kind=kind,
+        date=date,
+        order_id=order.id,
+        external_id=order.external_id,
+        recipient=order.phone,
+        language=language,
+        text=text,
+    )
+
+
+def _add(session: Session, message: Message, result: GenerateResult) -> None:
+    """Insert unless a message with the same dedup key exists; count which it was."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Message)
+        .values(**message.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    if session.execute(statement).rowcount:  # type: ignore[attr-defined]
+        result.created += 1
+    else:
+        result.existing += 1
+
+
+def _language(language: str) -> str:
+    # Orders carry no language of their own yet, so every customer gets the store's default
+    # unless the caller asks for another one the templates know.
+    return language if language in TEMPLATES[MessageKind.DAY_BEFORE] else DEFAULT_LANGUAGE
+
+
+def _seconds(moment: dt.datetime) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
