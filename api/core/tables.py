@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import api.auth.models
 import api.fleet.models
+import api.notifications.models
 import api.orders.models
 import api.plans.models
 import api.records.models  # noqa: F401

@@ -35,9 +35,9 @@ class LogSender:
 class WebhookSender:
     """POSTs each message as JSON; the gateway drops repeats by the Idempotency-Key."""
 
-    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, client: httpx.Client | None = None) -> None:
         self.url = url
-        self.timeout_s = timeout_s
+        self.client = client or httpx.Client(timeout=10.0)
 
     def send(self, message: Message) -> None:
         body = {
@@ -50,11 +50,8 @@ class WebhookSender:
             "order": message.external_id,
             "date": message.date.isoformat(),
         }
-        answer = httpx.post(
-            self.url,
-            json=body,
-            headers={"Idempotency-Key": message.dedup_key},
-            timeout=self.timeout_s,
+        answer = self.client.post(
+            self.url, json=body, headers={"Idempotency-Key": message.dedup_key}
         )
         answer.raise_for_status()
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
+from api.core.errors import RuleBroken
 from api.drivers.service import published_plan
 from api.fleet.service import crews_on
 from api.notifications.models import (
@@ -82,7 +83,7 @@ def due_notices(
 ) -> GenerateResult:
     """The on-the-day messages as of now: arriving within two hours, and delays past a slot."""
     zone = ZoneInfo(settings.timezone)
-    local = now.astimezone(zone) if now.tzinfo else now.replace(tzinfo=zone)
+    local = _local(now, zone)
     date = local.date()
     result = GenerateResult()
     plan = session.exec(
@@ -92,20 +93,16 @@ def due_notices(
         return result
     visits = _visits(session, plan)
     ledger = list(effective(entries(session, date=date, kinds=DONE)))
-    done = {row.order_id for row in ledger}
     lang = _language(language)
-    now_s = _seconds(local)
-    for stop, order in visits:
-        soon = now_s <= stop.arrival <= now_s + ARRIVING_SOON_WITHIN.total_seconds()
-        if soon and order.id not in done:
-            text = render(
-                MessageKind.ARRIVING_SOON,
-                lang,
-                customer=order.customer,
-                order=order.external_id,
-                eta=hhmm(stop.arrival),
-            )
-            _add(session, _message(MessageKind.ARRIVING_SOON, date, order, lang, text), result)
+    for order, eta in _arriving_soon(visits, ledger, _seconds(local)):
+        text = render(
+            MessageKind.ARRIVING_SOON,
+            lang,
+            customer=order.customer,
+            order=order.external_id,
+            eta=hhmm(eta),
+        )
+        _add(session, _message(MessageKind.ARRIVING_SOON, date, order, lang, text), result)
     for order, eta in _late_visits(settings, visits, ledger, zone):
         start, end = settings.slot_window(order.slot)
         text = render(
@@ -119,6 +116,19 @@ def due_notices(
         _add(session, _message(MessageKind.DELAYED, date, order, lang, text), result)
     session.commit()
     return result
+
+
+def _arriving_soon(
+    visits: Sequence[Visit], ledger: Sequence[LedgerEntry], now_s: int
+) -> list[tuple[Order, int]]:
+    """Visits planned to begin within the next two hours where the crew is not yet."""
+    done = {row.order_id for row in ledger}
+    horizon = now_s + ARRIVING_SOON_WITHIN.total_seconds()
+    return [
+        (order, stop.arrival)
+        for stop, order in visits
+        if now_s <= stop.arrival <= horizon and order.id not in done
+    ]
 
 
 def _late_visits(
@@ -246,8 +256,9 @@ def _add(session: Session, message: Message, result: GenerateResult) -> None:
         dialect.insert(Message)
         .values(**message.model_dump(exclude={"id"}))
         .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(col(Message.id))  # rowcount is not reliable here on every driver
     )
-    if session.execute(statement).rowcount:  # type: ignore[attr-defined]
+    if session.execute(statement).first() is not None:
         result.created += 1
     else:
         result.existing += 1
@@ -257,6 +268,14 @@ def _language(language: str) -> str:
     # Orders carry no language of their own yet, so every customer gets the store's default
     # unless the caller asks for another one the templates know.
     return language if language in TEMPLATES[MessageKind.DAY_BEFORE] else DEFAULT_LANGUAGE
+
+
+def _local(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """Now in the store's day; a time without an offset is taken as the store's own."""
+    try:
+        return now.astimezone(zone) if now.tzinfo else now.replace(tzinfo=zone)
+    except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range
+        raise RuleBroken(f"now: {now.isoformat()} is out of range", field="now") from None
 
 
 def _seconds(moment: dt.datetime) -> int:
