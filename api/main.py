@@ -23,6 +23,7 @@ from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
 from api.handover.routes import router as handover_router
 from api.notifications.routes import router as notifications_router
+from api.notifications.scheduler import Notifier
 from api.orders.routes import router as orders_router
 from api.pages.access import install_page_handlers
 from api.pages.assets import mount_assets
@@ -59,12 +60,15 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         app.state.clock = clock
         runner = InProcessRunner(engine, settings)
         scheduler = AutoPlanner(engine, settings, clock, runner)
+        notifier = Notifier(engine, settings, clock)
         app.state.runner = runner
         app.state.scheduler = scheduler
         runner.start()
         if settings.run_scheduler:
             scheduler.start()
+            notifier.start()
         yield
+        notifier.stop()
         scheduler.stop()
         runner.stop()  # running solves stop and go back to the queue
         engine.dispose()

@@ -235,3 +235,15 @@ def test_the_webhook_sender_posts_with_the_dedup_key(
     body = json.loads(seen[0].content)
     assert seen[0].headers["Idempotency-Key"] == f"day_before:{DAY.isoformat()}:{body['order']}"
     assert body["to"] and body["text"] and body["channel"] == "sms"
+
+
+def test_the_notifier_tells_tomorrows_customers_once(day: TestClient) -> None:
+    """The day before, one tick makes and sends a notice per customer; the next tick nothing."""
+    from api.notifications.scheduler import notify_tick
+
+    settings = day.app.state.settings  # type: ignore[attr-defined]
+    evening = dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(17, 30), tzinfo=ZONE)
+    first = notify_tick(engine=engine_of(day), settings=settings, now=evening)
+    assert first == {"day_before": len(ORDERS), "due": 0, "sent": len(ORDERS)}
+    again = notify_tick(engine=engine_of(day), settings=settings, now=evening)
+    assert again == {"day_before": 0, "due": 0, "sent": 0}
