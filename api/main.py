@@ -22,6 +22,7 @@ from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
 from api.handover.routes import router as handover_router
+from api.kpis.routes import router as kpis_router
 from api.notifications.routes import router as notifications_router
 from api.notifications.scheduler import Notifier
 from api.orders.routes import router as orders_router
@@ -37,6 +38,7 @@ from api.plans.runner import InProcessRunner
 from api.plans.scheduler import AutoPlanner
 from api.reports.routes import router as reports_router
 from api.slots.routes import router as slots_router
+from api.tickets.routes import router as tickets_router
 
 
 def create_app(settings: ServiceSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -99,7 +101,9 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         handover_router,
         cash_router,
         reports_router,
+        kpis_router,
         notifications_router,
+        tickets_router,
     ):
         app.include_router(router)
     return app

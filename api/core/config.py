@@ -34,6 +34,10 @@ class ServiceSettings(DispatchSettings):
     # Customer notifications: "log" writes them to the log, "webhook" POSTs them to the URL.
     notify_sender: str = "log"
     notify_webhook_url: str = ""
+    # After-sales tickets' service-level clocks.
+    ticket_answer_hours: float = 12  # answered within this long of opening
+    ticket_contact_minutes: float = 15  # customer called this soon after a technician is set
+    ticket_follow_up_days: int = 3  # follow-up call this many days after closing
 
 
 @lru_cache

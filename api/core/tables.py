@@ -9,6 +9,7 @@ import api.fleet.models
 import api.notifications.models
 import api.orders.models
 import api.plans.models
-import api.records.models  # noqa: F401
+import api.records.models
+import api.tickets.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -41,17 +42,7 @@ def daily_report(
         route.vehicle_code: route
         for route in session.exec(select(PlanRoute).where(PlanRoute.plan_id == plan.id))
     }
-    stops: dict[str, list[PlanStop]] = {}
-    for stop in session.exec(select(PlanStop).where(PlanStop.plan_id == plan.id)):
-        stops.setdefault(stop.vehicle_code, []).append(stop)
-    ids = [stop.order_id for crew in stops.values() for stop in crew]
-    orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(ids)))}
-    rows = list(effective(entries(session, date=date, kinds=(Kind.ARRIVED, *OUTCOME_KINDS))))
-    events = _Events(
-        outcomes=latest_outcomes(rows),
-        arrivals=_first_arrivals(rows),
-        zone=ZoneInfo(settings.timezone),
-    )
+    stops, orders, events = _played(session, settings, plan.id, date)
     money = day_cash(session, date=date, vehicle_codes=list(routes))
     vehicles = {
         v.code: v for v in session.exec(select(Vehicle).where(col(Vehicle.code).in_(list(money))))
@@ -77,6 +68,49 @@ def daily_report(
         crews=report,
         total=_total(report),
     )
+
+
+def _played(
+    session: Session, settings: ServiceSettings, plan_id: int | None, date: dt.date
+) -> tuple[dict[str, list[PlanStop]], dict[int | None, Order], _Events]:
+    """The plan's stops by crew, their orders, and what the ledger says happened at them."""
+    stops: dict[str, list[PlanStop]] = {}
+    for stop in session.exec(select(PlanStop).where(PlanStop.plan_id == plan_id)):
+        stops.setdefault(stop.vehicle_code, []).append(stop)
+    ids = [stop.order_id for crew in stops.values() for stop in crew]
+    orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(ids)))}
+    rows = list(effective(entries(session, date=date, kinds=(Kind.ARRIVED, *OUTCOME_KINDS))))
+    events = _Events(
+        outcomes=latest_outcomes(rows),
+        arrivals=_first_arrivals(rows),
+        zone=ZoneInfo(settings.timezone),
+    )
+    return stops, orders, events
+
+
+@dataclass(frozen=True, slots=True)
+class StopFact:
+    """One stop of a published plan as the daily report counts it."""
+
+    vehicle_code: str
+    order: Order
+    outcome: str  # delivered, partial, failed or not_reported
+    arrival: str | None  # on_time, early or late; None without a recorded arrival
+
+
+def stop_facts(*, session: Session, settings: ServiceSettings, date: dt.date) -> list[StopFact]:
+    """Every stop of the day's published plan, judged exactly as daily_report judges it,
+    so figures built from these (the KPIs) agree with the daily report. 404 without a plan."""
+    plan = published_plan(session=session, date=date)
+    stops, orders, events = _played(session, settings, plan.id, date)
+    facts = []
+    for code in sorted(stops):
+        for stop in stops[code]:
+            order = orders[stop.order_id]
+            outcome, _reason = events.outcome(order)
+            arrival = events.punctuality(order, settings, date)
+            facts.append(StopFact(code, order, outcome, arrival))
+    return facts
 
 
 def _first_arrivals(rows: Sequence[LedgerEntry]) -> dict[int, LedgerEntry]:
@@ -105,29 +139,36 @@ class _Events:
         self, crew: CrewDayPublic, order: Order, settings: ServiceSettings, date: dt.date
     ) -> None:
         crew.planned_stops += 1
+        outcome, reason = self.outcome(order)
+        setattr(crew, outcome, getattr(crew, outcome) + 1)
+        if reason is not None:
+            crew.failed_reasons[reason] = crew.failed_reasons.get(reason, 0) + 1
+        arrival = self.punctuality(order, settings, date)
+        if arrival is not None:
+            setattr(crew, arrival, getattr(crew, arrival) + 1)
+
+    def outcome(self, order: Order) -> tuple[str, str | None]:
+        """delivered, partial, failed or not_reported; with the reason of a failure."""
         outcome = self.outcomes.get(order.id or 0)
         if outcome is None:
-            crew.not_reported += 1
-        elif outcome.kind == Kind.FAILED:
-            crew.failed += 1
-            reason = str(outcome.payload.get("reason", "unknown"))
-            crew.failed_reasons[reason] = crew.failed_reasons.get(reason, 0) + 1
-        elif outcome.payload.get("complete", True):
-            crew.delivered += 1
-        else:
-            crew.partial += 1
+            return "not_reported", None
+        if outcome.kind == Kind.FAILED:
+            return "failed", str(outcome.payload.get("reason", "unknown"))
+        return ("delivered" if outcome.payload.get("complete", True) else "partial"), None
+
+    def punctuality(self, order: Order, settings: ServiceSettings, date: dt.date) -> str | None:
+        """on_time, early or late by the first arrival against the slot; None without one."""
         arrival = self.arrivals.get(order.id or 0)
         moment = self._local(arrival.payload.get("at")) if arrival else None
         if moment is None:
-            return
+            return None
         opens, closes = settings.slot_window(order.slot)
         when = (moment.date(), seconds_of_day(moment.time()))
         if when < (date, opens):
-            crew.early += 1
-        elif when > (date, closes):
-            crew.late += 1
-        else:
-            crew.on_time += 1
+            return "early"
+        if when > (date, closes):
+            return "late"
+        return "on_time"
 
     def _local(self, at: object) -> dt.datetime | None:
         """The device's arrival time in the store's zone; a time without an offset is taken

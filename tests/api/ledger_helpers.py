@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from plan_helpers import CREWS, DAY, ZONE, app_at, engine_of, seed_day, store_plan
 from sqlmodel import Session, select
@@ -87,3 +88,41 @@ def handover(amount: float, handed_by: str = "张伟") -> dict[str, Any]:
         "received_by": "财务李",
         "at": AT,
     }
+
+
+def local(hhmm: str) -> str:
+    """A device time on DAY in the store's zone (+08:00)."""
+    return f"{DAY.isoformat()}T{hhmm}:00+08:00"
+
+
+def play_the_day(client: TestClient, key_for: KeyMaker) -> None:
+    """What the crews report, stop by stop (slots: morning 08–12, afternoon 13–18).
+
+    C01  SO-01 morning   arrives 09:30 on time, delivered in full
+         SO-02 morning   arrives 12:30 late, delivered in part
+         SO-03 afternoon arrives 05:00 UTC = 13:00 on time, delivered in full, ¥4,000 due:
+                         ¥3,000 cash + ¥1,000 transfer; ¥2,000 banked, ¥1,000 to finance
+    C02  SO-04 morning   arrives 07:40 early, failed: customer absent
+         SO-05 afternoon no arrival recorded, failed: refused
+         SO-06 afternoon arrives 18:30 late, no outcome yet, ¥800 cash collected
+    """
+    record(client, Kind.ARRIVED, "SO-01", at=local("09:30"))
+    record(client, Kind.DELIVERED, "SO-01", counts=[], complete=True)
+    record(client, Kind.ARRIVED, "SO-02", at=local("12:30"))
+    record(client, Kind.DELIVERED, "SO-02", counts=[], complete=False)
+    record(client, Kind.ARRIVED, "SO-03", at=f"{DAY.isoformat()}T05:00:00+00:00")
+    record(client, Kind.DELIVERED, "SO-03", counts=[], complete=True)
+    record(client, Kind.ARRIVED, "SO-04", at=local("07:40"))
+    record(client, Kind.FAILED, "SO-04", reason="customer_absent", outcome="back_to_warehouse")
+    record(client, Kind.FAILED, "SO-05", reason="refused", outcome="back_to_warehouse")
+    record(client, Kind.ARRIVED, "SO-06", at=local("18:30"))
+    c01, c02, finance = key_for("driver", "C01"), key_for("driver", "C02"), key_for("finance")
+    for path, body, who in (
+        ("collections", collection("SO-03", 3000), c01),
+        ("collections", collection("SO-03", 1000, "transfer"), c01),
+        ("deposits", deposit(2000, ["张伟", "刘洋"]), c01),
+        ("handovers", handover(1000), finance),
+        ("collections", collection("SO-06", 800), c02),
+    ):
+        answer = cash(client, path, body, who)
+        assert answer.status_code == 201, answer.text

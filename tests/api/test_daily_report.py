@@ -11,21 +11,13 @@ import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 
-# The cash tests' day and ledger helpers, so both files play the same day the same way.
-from ledger_helpers import (
-    cash,
-    collection,
-    deposit,
-    handover,
-    published_day,
-    record,
-)
+# The cash tests' day and ledger helpers, so every file plays the same day the same way.
+from ledger_helpers import play_the_day, published_day
 from plan_helpers import DAY, app_at, engine_of, seed_day, store_plan
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
 from api.plans.models import PlanRoute
-from api.records.kinds import Kind
 
 REPORT = f"/reports/daily/{DAY.isoformat()}"
 
@@ -34,44 +26,6 @@ REPORT = f"/reports/daily/{DAY.isoformat()}"
 def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
     yield from published_day(settings, admin)
-
-
-def local(hhmm: str) -> str:
-    """A device time on DAY in the store's zone (+08:00)."""
-    return f"{DAY.isoformat()}T{hhmm}:00+08:00"
-
-
-def play_the_day(client: TestClient, key_for: KeyMaker) -> None:
-    """What the crews report, stop by stop (slots: morning 08–12, afternoon 13–18).
-
-    C01  SO-01 morning   arrives 09:30 on time, delivered in full
-         SO-02 morning   arrives 12:30 late, delivered in part
-         SO-03 afternoon arrives 05:00 UTC = 13:00 on time, delivered in full, ¥4,000 due:
-                         ¥3,000 cash + ¥1,000 transfer; ¥2,000 banked, ¥1,000 to finance
-    C02  SO-04 morning   arrives 07:40 early, failed: customer absent
-         SO-05 afternoon no arrival recorded, failed: refused
-         SO-06 afternoon arrives 18:30 late, no outcome yet, ¥800 cash collected
-    """
-    record(client, Kind.ARRIVED, "SO-01", at=local("09:30"))
-    record(client, Kind.DELIVERED, "SO-01", counts=[], complete=True)
-    record(client, Kind.ARRIVED, "SO-02", at=local("12:30"))
-    record(client, Kind.DELIVERED, "SO-02", counts=[], complete=False)
-    record(client, Kind.ARRIVED, "SO-03", at=f"{DAY.isoformat()}T05:00:00+00:00")
-    record(client, Kind.DELIVERED, "SO-03", counts=[], complete=True)
-    record(client, Kind.ARRIVED, "SO-04", at=local("07:40"))
-    record(client, Kind.FAILED, "SO-04", reason="customer_absent", outcome="back_to_warehouse")
-    record(client, Kind.FAILED, "SO-05", reason="refused", outcome="back_to_warehouse")
-    record(client, Kind.ARRIVED, "SO-06", at=local("18:30"))
-    c01, c02, finance = key_for("driver", "C01"), key_for("driver", "C02"), key_for("finance")
-    for path, body, who in (
-        ("collections", collection("SO-03", 3000), c01),
-        ("collections", collection("SO-03", 1000, "transfer"), c01),
-        ("deposits", deposit(2000, ["张伟", "刘洋"]), c01),
-        ("handovers", handover(1000), finance),
-        ("collections", collection("SO-06", 800), c02),
-    ):
-        answer = cash(client, path, body, who)
-        assert answer.status_code == 201, answer.text
 
 
 def planned_km(client: TestClient) -> dict[str, float]:

@@ -1,0 +1,1 @@
+"""After-sales tickets: repairs, maintenance, leftover items and complaints, with their clocks."""

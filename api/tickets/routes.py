@@ -1,0 +1,137 @@
+"""After-sales tickets over HTTP: thin wrappers over the service, with the service clock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from api.auth.models import Role
+from api.auth.service import Principal
+from api.core.clock import ClockDep
+from api.core.deps import RowId, SessionDep, SettingsDep, require
+from api.tickets import service
+from api.tickets.models import (
+    AssignRequest,
+    CloseRequest,
+    ContactRequest,
+    EscalationResult,
+    TicketCreate,
+    TicketPublic,
+    TicketReport,
+    TicketStatus,
+    TicketUpdate,
+)
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+Opener = Annotated[Principal, Depends(require(Role.ORDER_SYSTEM, Role.DISPATCHER))]
+Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
+# The warehouse marks parts as arrived; the dispatcher may do it for them.
+PartsKeeper = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOUSE))]
+
+
+@router.post("", response_model=TicketPublic, status_code=status.HTTP_201_CREATED)
+def create_ticket(
+    ticket: TicketCreate, response: Response, session: SessionDep, clock: ClockDep, who: Opener
+) -> TicketPublic:
+    stored, created = service.create_ticket(
+        session=session, ticket=ticket, now=clock.now(), by=who.name
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK  # a retry: the ticket already exists
+    return stored
+
+
+@router.get("/report", response_model=TicketReport)
+def report(
+    session: SessionDep, settings: SettingsDep, clock: ClockDep, _: Dispatcher
+) -> TicketReport:
+    return service.report(session=session, settings=settings, now=clock.now())
+
+
+@router.post("/escalations", response_model=EscalationResult)
+def escalations(session: SessionDep, clock: ClockDep, who: Dispatcher) -> EscalationResult:
+    return service.escalate_overdue(session=session, now=clock.now(), by=who.name)
+
+
+@router.get("", response_model=list[TicketPublic])
+def list_tickets(
+    session: SessionDep,
+    _: Opener,
+    ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
+) -> list[TicketPublic]:
+    return service.list_tickets(session=session, status=ticket_status)
+
+
+@router.get("/{ticket_id}", response_model=TicketPublic)
+def get_ticket(ticket_id: RowId, session: SessionDep, _: Opener) -> TicketPublic:
+    return service.public(service.get_ticket(session=session, ticket_id=ticket_id))
+
+
+@router.patch("/{ticket_id}", response_model=TicketPublic)
+def update_ticket(
+    ticket_id: RowId, update: TicketUpdate, session: SessionDep, clock: ClockDep, who: Opener
+) -> TicketPublic:
+    return service.update_ticket(
+        session=session, ticket_id=ticket_id, update=update, now=clock.now(), by=who.name
+    )
+
+
+@router.post("/{ticket_id}/answer", response_model=TicketPublic)
+def answer(ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher) -> TicketPublic:
+    return service.answer(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
+
+
+@router.post("/{ticket_id}/assign", response_model=TicketPublic)
+def assign(
+    ticket_id: RowId, request: AssignRequest, session: SessionDep, clock: ClockDep, who: Dispatcher
+) -> TicketPublic:
+    return service.assign(
+        session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
+    )
+
+
+@router.post("/{ticket_id}/contact", response_model=TicketPublic)
+def contact(
+    ticket_id: RowId, request: ContactRequest, session: SessionDep, clock: ClockDep, who: Dispatcher
+) -> TicketPublic:
+    return service.contact(
+        session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
+    )
+
+
+@router.post("/{ticket_id}/wait-for-parts", response_model=TicketPublic)
+def wait_for_parts(
+    ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher
+) -> TicketPublic:
+    return service.wait_for_parts(
+        session=session, ticket_id=ticket_id, now=clock.now(), by=who.name
+    )
+
+
+@router.post("/{ticket_id}/parts-arrived", response_model=TicketPublic)
+def parts_arrived(
+    ticket_id: RowId, session: SessionDep, clock: ClockDep, who: PartsKeeper
+) -> TicketPublic:
+    return service.parts_arrived(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
+
+
+@router.post("/{ticket_id}/visit", response_model=TicketPublic)
+def visit(ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher) -> TicketPublic:
+    return service.visit(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
+
+
+@router.post("/{ticket_id}/close", response_model=TicketPublic)
+def close(
+    ticket_id: RowId, request: CloseRequest, session: SessionDep, clock: ClockDep, who: Dispatcher
+) -> TicketPublic:
+    return service.close(
+        session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
+    )
+
+
+@router.post("/{ticket_id}/follow-up", response_model=TicketPublic)
+def follow_up(
+    ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher
+) -> TicketPublic:
+    return service.follow_up(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
