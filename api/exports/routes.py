@@ -11,20 +11,12 @@ from fastapi.responses import HTMLResponse
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.deps import RowId, SessionDep, SettingsDep, require
+from api.core.responses import csv_download
 from api.exports import service
 
 router = APIRouter(tags=["exports"])
 Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOUSE))]
 Format = Literal["csv", "html"]
-CSV = "text/csv; charset=utf-8"
-
-
-def _csv(content: bytes, filename: str) -> Response:
-    return Response(
-        content=content,
-        media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def _sheet(session: SessionDep, settings: SettingsDep, plan_id: RowId, form: Format) -> Response:
@@ -32,7 +24,7 @@ def _sheet(session: SessionDep, settings: SettingsDep, plan_id: RowId, form: For
     if form == "html":
         return HTMLResponse(service.dispatch_sheet_html(sheet))
     filename = f"dispatch-sheet-{sheet.date.isoformat()}-plan-{plan_id}.csv"
-    return _csv(service.dispatch_sheet_csv(sheet), filename)
+    return csv_download(service.dispatch_sheet_csv(sheet), filename)
 
 
 @router.get("/plans/{plan_id}/dispatch-sheet.csv", response_class=Response)
@@ -72,7 +64,7 @@ def picking_lists_csv(
     lists = service.picking_lists(session=session, plan_id=plan_id, vehicle=vehicle)
     suffix = f"-{vehicle}" if vehicle else ""
     filename = f"picking-lists-{lists.date.isoformat()}-plan-{plan_id}{suffix}.csv"
-    return _csv(service.picking_lists_csv(lists), filename)
+    return csv_download(service.picking_lists_csv(lists), filename)
 
 
 @router.get("/plans/{plan_id}/picking-lists.html", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.deps import SessionDep, SettingsDep, require
+from api.core.responses import csv_download
 from api.kpis import service
 from api.kpis.models import KpiReportPublic
 
@@ -18,7 +19,6 @@ Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE))]
 # "from" is a Python keyword, so the parameters take it as an alias.
 From = Annotated[dt.date, Query(alias="from")]
 To = Annotated[dt.date, Query(alias="to")]
-CSV = "text/csv; charset=utf-8"
 
 
 @router.get("/kpis.csv", response_class=Response)
@@ -27,11 +27,7 @@ def kpis_csv(
 ) -> Response:
     report = service.kpis(session=session, settings=settings, start=start, end=end)
     filename = f"kpis-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(
-        content=service.kpis_csv(report),
-        media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(service.kpis_csv(report), filename)
 
 
 @router.get("/kpis", response_model=KpiReportPublic)

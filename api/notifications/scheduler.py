@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -18,6 +17,7 @@ from sqlmodel import Session
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
+from api.core.ticker import Ticker
 from api.notifications import service
 from api.notifications.senders import sender_for
 
@@ -42,36 +42,18 @@ def notify_tick(*, engine: Engine, settings: ServiceSettings, now: dt.datetime) 
     return done
 
 
-class Notifier:
+class Notifier(Ticker):
     """A thread running notify_tick every TICK_S seconds on the service's clock."""
+
+    name = "notifier"
 
     def __init__(
         self, engine: Engine, settings: ServiceSettings, clock: Clock, *, tick_s: float = TICK_S
     ) -> None:
+        super().__init__(tick_s=tick_s)
         self.engine = engine
         self.settings = settings
         self.clock = clock
-        self.tick_s = tick_s
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._loop, name="notifier", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                notify_tick(engine=self.engine, settings=self.settings, now=self.clock.now())
-            except Exception:
-                log.exception("notifications: tick failed; trying again")
-            if self._stopping.wait(self.tick_s):
-                return
+    def tick(self) -> dict[str, int]:
+        return notify_tick(engine=self.engine, settings=self.settings, now=self.clock.now())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections.abc import Sequence
 
@@ -15,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from api.auth.models import utcnow
 from api.core.errors import Conflict, NotFound, RuleBroken
+from api.core.hashing import digest
 from api.fleet.service import known_skills
 from api.orders.models import (
     Order,
@@ -50,10 +49,7 @@ def check_lead_time(*, settings: DispatchSettings, today: dt.date, date: dt.date
 
 def payload_hash(order: OrderCreate) -> str:
     """SHA-256 of the canonical JSON, so a retry is recognised whatever its key order."""
-    canonical = json.dumps(
-        order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return digest(order.model_dump(mode="json"))
 
 
 def create_order(

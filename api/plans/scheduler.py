@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -12,6 +11,7 @@ from sqlmodel import select
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.core.db import transaction
+from api.core.ticker import Ticker
 from api.plans.models import PlanJob
 from api.plans.runner import JobRunner
 from api.plans.service import new_job
@@ -53,8 +53,10 @@ def enqueue_scheduled(*, engine: Engine, settings: ServiceSettings, date: dt.dat
     return True
 
 
-class AutoPlanner:
+class AutoPlanner(Ticker):
     """A thread that checks the clock every TICK_S seconds and queues tomorrow's plan."""
+
+    name = "plan-scheduler"
 
     def __init__(
         self,
@@ -65,26 +67,12 @@ class AutoPlanner:
         *,
         tick_s: float = TICK_S,
     ) -> None:
+        super().__init__(tick_s=tick_s)
         self.engine = engine
         self.settings = settings
         self.clock = clock
         self.runner = runner
-        self.tick_s = tick_s
         self.last_run_date: dt.date | None = None
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._loop, name="plan-scheduler", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
-            self._thread = None
 
     def tick(self) -> dt.date | None:
         """Queue tomorrow's job if it is due; the date queued, if any."""
@@ -99,12 +87,3 @@ class AutoPlanner:
         log.info("automatic planning of %s queued", date)
         self.runner.wake()
         return date
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.tick()
-            except Exception:
-                log.exception("automatic planning: tick failed; trying again")
-            if self._stopping.wait(self.tick_s):
-                return

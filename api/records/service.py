@@ -6,7 +6,6 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.auth.service import Principal
 from api.core.errors import Conflict, RuleBroken
+from api.core.hashing import digest
 from api.records.models import Attachment, LedgerEntry, LedgerHead
 
 # A concurrent append to the same day (or a retry racing its original) loses the race
@@ -41,14 +41,6 @@ class NewEntry:
 # domain error; the follow-up applies any change the entry implies (an order's status).
 Build = Callable[[Session], NewEntry]
 FollowUp = Callable[[Session, LedgerEntry], None]
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 
 def entry_hash(entry: LedgerEntry) -> str:

@@ -10,21 +10,17 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.deps import SessionDep, SettingsDep, require
+from api.core.responses import csv_download
 from api.reports import service
 from api.reports.models import DailyReportPublic
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE))]
-CSV = "text/csv; charset=utf-8"
 
 
 def _csv(report: DailyReportPublic) -> Response:
     filename = f"daily-report-{report.date.isoformat()}.csv"
-    return Response(
-        content=service.daily_report_csv(report),
-        media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(service.daily_report_csv(report), filename)
 
 
 # Declared before the JSON route: "2026-11-27.csv" would otherwise reach it as a bad date.

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import statistics
 from collections.abc import Iterable, Sequence
 
@@ -14,6 +12,7 @@ from sqlmodel import Session, col, select
 from api.core.config import ServiceSettings
 from api.core.crud import apply_update, get_or_404
 from api.core.errors import Conflict, RuleBroken
+from api.core.hashing import digest
 from api.fleet.models import Vehicle
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -55,10 +54,7 @@ def public(ticket: Ticket) -> TicketPublic:
 
 def payload_hash(ticket: TicketCreate) -> str:
     """SHA-256 of the canonical JSON, so a retry is recognised whatever its key order."""
-    canonical = json.dumps(
-        ticket.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return digest(ticket.model_dump(mode="json"))
 
 
 def create_ticket(
