@@ -13,16 +13,19 @@ import datetime as dt
 import secrets
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from api.core.config import ServiceSettings
-from api.demo_day import walk_crew_day
+from api.demo_day import pick_crew, walk_crew_day
+from api.demo_service import technicians_day
 from api.main import create_app
 from api.plan_text import progress_bar
 from api.serve import running_service
+from fixtures.catalogue import install_type
 from optimizer.dayfile import read_day
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "chengdu_day.json"
@@ -120,6 +123,7 @@ def book_orders(api: httpx.Client, day: dict[str, Any], source: str, on: dt.date
                             "quantity": i["qty"],
                             "weight_kg": i["weight_kg"],
                             "volume_m3": i["volume_m3"],
+                            "install_type": install_type(i["sku"]),
                         }
                         for i in visit.get("items", [])
                     ],
@@ -210,7 +214,14 @@ def main(argv: list[str] | None = None) -> int:
             for path in save_exports(api, plan["id"], args.out):
                 print(f"written {path}")
             print("publishing, then one crew's day through the handover and cash API:")
+            route = pick_crew(plan)
             for line in walk_crew_day(api, plan, settings.timezone, args.out):
+                print(line)
+            print("the technicians' next day: installations of what was delivered, a repair:")
+            # walk_crew_day fails the second stop; the others were handed over.
+            delivered = [s for n, s in enumerate(route["stops"]) if n != 1]
+            plan_day = partial(run_planning, api, seconds=min(args.seconds, 5.0))
+            for line in technicians_day(api, on, settings.timezone, delivered, plan_day):
                 print(line)
     print(audit_line(settings))
     return 0

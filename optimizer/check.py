@@ -24,6 +24,7 @@ RULES = (
     "kind",
     "skill",
     "crew_size",
+    "day",
     "pinned",
     "weight",
     "volume",
@@ -182,6 +183,11 @@ def _static_rules(data: ProblemData, trip: _Trip) -> Iterator[Violation]:
                 f"but {vehicle.id} has {vehicle.crew_size}"
             )
             yield Violation("crew_size", vehicle.id, visit.id, msg)
+        if not visit.first_day <= vehicle.day <= visit.last_day:
+            first, last = visit.first_day, visit.last_day
+            may = f"day {first}" if first == last else f"days {first}..{last}"
+            msg = f"{visit.id} may be made on {may}, but {vehicle.id} works day {vehicle.day}"
+            yield Violation("day", vehicle.id, visit.id, msg)
         pin = visit.pinned_vehicle
         if pin is not None and pin != trip.vehicle_index:
             owner = data.vehicles[pin].id if 0 <= pin < len(data.vehicles) else f"vehicle #{pin}"

@@ -50,6 +50,10 @@ class Vehicle:
     visit_kinds: frozenset[VisitKind]
     crew_size: int
     name: str = ""
+    # Day offset from the plan's date. A crew working several days is one vehicle per day,
+    # with its shift in seconds of its own day: routes never span days, so nothing but
+    # compatibility (vehicle_can_serve) has to know which day a vehicle works.
+    day: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,16 @@ class Visit:
     min_crew: int
     pinned_vehicle: int | None  # index into ProblemData.vehicles
     label: str = ""
+    first_day: int = 0  # the day offsets (see Vehicle.day) on which the visit may be made
+    last_day: int = 0
 
 
 @dataclass(frozen=True)
 class ProblemData:
-    """A whole planning day. Node order in the matrices: depots first, then visits."""
+    """A planning day, or several when vehicles work different days (see Vehicle.day).
+
+    Node order in the matrices: depots first, then visits.
+    """
 
     depots: tuple[Depot, ...]
     vehicles: tuple[Vehicle, ...]
@@ -107,11 +116,12 @@ class ProblemData:
         return self._vehicle_indices[vehicle_id]
 
     def vehicle_can_serve(self, vehicle: Vehicle, visit: Visit) -> bool:
-        """Static compatibility: kind, skills, crew size, pin. Capacity and time are not static."""
+        """Static compatibility: kind, skills, crew size, day, pin. Capacity and time are not."""
         return (
             visit.kind in vehicle.visit_kinds
             and visit.skills <= vehicle.skills
             and vehicle.crew_size >= visit.min_crew
+            and visit.first_day <= vehicle.day <= visit.last_day
             and (visit.pinned_vehicle is None or self.vehicles[visit.pinned_vehicle] is vehicle)
         )
 

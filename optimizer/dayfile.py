@@ -70,7 +70,11 @@ def load_day(
     settings: DispatchSettings,
     provider: MatrixProvider | None = None,
 ) -> Day:
-    """The visits of date `on` with the whole fleet, frozen into ProblemData."""
+    """The visits of date `on` with the whole fleet, frozen into ProblemData.
+
+    A vehicle's "day" and a visit's "days" ([first, last]) are offsets from `on`; both
+    may be left out for a single day.
+    """
     model = Model()
     model.add_skills(content.get("skills", ()))
     depots = {}
@@ -124,6 +128,7 @@ def _add_vehicle(
         kind=record.get("kind", "truck"),
         crew_size=len(crew),
         name=record.get("name", ""),
+        day=record.get("day", 0),
     )
 
 
@@ -159,6 +164,7 @@ def _add_visit(model: Model, record: Mapping[str, Any], settings: DispatchSettin
         min_crew=record.get("min_crew", 1),
         pinned_to=record.get("pinned_to"),
         label=record.get("customer", ""),
+        days=record.get("days", (0, 0)),
     )
     return VisitDetails(
         customer=record.get("customer", ""),

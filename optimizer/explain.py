@@ -38,6 +38,11 @@ def cny(fen: int) -> str:
     return f"{fen / 100:,.0f} CNY"
 
 
+def days(first: int, last: int) -> str:
+    """Day offsets from the plan's date, as in Vehicle.day."""
+    return f"day {first}" if first == last else f"days {first}..{last}"
+
+
 def eligibility(data: ProblemData) -> Eligibility:
     allowed: dict[int, tuple[int, ...]] = {}
     rejected = []
@@ -89,9 +94,18 @@ def _why_crew(data: ProblemData, pool: list[Vehicle], visit: Visit) -> str:
     return f"needs {visit.min_crew} people; the largest suitable crew has {largest}"
 
 
+def _why_day(data: ProblemData, pool: list[Vehicle], visit: Visit) -> str:
+    working = sorted({v.day for v in pool})
+    on = f"day {working[0]}" if len(working) == 1 else f"days {', '.join(map(str, working))}"
+    return (
+        f"may be made on {days(visit.first_day, visit.last_day)} only, "
+        f"but the crews able to do it work on {on}"
+    )
+
+
 def _why_pin(data: ProblemData, pool: list[Vehicle], visit: Visit) -> str:
     pinned = data.vehicles[visit.pinned_vehicle or 0]
-    return f"pinned to {pinned.id}, which cannot do this visit (kind, skill or crew size)"
+    return f"pinned to {pinned.id}, which cannot do this visit (kind, skill, crew size or day)"
 
 
 def _why_weight(data: ProblemData, pool: list[Vehicle], visit: Visit) -> str:
@@ -120,6 +134,13 @@ _RULES = (
     (ReasonCode.WRONG_VISIT_KIND, lambda d, c, v, n: v.kind in c.visit_kinds, _why_kind),
     (ReasonCode.MISSING_SKILL, lambda d, c, v, n: v.skills <= c.skills, _why_skill),
     (ReasonCode.CREW_TOO_SMALL, lambda d, c, v, n: c.crew_size >= v.min_crew, _why_crew),
+    # After the crew rules: when a crew able to do the job exists on other days, the
+    # dispatcher's fix is a crew on the visit's days, not hiring or training one.
+    (
+        ReasonCode.NO_CREW_THAT_DAY,
+        lambda d, c, v, n: v.first_day <= c.day <= v.last_day,
+        _why_day,
+    ),
     (
         ReasonCode.PINNED_CREW_CANNOT,
         lambda d, c, v, n: v.pinned_vehicle is None or d.vehicles[v.pinned_vehicle] is c,
@@ -155,6 +176,7 @@ def no_room(
     else:
         crews = f"the {len(allowed)} crews that could take it are full on"
     detail = ", ".join(f"{resource} ({count})" for resource, count in full.most_common())
+    when = "that day" if visit.first_day == visit.last_day else "on any of its days"
     return Unassigned(
-        visit.id, ReasonCode.NO_ROOM, f"no room left in the fleet that day: {crews} {detail}"
+        visit.id, ReasonCode.NO_ROOM, f"no room left in the fleet {when}: {crews} {detail}"
     )

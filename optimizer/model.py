@@ -6,6 +6,7 @@ with a message naming the object and the field.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -48,6 +49,23 @@ class _Field:
         if end < start:
             raise self.fail(field, f"ends before it starts ({end} < {start})")
         return start, end
+
+    def day(self, field: str, value: int) -> int:
+        try:
+            day = operator.index(value)
+        except TypeError:
+            raise self.fail(field, f"must be a whole number of days, got {value!r}") from None
+        if day < 0:
+            raise self.fail(field, f"must not be negative, got {day}")
+        return day
+
+    def days(self, field: str, days: tuple[int, int]) -> tuple[int, int]:
+        if not isinstance(days, tuple | list) or len(days) != 2:
+            raise self.fail(field, f"expected (first, last) day offsets, got {days!r}")
+        first, last = (self.day(field, value) for value in days)
+        if last < first:
+            raise self.fail(field, f"ends before it starts ({last} < {first})")
+        return first, last
 
 
 def _scaled(value: float, factor: int) -> int:
@@ -109,8 +127,10 @@ class Model:
         visit_kinds: Iterable[VisitKind | str] | None = None,
         crew_size: int = 2,
         name: str = "",
+        day: int = 0,
     ) -> int:
         check = self._claim("vehicle", id)
+        day = check.day("day", day)
         for field, index in (("depot", depot), ("end_depot", end_depot)):
             if index is not None and not 0 <= index < len(self._depots):
                 raise check.fail(field, f"no depot with index {index}")
@@ -146,6 +166,7 @@ class Model:
                 visit_kinds=kinds,
                 crew_size=crew_size,
                 name=name,
+                day=day,
             )
         )
         return len(self._vehicles) - 1
@@ -167,10 +188,12 @@ class Model:
         min_crew: int = 1,
         pinned_to: str | None = None,
         label: str = "",
+        days: tuple[int, int] = (0, 0),
     ) -> int:
         check = self._claim("visit", id)
         check.coordinate(lat, lon)
         start, end = check.window("window", window)
+        first_day, last_day = check.days("days", days)
         for field, value in (
             ("service_s", service_s),
             ("weight_kg", weight_kg),
@@ -204,6 +227,8 @@ class Model:
                 min_crew=min_crew,
                 pinned_vehicle=None,
                 label=label,
+                first_day=first_day,
+                last_day=last_day,
             )
         )
         self._pins.append(pinned_to)

@@ -25,6 +25,8 @@ class ReasonCode(StrEnum):
     NO_ROOM = "no_room"
     NOT_PLANNED = "not_planned"  # the solver stopped before it reached this visit
     DISPATCHER = "dispatcher"  # a dispatcher took it off the routes by hand
+    NO_CREW_THAT_DAY = "no_crew_that_day"  # no crew works any day the visit may be made on
+    LATER_DAY = "later_day"  # routed on a later day of a several-day horizon: not today's work
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,26 @@ from __future__ import annotations
 from datetime import time
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InstallType(BaseModel):
+    """How long installing one product type takes on site, and who may do it."""
+
+    minutes: int = Field(gt=0, le=8 * 60)
+    skill: str = ""  # a technician must hold it; empty: any technician
+
+
+# Site times of the store's installation price list; a kitchen takes a technician half a day.
+DEFAULT_INSTALL_TYPES = {
+    "cabinet": InstallType(minutes=240, skill="cabinet_install"),
+    "countertop": InstallType(minutes=120, skill="stone_countertop"),
+    "sanitary": InstallType(minutes=90, skill="sanitary_install"),
+    "floor": InstallType(minutes=240, skill="floor_install"),
+    "gas_appliance": InstallType(minutes=60, skill="gas_appliance"),
+    "appliance": InstallType(minutes=45),
+}
 
 
 class DispatchSettings(BaseSettings):
@@ -29,7 +47,12 @@ class DispatchSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
     cash_cap_cny: int = Field(default=50_000, gt=0)
-    install_within_days: int = Field(default=2, ge=0)
+    install_within_days: int = Field(default=2, ge=1)
+    # Product types that need installing after delivery; JSON in DISPATCH_INSTALL_TYPES.
+    install_types: dict[str, InstallType] = Field(
+        default_factory=lambda: dict(DEFAULT_INSTALL_TYPES)
+    )
+    install_reminder_by: time = time(17, 0)
 
     road_detour_factor: float = Field(default=1.3, ge=1.0)
     average_speed_kmh: float = Field(default=25.0, gt=0)

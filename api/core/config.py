@@ -13,6 +13,15 @@ from pydantic_settings import SettingsConfigDict
 
 from optimizer.settings import DispatchSettings
 
+# Keyed by ticket service type (api.tickets.models.TicketServiceType values).
+TICKET_VISIT_SKILLS = {
+    "install": "",
+    "start_up": "repair",
+    "repair": "repair",
+    "maintenance": "repair",
+}
+TICKET_VISIT_MINUTES = {"install": 120, "start_up": 45, "repair": 60, "maintenance": 60}
+
 
 class ServiceSettings(DispatchSettings):
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore", populate_by_name=True)
@@ -38,6 +47,13 @@ class ServiceSettings(DispatchSettings):
     ticket_answer_hours: float = 12  # answered within this long of opening
     ticket_contact_minutes: float = 15  # customer called this soon after a technician is set
     ticket_follow_up_days: int = 3  # follow-up call this many days after closing
+    # A ticket's repair visit: the technician is expected this close to the agreed on-site
+    # time, needs this skill ("": any technician) and stays this long, per service type.
+    # Dicts are JSON in the environment, e.g. DISPATCH_TICKET_VISIT_MINUTES='{"repair": 90}';
+    # a type left out keeps its default.
+    ticket_visit_tolerance_minutes: int = Field(default=30, ge=0, le=240)
+    ticket_visit_skills: dict[str, str] = Field(default_factory=lambda: dict(TICKET_VISIT_SKILLS))
+    ticket_visit_minutes: dict[str, int] = Field(default_factory=lambda: dict(TICKET_VISIT_MINUTES))
 
 
 @lru_cache

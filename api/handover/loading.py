@@ -143,6 +143,8 @@ def loading_status(session: Session, *, date: dt.date, vehicle_code: str) -> Loa
     count = next((r for r in reversed(rows) if r.kind == Kind.LOADING_COUNTED), None)
     if count is None:
         lines = picking_list(session, date=date, vehicle_code=vehicle_code)
+        # Nothing to load (a technician's round of repairs): nothing to count or sign either.
+        blocked = "the load has not been counted against the picking list" if lines else ""
         return LoadingStatus(
             date=date,
             vehicle_code=vehicle_code,
@@ -151,8 +153,8 @@ def loading_status(session: Session, *, date: dt.date, vehicle_code: str) -> Loa
             differences=[],
             reconciled=False,
             signed=False,
-            may_depart=False,
-            blocked_because="the load has not been counted against the picking list",
+            may_depart=not lines,
+            blocked_because=blocked,
         )
     lines = [LoadingLine(**line) for line in count.payload["lines"]]
     differences = [line for line in lines if line.counted != line.expected]

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from api.auth.models import utcnow
+from api.orders.installs import create_installation
 from api.orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -22,33 +23,53 @@ def next_planning_date(settings: DispatchSettings, now: dt.datetime) -> dt.date:
     return now.date() + dt.timedelta(days=days)
 
 
-def apply_outcome(session: Session, entry: LedgerEntry, *, next_date: dt.date) -> None:
-    """Delivered in full: done. Partly delivered or failed: planned again, priority raised."""
+def apply_outcome(
+    session: Session, entry: LedgerEntry, *, next_date: dt.date, settings: DispatchSettings
+) -> None:
+    """Delivered in full, or a service report signed: done. Partly delivered or failed:
+    planned again, priority raised. Goods handed over that need installing get their
+    installation visit."""
     order = session.get(Order, entry.order_id, with_for_update=True)
     if order is None:
         return
     if entry.kind == Kind.DELIVERED:
-        _record_counts(session, order, entry)
+        handed = _record_counts(session, order, entry)
+        create_installation(
+            session,
+            delivery=order,
+            handed=handed,
+            delivered_on=entry.date,
+            record_id=entry.id or 0,
+            settings=settings,
+            by=entry.by,
+        )
         if entry.payload["complete"]:
             _change(session, order, entry, "delivered", OrderStatus.DELIVERED)
             return
         _back_to_planning(session, order, entry, next_date, "partially_delivered")
+    elif entry.kind == Kind.SERVICE_REPORT:
+        # The customer's signature on the report is the end of an installation or repair.
+        _change(session, order, entry, "serviced", OrderStatus.DELIVERED)
     elif entry.kind == Kind.FAILED:
         again = dt.date.fromisoformat(entry.payload["replanned_for"])
         _back_to_planning(session, order, entry, again, "failed")
 
 
-def _record_counts(session: Session, order: Order, entry: LedgerEntry) -> None:
+def _record_counts(session: Session, order: Order, entry: LedgerEntry) -> dict[int, int]:
+    """Counts the units handed over against the items; item id -> units taken."""
     handed = {line["sku"]: line["quantity"] for line in entry.payload["counts"]}
     items = session.exec(select(OrderItem).where(OrderItem.order_id == order.id)).all()
+    taken = {}
     for item in items:
         take = min(handed.get(item.sku, 0), item.quantity - item.delivered)
         item.delivered += take
         handed[item.sku] = handed.get(item.sku, 0) - take
+        taken[item.id or 0] = take
         session.add(item)
     # Planning loads what is still owed: the totals follow the items left.
     order.weight_kg = sum(i.weight_kg * (i.quantity - i.delivered) for i in items)
     order.volume_m3 = sum(i.volume_m3 * (i.quantity - i.delivered) for i in items)
+    return taken
 
 
 def _back_to_planning(
@@ -56,6 +77,9 @@ def _back_to_planning(
 ) -> None:
     previous = {"date": order.date.isoformat(), "priority": order.priority}
     order.date = max(again, entry.date + dt.timedelta(days=1))
+    if order.latest_date is not None and order.latest_date < order.date:
+        # The customer missed the agreed visit: their new date is the new window.
+        order.latest_date = order.date
     order.priority = min(order.priority + 1, MAX_PRIORITY)
     _change(session, order, entry, kind, OrderStatus.FAILED, previous)
 

@@ -66,8 +66,8 @@ def record_for_stop(
     next_date = next_planning_date(settings, now)
 
     def follow_up(s: Session, entry: LedgerEntry) -> None:
-        if entry.kind in (Kind.DELIVERED, Kind.FAILED):
-            apply_outcome(s, entry, next_date=next_date)
+        if entry.kind in (Kind.DELIVERED, Kind.FAILED, Kind.SERVICE_REPORT):
+            apply_outcome(s, entry, next_date=next_date, settings=settings)
 
     return append(
         session,

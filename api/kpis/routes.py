@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth.models import Role
 from api.auth.service import Principal
+from api.core.clock import ClockDep
 from api.core.deps import SessionDep, SettingsDep, require
 from api.core.responses import csv_download
-from api.kpis import service
+from api.kpis import export, service
 from api.kpis.models import KpiReportPublic
 
 router = APIRouter(tags=["reports"])
@@ -23,17 +24,19 @@ To = Annotated[dt.date, Query(alias="to")]
 
 @router.get("/kpis.csv", response_class=Response)
 def kpis_csv(
-    session: SessionDep, settings: SettingsDep, _: Reader, start: From, end: To
+    session: SessionDep, settings: SettingsDep, clock: ClockDep, _: Reader, start: From, end: To
 ) -> Response:
-    report = service.kpis(session=session, settings=settings, start=start, end=end)
+    """The same report as /kpis: the crews' table, the technicians', the tickets'."""
+    report = service.kpis(session=session, settings=settings, start=start, end=end, now=clock.now())
     filename = f"kpis-{start.isoformat()}-{end.isoformat()}.csv"
-    return csv_download(service.kpis_csv(report), filename)
+    return csv_download(export.kpis_csv(report), filename)
 
 
 @router.get("/kpis", response_model=KpiReportPublic)
 def kpis(
-    session: SessionDep, settings: SettingsDep, _: Reader, start: From, end: To
+    session: SessionDep, settings: SettingsDep, clock: ClockDep, _: Reader, start: From, end: To
 ) -> KpiReportPublic:
     """Per crew and in total over the published plans of the range: on time per slot,
-    delivery success, satisfaction, installs on their planned date; each with its counts."""
-    return service.kpis(session=session, settings=settings, start=start, end=end)
+    delivery success, satisfaction, installs within their window; per technician; and
+    the response times of the tickets opened in the range. Each rate with its counts."""
+    return service.kpis(session=session, settings=settings, start=start, end=end, now=clock.now())

@@ -3,16 +3,18 @@
 Each published day's stops come from api.reports.service.stop_facts, the function the
 送货日报表 counts with, so a KPI and the daily reports of its days never disagree.
 
-Installs: an install order carries no link to the delivery order it follows (orders share
-only a free-text customer name), so "installed within install_within_days of delivery"
-cannot be measured. The KPI is the share of install visits done on their planned date.
+Installs: the share of installation visits done by the last day of their window, which is
+install_within_days after the delivery they follow (api.orders.installs), or the date
+agreed with the customer when the visit was moved. An installation booked directly by the
+order system has no window: it counts when done on its date. Counted in _Tally.stop.
+
+Technicians get rows of their own besides their crew rows: their install and repair visits
+on time, and the figures of the tickets assigned to them (api.kpis.tickets).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
@@ -20,21 +22,25 @@ from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.core.errors import RuleBroken
-from api.kpis.models import AveragePublic, CrewKpiPublic, KpiReportPublic, RatePublic
+from api.fleet.models import Vehicle
+from api.kpis import tickets
+from api.kpis.models import CrewKpiPublic, KpiReportPublic, TechnicianKpiPublic
+from api.kpis.tickets import TicketTally, average, rate
 from api.plans.models import Plan, PlanStatus
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
-from api.reports.service import BOM, StopFact, stop_facts
-from optimizer.data import VisitKind
+from api.reports.service import StopFact, stop_facts
+from optimizer.data import VehicleKind, VisitKind
 
 MAX_DAYS = 366
 INSTALL_BASIS = (
-    "installs done on their planned date: an install order has no link to its delivery "
-    "order, so the install_within_days window after delivery cannot be measured"
+    "installation visits done by the last day of their window: install_within_days after "
+    "the delivery, or the date agreed with the customer; without a window, on their date"
 )
 WITH_OUTCOME = ("delivered", "partial", "failed")
 SIGNED = (Kind.SIGNED_OFF, Kind.SERVICE_REPORT)
+SERVICE_VISITS = (VisitKind.INSTALL, VisitKind.REPAIR)
 
 
 @dataclass(slots=True)
@@ -51,24 +57,31 @@ class _Tally:
     satisfaction_points: int = 0
     installs_done: int = 0
     installs: int = 0
+    services_on_time: int = 0  # install and repair visits: a technician's own figure
+    services_arrived: int = 0
 
     def add(self, other: _Tally) -> None:
         for name in (f.name for f in fields(self)):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def stop(self, fact: StopFact, signed: set[int]) -> None:
+    def stop(self, fact: StopFact, signed: set[int], date: dt.date) -> None:
         if fact.arrival is not None:
             slot = str(fact.order.slot)
+            on_time = fact.arrival == "on_time"
             setattr(self, f"{slot}_arrived", getattr(self, f"{slot}_arrived") + 1)
-            if fact.arrival == "on_time":
-                setattr(self, f"{slot}_on_time", getattr(self, f"{slot}_on_time") + 1)
+            setattr(self, f"{slot}_on_time", getattr(self, f"{slot}_on_time") + on_time)
+            if fact.order.service_type in SERVICE_VISITS:
+                self.services_arrived += 1
+                self.services_on_time += on_time
         if fact.outcome in WITH_OUTCOME:
             self.with_outcome += 1
             self.delivered += fact.outcome == "delivered"
+        # The install tally (installs_within_window); see the module's docstring.
         if fact.order.service_type == VisitKind.INSTALL:
             self.installs += 1
             done = fact.outcome in ("delivered", "partial") or fact.order.id in signed
-            self.installs_done += done
+            last = fact.order.latest_date
+            self.installs_done += done and (last is None or date <= last)
 
 
 def check_range(*, start: dt.date, end: dt.date) -> None:
@@ -82,9 +95,15 @@ def check_range(*, start: dt.date, end: dt.date) -> None:
 
 
 def kpis(
-    *, session: Session, settings: ServiceSettings, start: dt.date, end: dt.date
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
 ) -> KpiReportPublic:
-    """Per crew and in total, over the published plans of the dates from start to end."""
+    """Per crew, per technician and in total, over the published plans of the dates from
+    start to end; ticket response times over the tickets opened in those dates."""
     check_range(start=start, end=end)
     published = select(col(Plan.date)).where(
         Plan.status == PlanStatus.PUBLISHED, Plan.date >= start, Plan.date <= end
@@ -96,15 +115,48 @@ def kpis(
     total = _Tally()
     for tally in crews.values():
         total.add(tally)
+    all_tickets, by_vehicle = tickets.tallies(
+        session=session, settings=settings, start=start, end=end, now=now
+    )
     return KpiReportPublic(
         from_date=start,
         to_date=end,
         timezone=settings.timezone,
+        as_of=now,
+        ticket_answer_hours=settings.ticket_answer_hours,
+        ticket_contact_minutes=settings.ticket_contact_minutes,
         published_days=days,
         install_basis=INSTALL_BASIS,
         crews=[_public(code, crews[code]) for code in sorted(crews)],
         total=_public("total", total),
+        technicians=_technicians(session, crews, by_vehicle),
+        tickets=tickets.public(all_tickets),
     )
+
+
+def _technicians(
+    session: Session, crews: dict[str, _Tally], by_vehicle: dict[str, TicketTally]
+) -> list[TechnicianKpiPublic]:
+    """Every active technician, and any other with visits or tickets in the range."""
+    query = select(Vehicle).where(Vehicle.kind == VehicleKind.TECHNICIAN).order_by(Vehicle.code)
+    rows = []
+    for vehicle in session.exec(query):
+        visits, tally = crews.get(vehicle.code, _Tally()), by_vehicle.get(vehicle.code)
+        if not vehicle.active and vehicle.code not in crews and tally is None:
+            continue
+        tally = tally or TicketTally()
+        rows.append(
+            TechnicianKpiPublic(
+                vehicle_code=vehicle.code,
+                name=vehicle.name,
+                visits_on_time=rate(visits.services_on_time, visits.services_arrived),
+                contacted_in_time=rate(tally.contact_met, tally.contact_decided),
+                tickets_closed=tally.closed,
+                first_visit_fix=rate(tally.fixed_first, tally.closed),
+                satisfaction=average(visits.reports, visits.satisfaction_points),
+            )
+        )
+    return rows
 
 
 def _count_day(
@@ -113,7 +165,7 @@ def _count_day(
     rows = list(effective(entries(session, date=date, kinds=SIGNED)))
     signed = {row.order_id for row in rows if row.order_id is not None}
     for fact in stop_facts(session=session, settings=settings, date=date):
-        crews.setdefault(fact.vehicle_code, _Tally()).stop(fact, signed)
+        crews.setdefault(fact.vehicle_code, _Tally()).stop(fact, signed, date)
     for row, points in _satisfaction(rows):
         tally = crews.setdefault(row.vehicle_code or "", _Tally())
         tally.reports += 1
@@ -128,53 +180,12 @@ def _satisfaction(rows: Iterable[LedgerEntry]) -> Iterable[tuple[LedgerEntry, in
             yield row, points
 
 
-def _rate(numerator: int, denominator: int) -> RatePublic:
-    rate = round(numerator / denominator, 4) if denominator else None
-    return RatePublic(numerator=numerator, denominator=denominator, rate=rate)
-
-
 def _public(code: str, tally: _Tally) -> CrewKpiPublic:
-    average = round(tally.satisfaction_points / tally.reports, 2) if tally.reports else None
     return CrewKpiPublic(
         vehicle_code=code,
-        on_time_morning=_rate(tally.morning_on_time, tally.morning_arrived),
-        on_time_afternoon=_rate(tally.afternoon_on_time, tally.afternoon_arrived),
-        delivery_success=_rate(tally.delivered, tally.with_outcome),
-        satisfaction=AveragePublic(
-            count=tally.reports, total=tally.satisfaction_points, average=average
-        ),
-        installs_on_planned_date=_rate(tally.installs_done, tally.installs),
+        on_time_morning=rate(tally.morning_on_time, tally.morning_arrived),
+        on_time_afternoon=rate(tally.afternoon_on_time, tally.afternoon_arrived),
+        delivery_success=rate(tally.delivered, tally.with_outcome),
+        satisfaction=average(tally.reports, tally.satisfaction_points),
+        installs_within_window=rate(tally.installs_done, tally.installs),
     )
-
-
-RATES = ("on_time_morning", "on_time_afternoon", "delivery_success", "installs_on_planned_date")
-HEAD = (
-    "vehicle",
-    *(f"{name}_{part}" for name in RATES for part in ("numerator", "denominator", "rate")),
-    "satisfaction_count",
-    "satisfaction_total",
-    "satisfaction_average",
-)
-
-
-def _cell(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-def kpis_csv(report: KpiReportPublic) -> bytes:
-    """One row per crew, then the total row; an empty rate cell means no basis to rate."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEAD)
-    for crew in [*report.crews, report.total]:
-        rates = [getattr(crew, name) for name in RATES]
-        writer.writerow(
-            (
-                crew.vehicle_code,
-                *(x for r in rates for x in (r.numerator, r.denominator, _cell(r.rate))),
-                crew.satisfaction.count,
-                crew.satisfaction.total,
-                "" if crew.satisfaction.average is None else f"{crew.satisfaction.average:.2f}",
-            )
-        )
-    return (BOM + buffer.getvalue()).encode("utf-8")

@@ -30,10 +30,12 @@ from api.notifications.models import (
 from api.notifications.senders import Sender
 from api.notifications.templates import DEFAULT_LANGUAGE, TEMPLATES, render, slot_name
 from api.orders.models import Order
+from api.plans.mapping import visit_window
 from api.plans.models import Plan, PlanStatus, PlanStop
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
+from optimizer.data import VisitKind
 from optimizer.explain import hhmm
 
 MAX_ATTEMPTS = 5
@@ -52,7 +54,11 @@ def dedup_key(kind: MessageKind, date: dt.date, external_id: str) -> str:
 def day_before(
     *, session: Session, settings: ServiceSettings, date: dt.date, language: str = ""
 ) -> GenerateResult:
-    """One message per customer of the date's published plan: slot, window, crew leader."""
+    """One message per customer of the date's published plan: slot, window, crew leader.
+
+    Installations get the installation reminder instead; it goes out as soon as the plan is
+    published, which is by the 17:00 cut-off, before the customer's evening call.
+    """
     plan = published_plan(session=session, date=date)
     crews = crews_on(session=session, date=date)
     result = GenerateResult()
@@ -61,9 +67,14 @@ def day_before(
         crew = crews.get(stop.vehicle_code, [])
         # The first member assigned leads the crew, as on the loading sign-off.
         leader = crew[0] if crew else None
-        start, end = settings.slot_window(order.slot)
+        start, end = visit_window(order, settings)
+        kind = (
+            MessageKind.INSTALL_REMINDER
+            if order.service_type == VisitKind.INSTALL
+            else MessageKind.DAY_BEFORE
+        )
         text = render(
-            MessageKind.DAY_BEFORE,
+            kind,
             lang,
             customer=order.customer,
             order=order.external_id,
@@ -73,7 +84,7 @@ def day_before(
             leader=leader.name if leader else "-",
             leader_phone=leader.phone if leader else "-",
         )
-        _add(session, _message(MessageKind.DAY_BEFORE, date, order, lang, text), result)
+        _add(session, _message(kind, date, order, lang, text), result)
     session.commit()
     return result
 
@@ -104,7 +115,7 @@ def due_notices(
         )
         _add(session, _message(MessageKind.ARRIVING_SOON, date, order, lang, text), result)
     for order, eta in _late_visits(settings, visits, ledger, zone):
-        start, end = settings.slot_window(order.slot)
+        start, end = visit_window(order, settings)
         text = render(
             MessageKind.DELAYED,
             lang,
@@ -159,7 +170,7 @@ def _late_visits(
             continue
         eta = stop.arrival + seconds
         # Arriving early is no news to the customer: the crew waits for the slot to open.
-        if eta > settings.slot_window(order.slot)[1]:
+        if eta > visit_window(order, settings)[1]:
             late.append((order, eta))
     return late
 

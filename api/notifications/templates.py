@@ -34,8 +34,15 @@ TEMPLATES: dict[MessageKind, dict[str, str]] = {
         ),
     },
     MessageKind.INSTALL_REMINDER: {
-        "zh": "【安装提醒】{customer}您好，您的订单{order}将于{date}上门安装。",
-        "en": "Dear {customer}, the installation of order {order} is booked for {date}.",
+        "zh": (
+            "【安装提醒】{customer}您好，您的订单{order}将于{date}{slot}（{window}）上门安装，"
+            "安装师傅{leader}，电话{leader_phone}。请确认货物已到、现场可施工。"
+        ),
+        "en": (
+            "Dear {customer}, the installation of order {order} is booked for {date}, "
+            "{slot} ({window}). Your technician is {leader}, phone {leader_phone}. "
+            "Please keep the delivered goods and the site ready."
+        ),
     },
 }
 

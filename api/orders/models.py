@@ -32,6 +32,12 @@ class OrderItemBase(SQLModel):
     quantity: int = Field(ge=1)
     weight_kg: float = Field(ge=0, description="per unit")
     volume_m3: float = Field(ge=0, description="per unit")
+    install_type: str | None = Field(
+        default=None,
+        max_length=32,
+        description="product type a technician installs after delivery (a key of the "
+        "settings' install_types); none: no installation",
+    )
 
 
 class OrderItemCreate(OrderItemBase):
@@ -87,6 +93,13 @@ class Order(OrderBase, table=True):
     weight_kg: float = 0.0  # totals of the items, kept for planning and slot queries
     volume_m3: float = 0.0
     payload_hash: str = Field(max_length=64, description="to tell a retry from a clash")
+    # An installation follows its delivery and may be made on any day from `date` to
+    # `latest_date`: the planner chooses which. None: only on `date`.
+    follows_order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    latest_date: dt.date | None = Field(default=None, index=True)
+    # A time agreed with the customer (a repair ticket's on-site time), narrower than the slot.
+    window_from: dt.time | None = None
+    window_to: dt.time | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -98,6 +111,10 @@ class OrderPublic(OrderBase):
     status: OrderStatus
     weight_kg: float
     volume_m3: float
+    follows_order_id: int | None = None
+    latest_date: dt.date | None = None
+    window_from: dt.time | None = None
+    window_to: dt.time | None = None
     items: list[OrderItemPublic] = Field(default_factory=list)
     created_at: dt.datetime
 

@@ -15,6 +15,7 @@ from api.auth.models import utcnow
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.hashing import digest
 from api.fleet.service import known_skills
+from api.orders.installs import check_install_types
 from api.orders.models import (
     Order,
     OrderCreate,
@@ -26,6 +27,7 @@ from api.orders.models import (
     OrderStatus,
     RescheduleRequest,
 )
+from optimizer.data import VisitKind
 from optimizer.settings import DispatchSettings
 
 # Once delivered or cancelled, an order's visit is over: nothing may move it again.
@@ -63,6 +65,7 @@ def create_order(
         return _retry(session, stored, digest), False
     check_lead_time(settings=settings, today=today, date=order.date)
     skills = known_skills(session=session, skills=order.skills)
+    check_install_types(session=session, settings=settings, items=order.items)
     lat, lon = _coordinates(order, settings)
     row = Order.model_validate(
         order,
@@ -221,7 +224,16 @@ def reschedule_order(
     unchanged = (order.date, order.slot, order.status)
     if unchanged == (request.date, request.slot, OrderStatus.BOOKED):
         return _public(session, order)  # a retry of a reschedule already applied
-    check_lead_time(settings=settings, today=today, date=request.date)
+    if order.service_type == VisitKind.DELIVERY:
+        check_lead_time(settings=settings, today=today, date=request.date)
+    elif request.date <= today:
+        # Technicians' days are planned the day before, so tomorrow is the earliest.
+        raise RuleBroken(
+            f"a visit is planned the day before: the earliest date is "
+            f"{(today + dt.timedelta(days=1)).isoformat()}",
+            field="date",
+            rule="planned_day_before",
+        )
     detail = {
         "from": {"date": order.date.isoformat(), "slot": order.slot.value},
         "to": {"date": request.date.isoformat(), "slot": request.slot.value},
@@ -229,6 +241,8 @@ def reschedule_order(
         "previous_status": order.status.value,
     }
     order.date, order.slot = request.date, request.slot
+    if order.latest_date is not None:
+        order.latest_date = request.date  # a date agreed with the customer: no choice left
     _change(session, order, kind="rescheduled", by=by, detail=detail, status=OrderStatus.BOOKED)
     return _public(session, order)
 

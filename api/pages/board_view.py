@@ -18,8 +18,8 @@ from api.fleet.models import Vehicle
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
 from api.plans.drafts import Stored, load
-from api.plans.mapping import working_vehicles
 from api.plans.models import Plan, PlanStatus, PlanSummary
+from api.plans.plannable import working_vehicles
 from optimizer.explain import hhmm
 from optimizer.settings import seconds_of_day
 
@@ -70,6 +70,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "reason_no_room": "车组已满",
         "reason_not_planned": "未来得及规划",
         "reason_dispatcher": "调度员移出",
+        "reason_no_crew_that_day": "可做的日子无车组",
+        "reason_later_day": "安排在之后的日期",
         "move": "调整访问",
         "move_order": "访问",
         "move_to": "移至车组",
@@ -135,6 +137,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "reason_no_room": "no room",
         "reason_not_planned": "not reached",
         "reason_dispatcher": "taken off by a dispatcher",
+        "reason_no_crew_that_day": "no crew on its days",
+        "reason_later_day": "planned for a later day",
         "move": "Move a visit",
         "move_order": "Visit",
         "move_to": "To crew",

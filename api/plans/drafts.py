@@ -23,13 +23,13 @@ from api.plans.mapping import (
     stored_id,
     stored_result,
     stored_routes,
-    working_vehicles,
 )
 from api.plans.models import Plan, PlanChange, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
+from api.plans.plannable import working_vehicles
 from optimizer.check import check_routes
 from optimizer.data import ProblemData
 from optimizer.kpis import plan_kpis
-from optimizer.result import Route
+from optimizer.result import ReasonCode, Route
 from optimizer.schedule import build_route
 
 
@@ -181,6 +181,11 @@ def retime(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> list[Route
     return timed
 
 
+def left_out(unassigned: Mapping[str, tuple[str, str]]) -> int:
+    """Visits the plan leaves out; one put off to a later day of its window is not one."""
+    return sum(code != ReasonCode.LATER_DAY.value for code, _ in unassigned.values())
+
+
 def kpis(data: ProblemData, routes: Sequence[Route], unassigned: int) -> dict[str, Any]:
     # A stored route of a crew no longer working that day cannot be measured against its shift.
     fleet = {vehicle.id for vehicle in data.vehicles}
@@ -196,7 +201,14 @@ def store(
     before = {stop.order_id for stop in stored.stops}
     after = _replace_rows(session, plan_id, outcome)
     if stored.plan.status is PlanStatus.PUBLISHED:
-        follow_orders(session, on=after, off=before - after, plan_id=plan_id, editor=editor)
+        follow_orders(
+            session,
+            on=after,
+            off=before - after,
+            plan_id=plan_id,
+            date=stored.plan.date,
+            editor=editor,
+        )
     record(session, plan_id, version, editor, change)
     session.commit()
     session.expire_all()
@@ -256,9 +268,18 @@ def _replace_rows(session: Session, plan_id: int, outcome: Outcome) -> set[int]:
 
 
 def follow_orders(
-    session: Session, *, on: Collection[int], off: Collection[int], plan_id: int, editor: Editor
+    session: Session,
+    *,
+    on: Collection[int],
+    off: Collection[int],
+    plan_id: int,
+    date: dt.date,
+    editor: Editor,
 ) -> None:
-    """Orders on a published plan's routes are planned; those taken off are booked again."""
+    """Orders on a published plan's routes are planned; those taken off are booked again.
+
+    A visit the planner could have put off (an installation) now has its day: the plan's.
+    """
     steps = (
         (on, OrderStatus.BOOKED, OrderStatus.PLANNED, "planned"),
         (off, OrderStatus.PLANNED, OrderStatus.BOOKED, "unplanned"),
@@ -270,6 +291,8 @@ def follow_orders(
         query = select(Order).where(col(Order.id).in_(ids), Order.status == was).with_for_update()
         for order in session.exec(query):
             order.status, order.updated_at = becomes, editor.now
+            if becomes is OrderStatus.PLANNED and order.latest_date is not None:
+                order.date = date
             session.add(order)
             session.add(
                 OrderEvent(

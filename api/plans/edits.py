@@ -26,13 +26,17 @@ from api.plans.drafts import (
     follow_orders,
     judge,
     kpis,
+    left_out,
     load,
     record,
     retime,
     store,
 )
-from api.plans.mapping import PLANNABLE, planning_input
+from api.plans.mapping import planning_input
 from api.plans.models import Plan, PlanChange, PlanStatus, PlanStop
+from api.plans.plannable import PLANNABLE
+from api.tickets.visits import assign_planned_visits
+from optimizer.horizon import first_day
 from optimizer.params import SolveParams
 from optimizer.result import ReasonCode
 from optimizer.settings import DispatchSettings
@@ -208,7 +212,7 @@ def _edit(
         routes=routes,
         draft=draft,
         orders={**stored.by_external_id, **inputs.orders},
-        plan_values={"kpis": kpis(inputs.data, every_route, len(draft.unassigned))},
+        plan_values={"kpis": kpis(inputs.data, every_route, left_out(draft.unassigned))},
     )
     store(session, stored, editor, outcome, Change(kind, detail, request.override_reason))
     return plan_view(session=session, plan_id=plan_id)
@@ -237,7 +241,9 @@ def reoptimize_plan(
         if vehicle in fleet
     }
     params = SolveParams(time_limit_s=request.time_limit_s)
-    result = solve(inputs.data, params, seed=request.seed, initial_routes=warm)
+    result = first_day(
+        inputs.data, solve(inputs.data, params, seed=request.seed, initial_routes=warm)
+    )
     if not result.ok:
         why = "; ".join(result.reasons) or result.status.value
         raise Conflict(f"re-optimising found no valid plan ({why}); the plan is unchanged")
@@ -246,7 +252,7 @@ def reoptimize_plan(
     unassigned = {u.visit_id: (u.code.value, u.reason) for u in result.unassigned}
     after = Draft(routes=routes, pinned=pins, unassigned={**unassigned, **held})
     values = {
-        "kpis": kpis(inputs.data, result.routes, len(after.unassigned)),
+        "kpis": kpis(inputs.data, result.routes, left_out(after.unassigned)),
         "seed": request.seed,
         "time_limit_s": request.time_limit_s,
         "params": params.as_dict(),
@@ -293,7 +299,8 @@ def publish_plan(
     superseded = _supersede(session, plan.date, plan_id, editor)
     on = {stop.order_id for stop in stored.stops}
     was_on = _orders_on(session, superseded)
-    follow_orders(session, on=on, off=was_on - on, plan_id=plan_id, editor=editor)
+    follow_orders(session, on=on, off=was_on - on, plan_id=plan_id, date=plan.date, editor=editor)
+    assign_planned_visits(session, plan_id=plan_id, now=editor.now, by=editor.by)
     record(session, plan_id, version, editor, Change("publish", {"superseded": superseded}))
     session.commit()
     session.expire_all()

@@ -10,20 +10,22 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
-from api.orders.models import Order, OrderStatus
+from api.orders.models import Order
 from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
-from optimizer.data import ProblemData
+from api.plans.plannable import (
+    later_technician_orders,
+    plannable_orders,
+    visit_days,
+    working_vehicles,
+)
+from optimizer.data import ProblemData, VehicleKind
 from optimizer.matrix import MatrixProvider, provider_from_settings
 from optimizer.model import Model
 from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unassigned
 from optimizer.settings import DispatchSettings, seconds_of_day
-
-# Orders that still need a visit on their date: booked, or already on a plan being redone.
-# A failed or partly delivered order comes back to planning on its own.
-PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED, OrderStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -42,22 +44,6 @@ def provider_for(settings: DispatchSettings) -> MatrixProvider:
     )
 
 
-def working_vehicles(*, session: Session, date: dt.date) -> list[Vehicle]:
-    """Vehicles with a crew on that date; with no crews entered for it, every active vehicle."""
-    crewed = set(session.exec(select(CrewMember.vehicle_code).where(CrewMember.date == date)))
-    vehicles = session.exec(select(Vehicle).where(Vehicle.active == True).order_by(Vehicle.code))  # noqa: E712
-    return [v for v in vehicles if not crewed or v.code in crewed]
-
-
-def plannable_orders(*, session: Session, date: dt.date) -> list[Order]:
-    query = (
-        select(Order)
-        .where(Order.date == date, col(Order.status).in_(PLANNABLE))
-        .order_by(Order.external_id)
-    )
-    return list(session.exec(query))
-
-
 def planning_input(
     *,
     session: Session,
@@ -69,21 +55,25 @@ def planning_input(
     """Fleet and orders of `date` as ProblemData; `pins` maps external id -> vehicle code.
 
     `exclude` names orders to leave out (a dispatcher took them off the plan by hand).
+    When some visit may be made on a later day too, the technicians of those days join as
+    vehicles of their own (`T01@2026-12-04`), with the visits already booked on them, so the
+    planner chooses the day; only the plan's own day is stored (see optimizer.horizon).
     """
-    model = _fleet_model(
-        session=session,
-        vehicles=working_vehicles(session=session, date=date),
-        crew_sizes=_crew_sizes(session=session, date=date),
-        settings=settings,
-    )
     orders = [
         order
         for order in plannable_orders(session=session, date=date)
         if order.external_id not in exclude
     ]
+    days = {order.external_id: visit_days(order, date, settings) for order in orders}
+    horizon = max((last for _, last in days.values()), default=0)
+    later = later_technician_orders(session=session, date=date, days=horizon)
+    model = _fleet_model(session=session, date=date, horizon=horizon, settings=settings)
     pins = pins or {}
     for order in orders:
-        _add_order(model, order, settings, pins.get(order.external_id))
+        _add_order(model, order, settings, pins.get(order.external_id), days[order.external_id])
+    for day, order in later:
+        if order.external_id not in days:
+            _add_order(model, order, settings, None, (day, day))
     return PlanningInput(
         date=date,
         data=model.data(provider_for(settings)),
@@ -91,16 +81,31 @@ def planning_input(
     )
 
 
+def later_vehicle_id(code: str, date: dt.date) -> str:
+    return f"{code}@{date.isoformat()}"
+
+
 def _fleet_model(
-    *,
-    session: Session,
-    vehicles: Sequence[Vehicle],
-    crew_sizes: Mapping[str, int],
-    settings: DispatchSettings,
+    *, session: Session, date: dt.date, horizon: int, settings: DispatchSettings
 ) -> Model:
-    """A Model holding the skills, every depot and these vehicles."""
+    """The day's skills, depots and working vehicles, and the technicians of later days."""
     model = Model()
     model.add_skills(session.exec(select(Skill.name)))
+    depots = _add_depots(model, session)
+    sizes = _crew_sizes(session=session, date=date)
+    for vehicle in working_vehicles(session=session, date=date):
+        _add_vehicle(model, vehicle, depots, sizes, settings)
+    for day in range(1, horizon + 1):
+        later = date + dt.timedelta(days=day)
+        sizes = _crew_sizes(session=session, date=later)
+        for vehicle in working_vehicles(session=session, date=later):
+            if vehicle.kind == VehicleKind.TECHNICIAN:
+                code = later_vehicle_id(vehicle.code, later)
+                _add_vehicle(model, vehicle, depots, sizes, settings, code=code, day=day)
+    return model
+
+
+def _add_depots(model: Model, session: Session) -> dict[str, int]:
     depot_index = {}
     for depot in session.exec(select(Depot).order_by(Depot.code)):
         depot_index[depot.code] = model.add_depot(
@@ -111,20 +116,32 @@ def _fleet_model(
             closes=seconds_of_day(depot.closes),
             name=depot.name,
         )
-    for vehicle in vehicles:
-        model.add_vehicle(
-            vehicle.code,
-            depot=depot_index[vehicle.depot_code],
-            shift=(seconds_of_day(vehicle.shift_start), seconds_of_day(vehicle.shift_end)),
-            weight_kg=vehicle.weight_kg,
-            volume_m3=vehicle.volume_m3,
-            cash_cap_cny=vehicle.cash_cap_cny or settings.cash_cap_cny,
-            skills=vehicle.skills,
-            kind=vehicle.kind,
-            crew_size=crew_sizes.get(vehicle.code, vehicle.crew_size),
-            name=vehicle.name,
-        )
-    return model
+    return depot_index
+
+
+def _add_vehicle(
+    model: Model,
+    vehicle: Vehicle,
+    depots: Mapping[str, int],
+    crew_sizes: Mapping[str, int],
+    settings: DispatchSettings,
+    *,
+    code: str | None = None,
+    day: int = 0,
+) -> None:
+    model.add_vehicle(
+        code or vehicle.code,
+        depot=depots[vehicle.depot_code],
+        shift=(seconds_of_day(vehicle.shift_start), seconds_of_day(vehicle.shift_end)),
+        weight_kg=vehicle.weight_kg,
+        volume_m3=vehicle.volume_m3,
+        cash_cap_cny=vehicle.cash_cap_cny or settings.cash_cap_cny,
+        skills=vehicle.skills,
+        kind=vehicle.kind,
+        crew_size=crew_sizes.get(vehicle.code, vehicle.crew_size),
+        name=vehicle.name,
+        day=day,
+    )
 
 
 def _crew_sizes(*, session: Session, date: dt.date) -> dict[str, int]:
@@ -134,12 +151,18 @@ def _crew_sizes(*, session: Session, date: dt.date) -> dict[str, int]:
     return sizes
 
 
-def _add_order(model: Model, order: Order, settings: DispatchSettings, pin: str | None) -> None:
+def _add_order(
+    model: Model,
+    order: Order,
+    settings: DispatchSettings,
+    pin: str | None,
+    days: tuple[int, int] = (0, 0),
+) -> None:
     model.add_visit(
         order.external_id,
         lat=order.lat,
         lon=order.lon,
-        window=settings.slot_window(order.slot),
+        window=visit_window(order, settings),
         service_s=order.service_minutes * 60,
         kind=order.service_type,
         weight_kg=order.weight_kg,
@@ -150,7 +173,18 @@ def _add_order(model: Model, order: Order, settings: DispatchSettings, pin: str 
         min_crew=order.min_crew,
         pinned_to=pin,
         label=order.customer,
+        days=days,
     )
+
+
+def visit_window(order: Order, settings: DispatchSettings) -> tuple[int, int]:
+    """The slot's hours, or the narrower time agreed with the customer (a repair visit)."""
+    start, end = settings.slot_window(order.slot)
+    if order.window_from is not None:
+        start = seconds_of_day(order.window_from)
+    if order.window_to is not None:
+        end = seconds_of_day(order.window_to)
+    return start, end
 
 
 @dataclass(frozen=True)
@@ -286,8 +320,11 @@ def display_input(
     A plan is shown long after its orders were delivered or cancelled, so it cannot be
     rebuilt from what is plannable today.
     """
-    vehicles = list(session.exec(select(Vehicle).order_by(Vehicle.code)))
-    model = _fleet_model(session=session, vehicles=vehicles, crew_sizes={}, settings=settings)
+    model = Model()
+    model.add_skills(session.exec(select(Skill.name)))
+    depots = _add_depots(model, session)
+    for vehicle in session.exec(select(Vehicle).order_by(Vehicle.code)):
+        _add_vehicle(model, vehicle, depots, {}, settings)
     for order in orders:
         _add_order(model, order, settings, None)
     return model.data(provider_for(settings))

@@ -25,6 +25,7 @@ from api.plans.mapping import PlanningInput, planning_input
 from api.plans.models import JobStatus, PlanJob
 from api.plans.service import store_plan
 from optimizer.engine import Progress
+from optimizer.horizon import first_day
 from optimizer.isolated import solve_isolated
 from optimizer.params import SolveParams
 from optimizer.result import Result
@@ -251,7 +252,9 @@ class InProcessRunner:
             ticket = _Ticket(job=job, attempt=attempt)
             watch = _Watch(self.engine, ticket, self._stopping)
             params = SolveParams(**{**job.params, "time_limit_s": job.time_limit_s})
-            result = solve_isolated(planning.data, params, seed=job.seed, progress=watch)
+            result = first_day(
+                planning.data, solve_isolated(planning.data, params, seed=job.seed, progress=watch)
+            )
             self._conclude(ticket, watch, result, planning)
         except Exception as error:
             log.exception("plan job %s failed", job_id)

@@ -19,7 +19,7 @@ from api.fleet.models import Depot, Vehicle
 from api.fleet.service import known_skills
 from api.orders.models import Order, Slot
 from api.orders.service import earliest_bookable
-from api.plans.mapping import PLANNABLE, working_vehicles
+from api.plans.plannable import PLANNABLE, working_vehicles
 from api.slots.models import Remaining, SlotOffer, SlotQuery
 from optimizer.data import VisitKind
 from optimizer.matrix import GreatCircleProvider

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import AwareDatetime, field_validator
+from pydantic import AwareDatetime, field_validator, model_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -52,6 +52,7 @@ class TicketEventKind(StrEnum):
     CLOSED = "closed"
     FOLLOW_UP_DONE = "follow_up_done"
     ESCALATED = "escalated"
+    SCHEDULED = "scheduled"  # a repair visit was booked for the planner, or moved
 
 
 class TicketDetails(SQLModel):
@@ -70,6 +71,12 @@ class TicketDetails(SQLModel):
     solution_due: dt.datetime | None = None
     root_cause: str | None = Field(default=None, max_length=1000)
     corrective_action: str | None = Field(default=None, max_length=1000)
+    # Where the technician goes: the customer's earlier order (its address and coordinates),
+    # else the ticket's own address and coordinates.
+    order_external_id: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     @field_validator("preferred_time", "on_site_at", "solution_due")
     @classmethod
@@ -78,6 +85,12 @@ class TicketDetails(SQLModel):
         if value is not None and value.utcoffset() is None:
             raise ValueError("must include a UTC offset, e.g. 2026-11-26T10:00:00+08:00")
         return value
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> TicketDetails:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        return self
 
 
 class TicketBase(TicketDetails):
@@ -115,6 +128,8 @@ class Ticket(TicketBase, table=True):
     follow_up_done_at: dt.datetime | None = None
     escalated: bool = False
     escalated_at: dt.datetime | None = None
+    # The repair visit the planner routes (see api.tickets.visits); None until scheduled.
+    visit_order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
 
 
 class TicketPublic(TicketBase):
@@ -135,6 +150,7 @@ class TicketPublic(TicketBase):
     follow_up_done_at: dt.datetime | None
     escalated: bool
     escalated_at: dt.datetime | None
+    visit_order_id: int | None = None
     missing: list[str] = []  # what still keeps the ticket from being dispatched
 
 

@@ -10,7 +10,7 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.tickets import service
+from api.tickets import clocks, service, visits
 from api.tickets.models import (
     AssignRequest,
     CloseRequest,
@@ -46,7 +46,7 @@ def create_ticket(
 def report(
     session: SessionDep, settings: SettingsDep, clock: ClockDep, _: Dispatcher
 ) -> TicketReport:
-    return service.report(session=session, settings=settings, now=clock.now())
+    return clocks.report(session=session, settings=settings, now=clock.now())
 
 
 @router.post("/escalations", response_model=EscalationResult)
@@ -88,6 +88,17 @@ def assign(
 ) -> TicketPublic:
     return service.assign(
         session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
+    )
+
+
+@router.post("/{ticket_id}/schedule", response_model=TicketPublic)
+def schedule(
+    ticket_id: RowId, session: SessionDep, settings: SettingsDep, clock: ClockDep, who: Dispatcher
+) -> TicketPublic:
+    """Book the ticket's visit for the planner (visit_order_id); the same visit on a retry.
+    Publishing the plan that routes it assigns the ticket to that technician."""
+    return visits.schedule(
+        session=session, settings=settings, ticket_id=ticket_id, now=clock.now(), by=who.name
     )
 
 

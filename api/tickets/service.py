@@ -1,15 +1,13 @@
-"""Ticket intake, the status machine and its service-level clocks, and the ticket report."""
+"""Ticket intake and the status machine; its clocks and report are in api.tickets.clocks."""
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from api.core.config import ServiceSettings
 from api.core.crud import apply_update, get_or_404
 from api.core.errors import Conflict, RuleBroken
 from api.core.hashing import digest
@@ -18,7 +16,6 @@ from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.tickets.models import (
     AssignRequest,
-    Breaches,
     CloseRequest,
     ContactRequest,
     EscalationResult,
@@ -28,7 +25,6 @@ from api.tickets.models import (
     TicketEvent,
     TicketEventKind,
     TicketPublic,
-    TicketReport,
     TicketStatus,
     TicketUpdate,
 )
@@ -41,11 +37,30 @@ DISPATCH_FIELDS = (
     "service_type",
     "on_site_at",
 )
-AGE_BUCKETS = ("<12h", "12-24h", "1-3d", ">3d")
+
+
+# Where to go: the customer's earlier order, or else all three of these.
+PLACE_FIELDS = ("address", "lat", "lon")
+# Added after tickets were first stored: left out of the hash while unset, so the retry of a
+# ticket stored before them still hashes as it did.
+LATER_FIELDS = frozenset({"order_external_id", *PLACE_FIELDS})
 
 
 def missing_fields(ticket: Ticket) -> list[str]:
-    return [name for name in DISPATCH_FIELDS if getattr(ticket, name) in (None, "")]
+    missing = [name for name in DISPATCH_FIELDS if getattr(ticket, name) in (None, "")]
+    if not ticket.order_external_id:
+        missing += [name for name in PLACE_FIELDS if getattr(ticket, name) in (None, "")]
+    return missing
+
+
+def require_dispatchable(ticket: Ticket) -> None:
+    if missing := missing_fields(ticket):
+        place = " (or the customer's order_external_id)" if missing[-1] in PLACE_FIELDS else ""
+        raise RuleBroken(
+            f"ticket {ticket.id} is not dispatchable; missing: {', '.join(missing)}{place}",
+            field=missing[0],
+            rule="dispatchable",
+        )
 
 
 def public(ticket: Ticket) -> TicketPublic:
@@ -54,7 +69,8 @@ def public(ticket: Ticket) -> TicketPublic:
 
 def payload_hash(ticket: TicketCreate) -> str:
     """SHA-256 of the canonical JSON, so a retry is recognised whatever its key order."""
-    return digest(ticket.model_dump(mode="json"))
+    unset = {name for name in LATER_FIELDS if getattr(ticket, name) is None}
+    return digest(ticket.model_dump(mode="json", exclude=unset))
 
 
 def create_ticket(
@@ -68,7 +84,7 @@ def create_ticket(
         try:
             session.add(row)
             session.flush()  # assigns row.id for the event
-            _event(session, row, TicketEventKind.OPENED, now=now, by=by)
+            add_event(session, row, TicketEventKind.OPENED, now=now, by=by)
             session.commit()
             return public(row), True
         except IntegrityError:
@@ -106,7 +122,7 @@ def list_tickets(*, session: Session, status: TicketStatus | None) -> list[Ticke
     return [public(row) for row in session.exec(query)]
 
 
-def _event(
+def add_event(
     session: Session,
     ticket: Ticket,
     kind: TicketEventKind,
@@ -119,7 +135,7 @@ def _event(
     session.add(TicketEvent(ticket_id=ticket.id, kind=kind, at=now, by=by, detail=detail or {}))
 
 
-def _expect(ticket: Ticket, allowed: Iterable[TicketStatus], action: str) -> None:
+def expect_status(ticket: Ticket, allowed: Iterable[TicketStatus], action: str) -> None:
     wanted = tuple(allowed)
     if ticket.status not in wanted:
         names = ", ".join(s.value for s in wanted)
@@ -129,7 +145,7 @@ def _expect(ticket: Ticket, allowed: Iterable[TicketStatus], action: str) -> Non
         )
 
 
-def _commit(session: Session, ticket: Ticket) -> TicketPublic:
+def commit_ticket(session: Session, ticket: Ticket) -> TicketPublic:
     session.add(ticket)
     session.commit()
     session.refresh(ticket)
@@ -144,115 +160,167 @@ def update_ticket(
         raise Conflict(f"ticket {ticket_id} is closed; it can no longer change", field="status")
     apply_update(ticket, update)
     named = sorted(update.model_dump(exclude_unset=True, exclude_none=True))
-    _event(session, ticket, TicketEventKind.UPDATED, now=now, by=by, detail={"fields": named})
-    return _commit(session, ticket)
+    add_event(session, ticket, TicketEventKind.UPDATED, now=now, by=by, detail={"fields": named})
+    return commit_ticket(session, ticket)
 
 
 def answer(*, session: Session, ticket_id: int, now: dt.datetime, by: str) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.OPEN], "answer")
+    expect_status(ticket, [TicketStatus.OPEN], "answer")
     ticket.status, ticket.answered_at = TicketStatus.ANSWERED, now
-    _event(session, ticket, TicketEventKind.ANSWERED, now=now, by=by)
-    return _commit(session, ticket)
+    add_event(session, ticket, TicketEventKind.ANSWERED, now=now, by=by)
+    return commit_ticket(session, ticket)
 
 
 def assign(
     *, session: Session, ticket_id: int, request: AssignRequest, now: dt.datetime, by: str
 ) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.ANSWERED, TicketStatus.ASSIGNED], "assign")
-    if missing := missing_fields(ticket):
-        raise RuleBroken(
-            f"ticket {ticket_id} is not dispatchable; missing: {', '.join(missing)}",
-            field=missing[0],
-            rule="dispatchable",
-        )
+    expect_status(ticket, [TicketStatus.ANSWERED, TicketStatus.ASSIGNED], "assign")
+    require_dispatchable(ticket)
     if session.exec(select(Vehicle).where(Vehicle.code == request.vehicle_code)).first() is None:
         raise RuleBroken(
             f"vehicle {request.vehicle_code!r} is not in the fleet", field="vehicle_code"
         )
+    assign_to(session, ticket, request.vehicle_code, now=now, by=by)
+    return commit_ticket(session, ticket)
+
+
+def assign_to(
+    session: Session,
+    ticket: Ticket,
+    vehicle_code: str,
+    *,
+    now: dt.datetime,
+    by: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """The ticket now belongs to `vehicle_code`'s technician; the caller commits."""
     ticket.status, ticket.vehicle_code, ticket.assigned_at = (
         TicketStatus.ASSIGNED,
-        request.vehicle_code,
+        vehicle_code,
         now,
     )
     # A new technician means a new call to the customer: the contact clock starts again.
     ticket.contacted_at = ticket.estimated_arrival = None
-    detail: dict[str, object] = {"vehicle_code": request.vehicle_code}
-    _event(session, ticket, TicketEventKind.ASSIGNED, now=now, by=by, detail=detail)
-    return _commit(session, ticket)
+    session.add(ticket)
+    detail = {"vehicle_code": vehicle_code, **(detail or {})}
+    add_event(session, ticket, TicketEventKind.ASSIGNED, now=now, by=by, detail=detail)
 
 
 def contact(
     *, session: Session, ticket_id: int, request: ContactRequest, now: dt.datetime, by: str
 ) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.ASSIGNED], "contacting the customer")
+    expect_status(ticket, [TicketStatus.ASSIGNED], "contacting the customer")
     ticket.contacted_at, ticket.estimated_arrival = now, request.estimated_arrival
     detail: dict[str, object] = {"estimated_arrival": request.estimated_arrival.isoformat()}
-    _event(session, ticket, TicketEventKind.CONTACTED, now=now, by=by, detail=detail)
-    return _commit(session, ticket)
+    add_event(session, ticket, TicketEventKind.CONTACTED, now=now, by=by, detail=detail)
+    return commit_ticket(session, ticket)
 
 
 def wait_for_parts(*, session: Session, ticket_id: int, now: dt.datetime, by: str) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.ANSWERED, TicketStatus.ASSIGNED], "waiting for parts")
+    expect_status(ticket, [TicketStatus.ANSWERED, TicketStatus.ASSIGNED], "waiting for parts")
     ticket.status = TicketStatus.WAITING_PARTS
-    _event(session, ticket, TicketEventKind.PARTS_WAITING, now=now, by=by)
-    return _commit(session, ticket)
+    add_event(session, ticket, TicketEventKind.PARTS_WAITING, now=now, by=by)
+    return commit_ticket(session, ticket)
 
 
 def parts_arrived(*, session: Session, ticket_id: int, now: dt.datetime, by: str) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.WAITING_PARTS], "marking parts arrived")
+    expect_status(ticket, [TicketStatus.WAITING_PARTS], "marking parts arrived")
     # Schedulable again: it goes back to be assigned, to the same technician or another.
     ticket.status = TicketStatus.ANSWERED
-    _event(session, ticket, TicketEventKind.PARTS_ARRIVED, now=now, by=by)
-    return _commit(session, ticket)
+    add_event(session, ticket, TicketEventKind.PARTS_ARRIVED, now=now, by=by)
+    return commit_ticket(session, ticket)
 
 
 def visit(*, session: Session, ticket_id: int, now: dt.datetime, by: str) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.ASSIGNED], "recording a visit")
+    expect_status(ticket, [TicketStatus.ASSIGNED], "recording a visit")
     ticket.visits += 1
-    _event(
+    add_event(
         session, ticket, TicketEventKind.VISITED, now=now, by=by, detail={"visit": ticket.visits}
     )
-    return _commit(session, ticket)
+    return commit_ticket(session, ticket)
 
 
 def close(
     *, session: Session, ticket_id: int, request: CloseRequest, now: dt.datetime, by: str
 ) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.ASSIGNED], "closing")
+    expect_status(ticket, [TicketStatus.ASSIGNED], "closing")
     undone = [name for name in ("tested", "site_cleaned") if not getattr(request, name)]
     if undone:
         raise RuleBroken(
             f"closing needs the checks done: {', '.join(undone)}", field=undone[0], rule="checks"
         )
-    report = session.get(LedgerEntry, request.service_report_id)
+    report = _service_report(session, ticket, request.service_report_id)
+    ticket.tested, ticket.site_cleaned = True, True
+    ticket.service_report_id = report.id
+    ticket.satisfaction = request.satisfaction or _score(report)
+    # A visit is a technician's arrival at one of the ticket's visits, when they were planned;
+    # visits recorded by hand (POST /visit) count when there are more of them.
+    ticket.visits = max(ticket.visits, _arrivals(session, visit_order_ids(session, ticket)))
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, now
+    add_event(session, ticket, TicketEventKind.CLOSED, now=now, by=by, detail={"report": report.id})
+    return commit_ticket(session, ticket)
+
+
+def _service_report(session: Session, ticket: Ticket, report_id: int) -> LedgerEntry:
+    report = session.get(LedgerEntry, report_id)
     if report is None or report.kind != Kind.SERVICE_REPORT:
         raise RuleBroken(
-            f"ledger entry {request.service_report_id} is not a signed service report",
+            f"ledger entry {report_id} is not a signed service report",
             field="service_report_id",
             rule="service_report",
         )
-    ticket.tested, ticket.site_cleaned = True, True
-    ticket.service_report_id, ticket.satisfaction = report.id, request.satisfaction
-    ticket.status, ticket.closed_at = TicketStatus.CLOSED, now
-    _event(session, ticket, TicketEventKind.CLOSED, now=now, by=by, detail={"report": report.id})
-    return _commit(session, ticket)
+    visits = visit_order_ids(session, ticket)
+    if visits and report.order_id not in visits:
+        raise RuleBroken(
+            f"service report {report_id} was signed at another visit than this ticket's",
+            field="service_report_id",
+            rule="own_visit",
+        )
+    return report
+
+
+def _score(report: LedgerEntry) -> int | None:
+    points = report.payload.get("satisfaction")
+    return points if isinstance(points, int) and 1 <= points <= 5 else None
+
+
+def visit_order_ids(session: Session, ticket: Ticket) -> set[int]:
+    """Every order scheduled for the ticket's visits, the current one and earlier ones."""
+    query = select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == TicketEventKind.SCHEDULED
+    )
+    ids = {event.detail.get("order_id") for event in session.exec(query)}
+    ids.add(ticket.visit_order_id)
+    return {order_id for order_id in ids if isinstance(order_id, int)}
+
+
+def _arrivals(session: Session, order_ids: set[int]) -> int:
+    if not order_ids:
+        return 0
+    # A correction repeats its arrival; only original records are visits.
+    query = select(func.count()).where(
+        LedgerEntry.kind == Kind.ARRIVED,
+        col(LedgerEntry.order_id).in_(order_ids),
+        col(LedgerEntry.corrects).is_(None),
+    )
+    return int(session.exec(query).one())
 
 
 def follow_up(*, session: Session, ticket_id: int, now: dt.datetime, by: str) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
-    _expect(ticket, [TicketStatus.CLOSED], "the follow-up call")
+    expect_status(ticket, [TicketStatus.CLOSED], "the follow-up call")
     if ticket.follow_up_done_at is not None:
         raise Conflict(f"ticket {ticket_id}'s follow-up call is already done", field="status")
     ticket.follow_up_done_at = now
-    _event(session, ticket, TicketEventKind.FOLLOW_UP_DONE, now=now, by=by)
-    return _commit(session, ticket)
+    add_event(session, ticket, TicketEventKind.FOLLOW_UP_DONE, now=now, by=by)
+    return commit_ticket(session, ticket)
 
 
 def escalate_overdue(*, session: Session, now: dt.datetime, by: str = "") -> EscalationResult:
@@ -268,52 +336,8 @@ def escalate_overdue(*, session: Session, now: dt.datetime, by: str = "") -> Esc
     for ticket in session.exec(query.order_by(col(Ticket.id)).with_for_update()):
         ticket.escalated, ticket.escalated_at = True, now
         session.add(ticket)
-        _event(session, ticket, TicketEventKind.ESCALATED, now=now, by=by)
+        add_event(session, ticket, TicketEventKind.ESCALATED, now=now, by=by)
         assert ticket.id is not None
         escalated.append(ticket.id)
     session.commit()
     return EscalationResult(escalated=escalated)
-
-
-def _age_bucket(age: dt.timedelta) -> str:
-    hours = age.total_seconds() / 3600
-    if hours < 12:
-        return "<12h"
-    if hours < 24:
-        return "12-24h"
-    return "1-3d" if hours <= 72 else ">3d"
-
-
-def _late(
-    start: dt.datetime | None, end: dt.datetime | None, limit: dt.timedelta, now: dt.datetime
-) -> bool:
-    """A clock started at start is breached when it stopped, or is still running, past limit."""
-    if start is None:
-        return False
-    return (end or now) - start > limit
-
-
-def report(*, session: Session, settings: ServiceSettings, now: dt.datetime) -> TicketReport:
-    tickets: Sequence[Ticket] = list(session.exec(select(Ticket)))
-    ages = dict.fromkeys(AGE_BUCKETS, 0)
-    breaches = Breaches()
-    answer_limit = dt.timedelta(hours=settings.ticket_answer_hours)
-    contact_limit = dt.timedelta(minutes=settings.ticket_contact_minutes)
-    follow_limit = dt.timedelta(days=settings.ticket_follow_up_days)
-    for t in tickets:
-        if t.status != TicketStatus.CLOSED:
-            ages[_age_bucket(now - t.opened_at)] += 1
-        breaches.answer += _late(t.opened_at, t.answered_at, answer_limit, now)
-        breaches.contact += _late(t.assigned_at, t.contacted_at, contact_limit, now)
-        breaches.follow_up += _late(t.closed_at, t.follow_up_done_at, follow_limit, now)
-    closed = [t for t in tickets if t.status == TicketStatus.CLOSED]
-    scores = [t.satisfaction for t in closed if t.satisfaction is not None]
-    fixed_first = sum(t.visits == 1 for t in closed)
-    return TicketReport(
-        as_of=now,
-        open_by_age=ages,
-        breaches=breaches,
-        closed=len(closed),
-        first_visit_fix_rate=round(fixed_first / len(closed), 4) if closed else None,
-        average_satisfaction=round(statistics.fmean(scores), 2) if scores else None,
-    )

@@ -22,6 +22,7 @@ from api.orders.models import Order
 from api.plans.mapping import planning_input, result_rows, stored_result
 from api.plans.models import Plan, PlanChange, PlanRoute, PlanStop, PlanUnassigned
 from optimizer.check import Violation, check
+from optimizer.horizon import first_day
 from optimizer.params import SolveParams
 from optimizer.solve import solve
 
@@ -121,15 +122,29 @@ def order_body(external_id: str, n: int) -> dict[str, Any]:
 
 def store_plan(client: TestClient) -> int:
     """Solve DAY with every order on its CREWS truck and store it as a draft, unpinned."""
+    return store_solved(client, DAY, pins=CREWS, everyone=True)
+
+
+def store_solved(
+    client: TestClient,
+    date: dt.date,
+    *,
+    pins: dict[str, str] | None = None,
+    everyone: bool = False,
+) -> int:
+    """Solve `date` as the planning job does (only its own day is kept) and store the draft.
+
+    `everyone` asserts that no visit is left out.
+    """
     settings = client.app.state.settings  # type: ignore[attr-defined]
     # A solution limit ends the search as soon as the tiny day is planned.
     params = SolveParams(time_limit_s=2, solution_limit=20)
     with Session(engine_of(client)) as session:
-        day = planning_input(session=session, date=DAY, settings=settings, pins=CREWS)
-        result = solve(day.data, params, seed=0)
-        assert result.ok and not result.unassigned, result.reasons
+        day = planning_input(session=session, date=date, settings=settings, pins=pins)
+        result = first_day(day.data, solve(day.data, params, seed=0))
+        assert result.ok and not (everyone and result.unassigned), result.reasons
         plan = Plan(
-            date=DAY,
+            date=date,
             seed=0,
             time_limit_s=params.time_limit_s,
             params=params.as_dict(),

@@ -12,12 +12,13 @@ import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import play_the_day, published_day, record
-from plan_helpers import DAY, engine_of
+from plan_helpers import DAY, ZONE, app_at, engine_of
 from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import Order
 from api.records.kinds import Kind
+from api.records.models import LedgerEntry
 from optimizer.data import VisitKind
 
 WEEK = {
@@ -60,7 +61,7 @@ C01 = {
     "on_time_afternoon": rate(1, 1, 1.0),
     "delivery_success": rate(2, 3, 0.6667),
     "satisfaction": {"count": 2, "total": 9, "average": 4.5},
-    "installs_on_planned_date": rate(1, 1, 1.0),
+    "installs_within_window": rate(1, 1, 1.0),
 }
 C02 = {
     "vehicle_code": "C02",
@@ -68,7 +69,7 @@ C02 = {
     "on_time_afternoon": rate(0, 1, 0.0),
     "delivery_success": rate(0, 2, 0.0),
     "satisfaction": {"count": 1, "total": 2, "average": 2.0},
-    "installs_on_planned_date": rate(0, 1, 0.0),
+    "installs_within_window": rate(0, 1, 0.0),
 }
 TOTAL = {
     "vehicle_code": "total",
@@ -76,7 +77,7 @@ TOTAL = {
     "on_time_afternoon": rate(1, 2, 0.5),
     "delivery_success": rate(2, 5, 0.4),
     "satisfaction": {"count": 3, "total": 11, "average": 3.67},
-    "installs_on_planned_date": rate(1, 2, 0.5),
+    "installs_within_window": rate(1, 2, 0.5),
 }
 
 
@@ -88,9 +89,10 @@ def test_kpi_figures(day: TestClient, key_for: KeyMaker) -> None:
     report = answer.json()
     assert report["published_days"] == [DAY.isoformat()]
     assert (report["from_date"], report["to_date"]) == (WEEK["from"], WEEK["to"])
-    assert "planned date" in report["install_basis"]
+    assert "window" in report["install_basis"]
     assert report["crews"] == [C01, C02]
     assert report["total"] == TOTAL
+    assert report["technicians"] == [] and report["tickets"]["opened"] == 0
 
 
 def test_kpis_agree_with_the_daily_report(day: TestClient, key_for: KeyMaker) -> None:
@@ -117,7 +119,7 @@ def test_an_empty_range_is_zeros_and_nulls(day: TestClient, key_for: KeyMaker) -
     total = report["total"]
     for name in ("on_time_morning", "on_time_afternoon", "delivery_success"):
         assert total[name] == rate(0, 0, None)
-    assert total["installs_on_planned_date"] == rate(0, 0, None)
+    assert total["installs_within_window"] == rate(0, 0, None)
     assert total["satisfaction"] == {"count": 0, "total": 0, "average": None}
 
 
@@ -191,19 +193,151 @@ def test_who_may_read_the_kpis(
         assert answer.status_code == status
 
 
+def tables(content: bytes) -> list[list[dict[str, str]]]:
+    """The CSV's tables, split at their blank lines, each read by its own header row."""
+    text = content.decode("utf-8-sig")
+    return [list(csv.DictReader(io.StringIO(part))) for part in text.split("\r\n\r\n")]
+
+
 def test_kpis_csv(day: TestClient, key_for: KeyMaker) -> None:
-    """A UTF-8 CSV with a byte-order mark, a row per crew and a total row, same figures."""
+    """A UTF-8 CSV with a byte-order mark: crews and total, technicians, tickets; same figures."""
     play_with_services(day, key_for)
     answer = day.get("/kpis.csv", params=WEEK, headers=key_for("finance"))
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
     assert f"kpis-{WEEK['from']}-{WEEK['to']}.csv" in answer.headers["content-disposition"]
     assert answer.content.startswith("\ufeff".encode())
-    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    rows, technicians, ticket_rows = tables(answer.content)
     assert [row["vehicle"] for row in rows] == ["C01", "C02", "total"]
+    assert technicians == []  # the seeded fleet has no technician
+    assert {row["ticket_kpi"]: row["value"] for row in ticket_rows}["opened"] == "0"
     total = rows[-1]
     assert (total["on_time_morning_numerator"], total["on_time_morning_denominator"]) == ("1", "3")
     assert total["on_time_morning_rate"] == "0.3333"
     assert (total["delivery_success_numerator"], total["delivery_success_rate"]) == ("2", "0.4000")
     assert (total["satisfaction_count"], total["satisfaction_average"]) == ("3", "3.67")
-    assert rows[0]["installs_on_planned_date_rate"] == "1.0000"
+    assert rows[0]["installs_within_window_rate"] == "1.0000"
+
+
+T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=ZONE)
+AS_OF = T0 + dt.timedelta(days=2)
+PLACE = {
+    "customer_name": "张三",
+    "customer_phone": "13800000000",
+    "equipment": "燃气灶",
+    "service_type": "repair",
+    "on_site_at": "2026-11-26T10:00:00+08:00",
+    "address": "成都市成华区建设路1号",
+    "lat": 30.66,
+    "lon": 104.07,
+}
+
+
+def service_report(client: TestClient) -> int:
+    """A signed service report in the ledger, written directly (handover is tested elsewhere)."""
+    with Session(engine_of(client)) as session:
+        entry = LedgerEntry(
+            date=DAY,
+            kind=Kind.SERVICE_REPORT,
+            seq=1,
+            recorded_at="2026-11-25T03:00:00Z",
+            idempotency_key="kpi-report",
+            request_hash="0" * 64,
+            prev_hash="0" * 64,
+            hash="1" * 64,
+        )
+        session.add(entry)
+        session.commit()
+        assert entry.id is not None
+        return entry.id
+
+
+def play_tickets(settings: ServiceSettings, boss: dict[str, str]) -> None:
+    """Six tickets, by hand (T0 = 11-24 09:00, as of T0 + 2 days):
+
+    K1 answered after 2 h, T9 called 10 min after assigning, fixed in one visit, scored 5
+    K2 answered after 14 h (late), T9 called after 20 min (late), two visits, scored 3
+    K3 answered after 4 h; K4 never answered (late); K6 opened an hour ago, not yet due
+    K5 opened on 11-20, before the range: not counted
+    """
+    steps: list[tuple[dt.timedelta, str, str, dict[str, Any] | None]] = [
+        (dt.timedelta(days=-4), "open", "K5", None),
+        *((dt.timedelta(0), "open", name, None) for name in ("K1", "K2", "K3", "K4")),
+        (dt.timedelta(hours=2), "answer", "K1", None),
+        (dt.timedelta(hours=3), "assign", "K1", {"vehicle_code": "T9"}),
+        (
+            dt.timedelta(hours=3, minutes=10),
+            "contact",
+            "K1",
+            {"estimated_arrival": PLACE["on_site_at"]},
+        ),
+        (dt.timedelta(hours=4), "answer", "K3", None),
+        (dt.timedelta(hours=14), "answer", "K2", None),
+        (dt.timedelta(hours=14), "assign", "K2", {"vehicle_code": "T9"}),
+        (
+            dt.timedelta(hours=14, minutes=20),
+            "contact",
+            "K2",
+            {"estimated_arrival": PLACE["on_site_at"]},
+        ),
+        (dt.timedelta(days=1), "visit", "K1", None),
+        (dt.timedelta(days=1), "visit", "K2", None),
+        (dt.timedelta(days=1), "visit", "K2", None),
+        (dt.timedelta(days=2, hours=-1), "open", "K6", None),
+    ]
+    ids: dict[str, int] = {}
+    for offset, action, name, body in steps:
+        with app_at(settings, T0 + offset) as client:
+            if action == "open":
+                ticket = {"external_id": name, "category": "repair", **PLACE}
+                ids[name] = client.post("/tickets", json=ticket, headers=boss).json()["id"]
+                continue
+            answer = client.post(f"/tickets/{ids[name]}/{action}", json=body, headers=boss)
+            assert answer.status_code == 200, answer.text
+    with app_at(settings, T0 + dt.timedelta(days=1)) as client:
+        close = {"tested": True, "site_cleaned": True, "service_report_id": service_report(client)}
+        for name, score in (("K1", 5), ("K2", 3)):
+            body = {**close, "satisfaction": score}
+            answer = client.post(f"/tickets/{ids[name]}/close", json=body, headers=boss)
+            assert answer.status_code == 200, answer.text
+
+
+def test_ticket_response_times(
+    settings: ServiceSettings, admin: dict[str, str], key_for: KeyMaker
+) -> None:
+    """Answer hours, both clocks, first-visit fixes and scores of the tickets opened in range."""
+    with app_at(settings, T0) as client:
+        depot = {"code": "WH", "name": "仓", "lat": 30.66, "lon": 104.06}
+        assert client.post("/depots", json=depot, headers=admin).status_code == 201
+        technician = {
+            "code": "T9",
+            "kind": "technician",
+            "depot_code": "WH",
+            "weight_kg": 100,
+            "volume_m3": 1,
+            "name": "林涛",
+        }
+        assert client.post("/vehicles", json=technician, headers=admin).status_code == 201
+        boss = key_for("dispatcher")
+    play_tickets(settings, boss)
+    with app_at(settings, AS_OF) as client:
+        report = client.get("/kpis", params=WEEK, headers=boss).json()
+        csv_tables = tables(client.get("/kpis.csv", params=WEEK, headers=boss).content)
+    tickets = report["tickets"]
+    assert (tickets["opened"], tickets["answered"], tickets["closed"]) == (5, 3, 2)
+    assert tickets["hours_to_answer_median"] == 4.0  # of 2, 4 and 14 hours
+    assert tickets["hours_to_answer_p90"] == 12.0  # 4 + 0.8 × (14 − 4)
+    assert tickets["answered_in_time"] == rate(2, 4, 0.5)  # K1, K3 of K1–K4; K6 not yet due
+    assert tickets["contacted_in_time"] == rate(1, 2, 0.5)
+    assert tickets["first_visit_fix"] == rate(1, 2, 0.5)
+    assert tickets["satisfaction"] == {"count": 2, "total": 8, "average": 4.0}
+    (t9,) = report["technicians"]
+    assert (t9["vehicle_code"], t9["name"], t9["tickets_closed"]) == ("T9", "林涛", 2)
+    assert t9["contacted_in_time"] == rate(1, 2, 0.5)
+    assert t9["first_visit_fix"] == rate(1, 2, 0.5)
+    assert t9["visits_on_time"] == rate(0, 0, None)  # no published plan in the range
+    _, technicians, ticket_rows = csv_tables
+    assert technicians[0]["technician"] == "T9" and technicians[0]["tickets_closed"] == "2"
+    by_name = {row["ticket_kpi"]: row for row in ticket_rows}
+    assert by_name["hours_to_answer_p90"]["value"] == "12.00"
+    assert by_name["answered_in_time"]["value"] == "0.5000"

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from ledger_helpers import play_the_day, published_day
 from plan_helpers import CREWS, DAY, NOW, app_at, engine_of, if_match, seed_day, store_plan
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import Order, Slot
+from api.pages.board_kpis import KPI_WORDS
 from api.pages.board_view import WORDS
 from api.plans.models import Plan, PlanRoute, PlanStop
 from optimizer.result import ReasonCode
@@ -365,3 +367,84 @@ def test_the_board_reads_in_batches(dispatcher: TestClient, plan_id: int) -> Non
     assert len(statements) - small <= small, statements
     assert len(small_page.find(class_="bar", data_kind="service")) == 5
     assert len(big_page.find(class_="bar", data_kind="service")) == 300
+
+
+@pytest.fixture
+def played(
+    settings: ServiceSettings, admin: dict[str, str], key_for: KeyMaker
+) -> Iterator[TestClient]:
+    """The seeded day published and played, a ticket answered at once; a dispatcher on it."""
+    for client in published_day(settings, admin):
+        play_the_day(client, key_for)
+        boss = key_for("dispatcher")
+        ticket = {"external_id": "TK-board", "category": "repair", "description": "漏水"}
+        opened = client.post("/tickets", json=ticket, headers=boss).json()
+        assert client.post(f"/tickets/{opened['id']}/answer", headers=boss).status_code == 200
+        sign_in(client, boss)
+        yield client
+
+
+def figure(page: Page, key: str) -> tuple[str, str, tuple[int, int]]:
+    """A panel figure: its value, its basis text and its counts."""
+    element = page.one(id=f"kpi-{key}")
+    (value,) = page.find("strong", within=element)
+    (basis,) = page.find(class_="basis", within=element)
+    counts = (int(element.attrs["data-numerator"]), int(element.attrs["data-denominator"]))
+    return value.text, basis.text, counts
+
+
+def test_kpi_panel_shows_the_days_figures(played: TestClient) -> None:
+    """The panel of the played day: the /kpis totals as shares with their counts."""
+    page = board(played, date=DAY.isoformat())
+    panel = page.one("section", id="kpi-panel")
+    assert (panel.attrs["data-from"], panel.attrs["data-to"]) == (DAY.isoformat(),) * 2
+    api = played.get("/kpis", params={"from": DAY.isoformat(), "to": DAY.isoformat()}).json()
+    total = api["total"]
+    assert figure(page, "on-time-morning") == ("33%", "1 / 3", (1, 3))
+    assert figure(page, "on-time-afternoon") == ("50%", "1 / 2", (1, 2))
+    assert figure(page, "delivery-success") == ("40%", "2 / 5", (2, 5))
+    assert figure(page, "answered-in-time") == ("100%", "1 / 1", (1, 1))
+    rates = {"on-time-morning": "on_time_morning", "delivery-success": "delivery_success"}
+    for key, name in rates.items():
+        assert figure(page, key)[2] == (total[name]["numerator"], total[name]["denominator"])
+    installs, satisfaction = figure(page, "installs"), figure(page, "satisfaction")
+    assert installs == ("—", KPI_WORDS["zh"]["kpi_none"], (0, 0))  # no install visits
+    assert satisfaction == ("—", f"0 {KPI_WORDS['zh']['kpi_reports']}", (0, 0))
+    assert "≤ 12 " in page.one(id="kpi-answered-in-time").text  # the 12-hour clock is named
+
+
+@pytest.mark.parametrize(
+    ("shown", "days", "counted"),
+    [
+        # the day after: nothing played on it
+        (DAY + dt.timedelta(days=1), 1, (0, 0)),
+        # the week up to the day after takes the played day in
+        (DAY + dt.timedelta(days=1), 7, (2, 5)),
+        # the week up to the day before ends before it
+        (DAY - dt.timedelta(days=1), 7, (0, 0)),
+    ],
+)
+def test_kpi_panel_range(
+    played: TestClient, shown: dt.date, days: int, counted: tuple[int, int]
+) -> None:
+    """One day or the seven up to the board's date; the chosen range is marked and kept."""
+    page = board(played, date=shown.isoformat(), kpi_days=str(days))
+    panel = page.one("section", id="kpi-panel")
+    start = shown - dt.timedelta(days=days - 1)
+    assert (panel.attrs["data-from"], panel.attrs["data-to"]) == (
+        start.isoformat(),
+        shown.isoformat(),
+    )
+    assert figure(page, "delivery-success")[2] == counted
+    assert "aria-current" in page.one("a", id=f"kpi-days-{days}").attrs
+    week = page.one("a", id="kpi-days-7").attrs["href"]
+    assert f"date={shown.isoformat()}" in week and "kpi_days=7" in week
+    assert script_data(page)["kpi_days"] == days
+
+
+def test_kpi_panel_in_english(played: TestClient) -> None:
+    """The panel's words switch with the page; every one exists in both languages."""
+    assert set(KPI_WORDS["zh"]) == set(KPI_WORDS["en"])
+    page = board(played, date=DAY.isoformat(), lang="en")
+    assert KPI_WORDS["en"]["kpi_title"] in page.one(id="kpi-panel").text
+    assert KPI_WORDS["en"]["kpi_delivery_success"] in page.one(id="kpi-delivery-success").text

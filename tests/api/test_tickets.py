@@ -14,8 +14,11 @@ from plan_helpers import ZONE, app_at
 from sqlmodel import Session
 
 from api.core.config import ServiceSettings
+from api.core.hashing import digest
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
+from api.tickets.models import TicketCreate
+from api.tickets.service import LATER_FIELDS, payload_hash
 
 T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=ZONE)
 COMPLETE = {
@@ -24,6 +27,9 @@ COMPLETE = {
     "equipment": "三人沙发",
     "service_type": "repair",
     "on_site_at": "2026-11-26T10:00:00+08:00",
+    "address": "成都市成华区建设路1号",
+    "lat": 30.66,
+    "lon": 104.07,
 }
 
 
@@ -80,18 +86,29 @@ def _to_assigned(client: TestClient, headers: dict[str, str], ticket_id: int) ->
 def test_missing_fields_block_assignment(
     client: TestClient, key_for: KeyMaker, admin: dict[str, str]
 ) -> None:
-    """A ticket without contact, equipment, service type and time is refused naming them."""
+    """A ticket without contact, equipment, service type, time and place is refused naming them."""
     _fleet(client, admin)
     boss = key_for("dispatcher")
     ticket_id = _open(client, key_for("order_system"), _ticket("T-1", customer_name="张三"))
     shown = client.get(f"/tickets/{ticket_id}", headers=boss).json()
-    assert shown["missing"] == ["customer_phone", "equipment", "service_type", "on_site_at"]
+    expected = [
+        "customer_phone",
+        "equipment",
+        "service_type",
+        "on_site_at",
+        "address",
+        "lat",
+        "lon",
+    ]
+    assert shown["missing"] == expected
     client.post(f"/tickets/{ticket_id}/answer", headers=boss)
     refused = client.post(
         f"/tickets/{ticket_id}/assign", json={"vehicle_code": "T01"}, headers=boss
     )
     assert refused.status_code == 422
-    assert "customer_phone, equipment, service_type, on_site_at" in refused.json()["detail"]
+    assert ", ".join(expected) in refused.json()["detail"]
+    linked = client.patch(f"/tickets/{ticket_id}", json={"order_external_id": "SO-1"}, headers=boss)
+    assert linked.json()["missing"] == expected[:4]  # the customer's order says where
     patched = client.patch(f"/tickets/{ticket_id}", json=COMPLETE, headers=boss)
     assert patched.json()["missing"] == []
     unknown = client.post(f"/tickets/{ticket_id}/assign", json={"vehicle_code": "X9"}, headers=boss)
@@ -288,3 +305,12 @@ def test_driver_is_forbidden(client: TestClient, key_for: KeyMaker) -> None:
     driver = key_for("driver", "T01")
     assert client.post("/tickets", json=_ticket("T-d"), headers=driver).status_code == 403
     assert client.get("/tickets", headers=driver).status_code == 403
+
+
+def test_a_body_without_the_place_fields_hashes_as_before_they_existed() -> None:
+    """A retry of a ticket stored before the place fields were added still matches it."""
+    body = TicketCreate.model_validate(_ticket("T-old"))
+    before = {k: v for k, v in body.model_dump(mode="json").items() if k not in LATER_FIELDS}
+    assert payload_hash(body) == digest(before)
+    placed = TicketCreate.model_validate(_ticket("T-old", address="建设路1号", lat=30.6, lon=104.1))
+    assert payload_hash(placed) != payload_hash(body)

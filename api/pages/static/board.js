@@ -180,7 +180,10 @@
   // --- wiring ---------------------------------------------------------------------------
 
   $("date").addEventListener("change", (event) => {
-    if (event.target.value) go({ date: event.target.value });
+    if (!event.target.value) return;
+    // The KPI panel keeps the range it was showing for the new date.
+    const kpiRange = data.kpi_days > 1 ? { kpi_days: data.kpi_days } : {};
+    go({ date: event.target.value, ...kpiRange });
   });
   $("plan-button").addEventListener("click", startPlanning);
   $("cancel-button").addEventListener("click", cancelPlanning);

@@ -1,0 +1,156 @@
+"""The demo's third part: the technicians' next day, entirely through the HTTP API.
+
+What the crew handed over that needs installing has become installation visits; customer
+service opens a repair ticket for one of the same customers. Both are planned into the next
+day's technician routes by the same planner, the plan is published (which assigns the
+ticket), and the technicians arrive and have each customer sign a service report. The
+ticket is closed with its checks and that report, and its follow-up call is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from api.demo_day import SIGNATURE, CrewDay, publish
+
+SEAL = {"sku": "PART-SEAL", "name": "下水管密封圈", "quantity": 1}
+Planner = Callable[[dt.date], dict[str, Any]]
+
+
+def open_repair_ticket(day: CrewDay, customer_order: dict[str, Any], when: str) -> dict[str, Any]:
+    """Customer service takes a call about a leaking sink and makes the ticket dispatchable."""
+    ticket = day.send(
+        "dispatcher",
+        "/tickets",
+        {
+            "external_id": f"TK-{customer_order['external_id']}",
+            "category": "repair",
+            "description": "水槽下水管接口漏水 / the sink's drain joint leaks",
+            "urgency": "high",
+            "preferred_time": when,
+            "customer_name": customer_order["customer"],
+            "customer_phone": customer_order["phone"],
+            "equipment": "不锈钢水槽 SINK-SS",
+            "service_type": "repair",
+            "on_site_at": when,
+            "order_external_id": customer_order["external_id"],
+        },
+    )
+    day.send("dispatcher", f"/tickets/{ticket['id']}/answer", {})
+    return dict(day.send("dispatcher", f"/tickets/{ticket['id']}/schedule", {}))
+
+
+def technicians_day(
+    api: httpx.Client,
+    date: dt.date,
+    zone: str,
+    delivered: list[dict[str, Any]],
+    plan_day: Planner,
+) -> list[str]:
+    """Book the repair, plan and publish the day after `date`, and walk its service visits.
+
+    `delivered` are the stops the crew handed goods over at on `date`.
+    """
+    next_day = date + dt.timedelta(days=1)
+    ahead = CrewDay(api, next_day, zone, {"dispatcher": _key(api, "dispatcher", None)})
+    ticket = open_repair_ticket(ahead, delivered[0], ahead.at("14:00"))
+    said = [f"ticket {ticket['external_id']} opened, answered and scheduled for 14:00 {next_day}"]
+    plan = plan_day(next_day)
+    publish(api, plan)
+    # The installations of what was handed over are named after their delivery.
+    followed = tuple(f"{stop['external_id']}-I" for stop in delivered)
+    ours = {
+        stop["external_id"]
+        for route in plan["routes"]
+        for stop in route["stops"]
+        if stop["external_id"].startswith(followed) or stop["external_id"] == ticket_visit(ticket)
+    }
+    visits = [
+        (route["vehicle_code"], stop)
+        for route in plan["routes"]
+        for stop in route["stops"]
+        if stop["external_id"] in ours
+    ]
+    said.append(
+        f"plan {plan['id']} for {next_day} published: "
+        + ", ".join(
+            f"{stop['external_id']} on {vehicle} at {stop['arrival']}" for vehicle, stop in visits
+        )
+    )
+    for vehicle in sorted({vehicle for vehicle, _ in visits}):
+        # Nothing to load: a technician's round starts with leaving the warehouse.
+        depart = {"at": ahead.at("08:00"), "lat": 30.66, "lon": 104.06}
+        CrewDay(api, next_day, zone, {"driver": _key(api, "driver", vehicle)}).send(
+            "driver", f"/handover/{next_day}/routes/{vehicle}/depart", depart
+        )
+    for vehicle, stop in visits:
+        said += _service_visit(ahead, vehicle, stop, ticket)
+    return said
+
+
+def ticket_visit(ticket: dict[str, Any]) -> str:
+    return f"ticket-{ticket['external_id']}"
+
+
+def _service_visit(
+    day: CrewDay, vehicle: str, stop: dict[str, Any], ticket: dict[str, Any]
+) -> list[str]:
+    keys = {**day.keys, "driver": _key(day.api, "driver", vehicle)}
+    tech = CrewDay(day.api, day.date, str(day.zone), keys)
+    order = stop["external_id"]
+    base = f"/handover/{day.date}/stops/{order}"
+    place = {"at": tech.at(stop["arrival"]), "lat": 30.66, "lon": 104.06}
+    is_ticket = order == ticket_visit(ticket)
+    said = []
+    if is_ticket:
+        tech.send(
+            "dispatcher", f"/tickets/{ticket['id']}/contact", {"estimated_arrival": place["at"]}
+        )
+        said.append(f"  {vehicle} called the customer: arriving {stop['arrival']}")
+    tech.send("driver", f"{base}/arrive", place)
+    report = tech.send(
+        "driver",
+        f"{base}/service-report",
+        {
+            **place,
+            "work_done": "更换下水管密封圈并试水 / drain seal replaced, tested"
+            if is_ticket
+            else "安装完成并调试 / installed and adjusted",
+            "parts_used": [SEAL] if is_ticket else [],
+            "satisfaction": 5,
+            "signer_name": stop["customer"],
+            "signature_png": SIGNATURE,
+        },
+    )
+    said.append(
+        f"  {stop['arrival']} {vehicle} {order}: {stop['service_type']} done, service report "
+        f"#{report['id']} signed by {stop['customer']}"
+    )
+    if is_ticket:
+        closed = tech.send(
+            "dispatcher",
+            f"/tickets/{ticket['id']}/close",
+            {
+                "tested": True,
+                "site_cleaned": True,
+                "service_report_id": report["id"],
+                "satisfaction": 5,
+            },
+        )
+        tech.send("dispatcher", f"/tickets/{ticket['id']}/follow-up", {})
+        said.append(
+            f"  ticket {closed['external_id']} closed with report #{report['id']}; "
+            "follow-up call done"
+        )
+    return said
+
+
+def _key(api: httpx.Client, role: str, vehicle: str | None) -> str:
+    body = {"name": vehicle or role, "role": role, "vehicle_code": vehicle}
+    answer = api.post("/keys", json=body)
+    answer.raise_for_status()
+    return str(answer.json()["key"])

@@ -1,0 +1,76 @@
+"""Which orders and vehicles a date's plan is made of.
+
+An order is planned on its date; an installation may also be made on a later day of its
+window, so it stays plannable, dated earlier, until its window closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, and_, col, or_, select
+
+from api.fleet.models import CrewMember, Vehicle
+from api.orders.models import Order, OrderStatus
+from optimizer.data import VisitKind
+from optimizer.settings import DispatchSettings
+
+# Orders that still need a visit on their date: booked, or already on a plan being redone.
+# A failed or partly delivered order comes back to planning on its own.
+PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED, OrderStatus.FAILED)
+
+
+def working_vehicles(*, session: Session, date: dt.date) -> list[Vehicle]:
+    """Vehicles with a crew on that date; with no crews entered for it, every active vehicle."""
+    crewed = set(session.exec(select(CrewMember.vehicle_code).where(CrewMember.date == date)))
+    vehicles = session.exec(select(Vehicle).where(Vehicle.active == True).order_by(Vehicle.code))  # noqa: E712
+    return [v for v in vehicles if not crewed or v.code in crewed]
+
+
+def plannable_orders(*, session: Session, date: dt.date) -> list[Order]:
+    """Orders of `date`, and visits that may still be made on it though dated earlier (an
+    installation the planner put off to a later day of its window)."""
+    query = (
+        select(Order)
+        .where(
+            col(Order.status).in_(PLANNABLE),
+            or_(
+                Order.date == date,
+                and_(
+                    col(Order.date) < date,
+                    col(Order.latest_date) >= date,
+                    col(Order.status).in_((OrderStatus.BOOKED, OrderStatus.FAILED)),
+                ),
+            ),
+        )
+        .order_by(Order.external_id)
+    )
+    return list(session.exec(query))
+
+
+def later_technician_orders(
+    *, session: Session, date: dt.date, days: int
+) -> list[tuple[int, Order]]:
+    """Technician visits of the `days` days after `date`, with their day offset: they hold
+    room on the days an installation could be put off to."""
+    if days < 1:
+        return []
+    query = (
+        select(Order)
+        .where(
+            col(Order.date) > date,
+            col(Order.date) <= date + dt.timedelta(days=days),
+            col(Order.status).in_(PLANNABLE),
+            Order.service_type != VisitKind.DELIVERY,
+        )
+        .order_by(Order.external_id)
+    )
+    return [((order.date - date).days, order) for order in session.exec(query)]
+
+
+def visit_days(order: Order, date: dt.date, settings: DispatchSettings) -> tuple[int, int]:
+    """The day offsets from `date` on which the planner may make the order's visit."""
+    first = max(0, (order.date - date).days)
+    if order.latest_date is None:
+        return first, first
+    return first, max(first, min((order.latest_date - date).days, settings.install_within_days))
