@@ -45,14 +45,19 @@ class CrewDay:
         return answer
 
 
+def issue_key(api: httpx.Client, role: str, name: str, vehicle: str | None = None) -> str:
+    body = {"name": name, "role": role, "vehicle_code": vehicle}
+    answer = api.post("/keys", json=body)
+    answer.raise_for_status()
+    return str(answer.json()["key"])
+
+
 def issue_keys(api: httpx.Client, vehicle: str) -> dict[str, str]:
-    keys = {}
-    for role, name in (("warehouse", "成华仓库管"), ("finance", "财务"), ("driver", vehicle)):
-        body = {"name": name, "role": role, "vehicle_code": vehicle if role == "driver" else None}
-        answer = api.post("/keys", json=body)
-        answer.raise_for_status()
-        keys[role] = answer.json()["key"]
-    return keys
+    return {
+        "warehouse": issue_key(api, "warehouse", "成华仓库管"),
+        "finance": issue_key(api, "finance", "财务"),
+        "driver": issue_key(api, "driver", vehicle, vehicle),
+    }
 
 
 def publish(api: httpx.Client, plan: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from api.demo_day import SIGNATURE, CrewDay, publish
+from api.demo_day import SIGNATURE, CrewDay, issue_key, publish
 
 SEAL = {"sku": "PART-SEAL", "name": "下水管密封圈", "quantity": 1}
 Planner = Callable[[dt.date], dict[str, Any]]
@@ -56,24 +56,17 @@ def technicians_day(
     `delivered` are the stops the crew handed goods over at on `date`.
     """
     next_day = date + dt.timedelta(days=1)
-    ahead = CrewDay(api, next_day, zone, {"dispatcher": _key(api, "dispatcher", None)})
+    ahead = CrewDay(api, next_day, zone, {"dispatcher": issue_key(api, "dispatcher", "客服")})
     ticket = open_repair_ticket(ahead, delivered[0], ahead.at("14:00"))
     said = [f"ticket {ticket['external_id']} opened, answered and scheduled for 14:00 {next_day}"]
     plan = plan_day(next_day)
     publish(api, plan)
-    # The installations of what was handed over are named after their delivery.
-    followed = tuple(f"{stop['external_id']}-I" for stop in delivered)
-    ours = {
-        stop["external_id"]
-        for route in plan["routes"]
-        for stop in route["stops"]
-        if stop["external_id"].startswith(followed) or stop["external_id"] == ticket_visit(ticket)
-    }
+    handed = {stop["order_id"] for stop in delivered}
     visits = [
         (route["vehicle_code"], stop)
         for route in plan["routes"]
         for stop in route["stops"]
-        if stop["external_id"] in ours
+        if stop["order_id"] == ticket["visit_order_id"] or _follows(api, stop) in handed
     ]
     said.append(
         f"plan {plan['id']} for {next_day} published: "
@@ -81,30 +74,33 @@ def technicians_day(
             f"{stop['external_id']} on {vehicle} at {stop['arrival']}" for vehicle, stop in visits
         )
     )
+    technicians = {}
     for vehicle in sorted({vehicle for vehicle, _ in visits}):
+        keys = {**ahead.keys, "driver": issue_key(api, "driver", vehicle, vehicle)}
+        technicians[vehicle] = CrewDay(api, next_day, zone, keys)
         # Nothing to load: a technician's round starts with leaving the warehouse.
         depart = {"at": ahead.at("08:00"), "lat": 30.66, "lon": 104.06}
-        CrewDay(api, next_day, zone, {"driver": _key(api, "driver", vehicle)}).send(
-            "driver", f"/handover/{next_day}/routes/{vehicle}/depart", depart
-        )
+        technicians[vehicle].send("driver", f"/handover/{next_day}/routes/{vehicle}/depart", depart)
     for vehicle, stop in visits:
-        said += _service_visit(ahead, vehicle, stop, ticket)
+        said += _service_visit(technicians[vehicle], vehicle, stop, ticket)
     return said
 
 
-def ticket_visit(ticket: dict[str, Any]) -> str:
-    return f"ticket-{ticket['external_id']}"
+def _follows(api: httpx.Client, stop: dict[str, Any]) -> int | None:
+    """The delivery an installation visit follows; None for any other visit."""
+    if stop["service_type"] != "install":
+        return None
+    follows: int | None = api.get(f"/orders/{stop['external_id']}").json()["follows_order_id"]
+    return follows
 
 
 def _service_visit(
-    day: CrewDay, vehicle: str, stop: dict[str, Any], ticket: dict[str, Any]
+    tech: CrewDay, vehicle: str, stop: dict[str, Any], ticket: dict[str, Any]
 ) -> list[str]:
-    keys = {**day.keys, "driver": _key(day.api, "driver", vehicle)}
-    tech = CrewDay(day.api, day.date, str(day.zone), keys)
     order = stop["external_id"]
-    base = f"/handover/{day.date}/stops/{order}"
+    base = f"/handover/{tech.date}/stops/{order}"
     place = {"at": tech.at(stop["arrival"]), "lat": 30.66, "lon": 104.06}
-    is_ticket = order == ticket_visit(ticket)
+    is_ticket = stop["order_id"] == ticket["visit_order_id"]
     said = []
     if is_ticket:
         tech.send(
@@ -147,10 +143,3 @@ def _service_visit(
             "follow-up call done"
         )
     return said
-
-
-def _key(api: httpx.Client, role: str, vehicle: str | None) -> str:
-    body = {"name": vehicle or role, "role": role, "vehicle_code": vehicle}
-    answer = api.post("/keys", json=body)
-    answer.raise_for_status()
-    return str(answer.json()["key"])

@@ -118,12 +118,6 @@ def create_installation(
     return install
 
 
-def installations_of(*, session: Session, delivery_id: int) -> list[Order]:
-    """The installation orders that follow one delivery, oldest first."""
-    query = select(Order).where(Order.follows_order_id == delivery_id).order_by(col(Order.id))
-    return list(session.exec(query))
-
-
 def overdue_installations(*, session: Session, date: dt.date) -> list[Order]:
     """Installations whose window closed before `date` without being made: the planner
     never moves them past their window, so a dispatcher has to agree a new date."""

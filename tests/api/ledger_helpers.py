@@ -17,6 +17,7 @@ from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.orders.models import Order
 from api.records.kinds import Kind
+from api.records.models import LedgerEntry
 from api.records.service import NewEntry, append
 
 ON_THE_DAY = dt.datetime.combine(DAY, dt.time(9, 0), tzinfo=ZONE)
@@ -57,6 +58,26 @@ def record(client: TestClient, kind: Kind, order: str, **payload: Any) -> None:
             date=DAY,
             build=lambda _session: entry,
         )
+
+
+def stored_service_report(client: TestClient, *, date: dt.date, key: str) -> int:
+    """A signed service report's id, the entry written straight to the ledger with a made-up
+    chain: for tests of what reads reports (handover tests write them for real)."""
+    with Session(engine_of(client)) as session:
+        entry = LedgerEntry(
+            date=date,
+            kind=Kind.SERVICE_REPORT,
+            seq=1,
+            recorded_at=f"{date.isoformat()}T03:00:00Z",
+            idempotency_key=key,
+            request_hash="0" * 64,
+            prev_hash="0" * 64,
+            hash="1" * 64,
+        )
+        session.add(entry)
+        session.commit()
+        assert entry.id is not None
+        return entry.id
 
 
 def deliver(client: TestClient, order: str, *, complete: bool = True) -> None:

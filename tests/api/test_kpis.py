@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import play_the_day, published_day, record
+from ledger_helpers import play_the_day, published_day, record, stored_service_report
 from plan_helpers import DAY, ZONE, app_at, engine_of
 from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import Order
 from api.records.kinds import Kind
-from api.records.models import LedgerEntry
 from optimizer.data import VisitKind
 
 WEEK = {
@@ -233,25 +232,6 @@ PLACE = {
 }
 
 
-def service_report(client: TestClient) -> int:
-    """A signed service report in the ledger, written directly (handover is tested elsewhere)."""
-    with Session(engine_of(client)) as session:
-        entry = LedgerEntry(
-            date=DAY,
-            kind=Kind.SERVICE_REPORT,
-            seq=1,
-            recorded_at="2026-11-25T03:00:00Z",
-            idempotency_key="kpi-report",
-            request_hash="0" * 64,
-            prev_hash="0" * 64,
-            hash="1" * 64,
-        )
-        session.add(entry)
-        session.commit()
-        assert entry.id is not None
-        return entry.id
-
-
 def play_tickets(settings: ServiceSettings, boss: dict[str, str]) -> None:
     """Six tickets, by hand (T0 = 11-24 09:00, as of T0 + 2 days):
 
@@ -295,7 +275,11 @@ def play_tickets(settings: ServiceSettings, boss: dict[str, str]) -> None:
             answer = client.post(f"/tickets/{ids[name]}/{action}", json=body, headers=boss)
             assert answer.status_code == 200, answer.text
     with app_at(settings, T0 + dt.timedelta(days=1)) as client:
-        close = {"tested": True, "site_cleaned": True, "service_report_id": service_report(client)}
+        close = {
+            "tested": True,
+            "site_cleaned": True,
+            "service_report_id": stored_service_report(client, date=DAY, key="kpi-report"),
+        }
         for name, score in (("K1", 5), ("K2", 3)):
             body = {**close, "satisfaction": score}
             answer = client.post(f"/tickets/{ids[name]}/close", json=body, headers=boss)

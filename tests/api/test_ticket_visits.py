@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from ledger_helpers import stored_service_report
 from plan_helpers import DAY, NOW, ZONE, app_at, engine_of, if_match, store_solved
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import OrderEvent
-from api.records.kinds import Kind
-from api.records.models import LedgerEntry
 
 ON_SITE = dt.datetime.combine(DAY, dt.time(10, 30), tzinfo=ZONE)
 VISIT_MORNING = dt.datetime.combine(DAY, dt.time(8, 0), tzinfo=ZONE)
@@ -322,20 +321,7 @@ def test_a_report_from_another_visit_does_not_close_the_ticket(
     fleet(client, admin, ("T01",))
     ticket = scheduled(client, boss)
     client.post(f"/tickets/{ticket['id']}/assign", json={"vehicle_code": "T01"}, headers=boss)
-    with Session(engine_of(client)) as session:
-        elsewhere = LedgerEntry(
-            date=DAY,
-            kind=Kind.SERVICE_REPORT,
-            seq=1,
-            recorded_at="2026-11-27T03:00:00Z",
-            idempotency_key="report-elsewhere",
-            request_hash="0" * 64,
-            prev_hash="0" * 64,
-            hash="1" * 64,
-        )
-        session.add(elsewhere)
-        session.commit()
-        report_id = elsewhere.id
+    report_id = stored_service_report(client, date=DAY, key="report-elsewhere")
     close = {"tested": True, "site_cleaned": True, "service_report_id": report_id}
     refused = client.post(f"/tickets/{ticket['id']}/close", json=close, headers=boss)
     assert refused.status_code == 422, refused.text

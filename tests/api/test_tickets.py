@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from ledger_helpers import stored_service_report
 from plan_helpers import ZONE, app_at
-from sqlmodel import Session
 
 from api.core.config import ServiceSettings
 from api.core.hashing import digest
-from api.records.kinds import Kind
-from api.records.models import LedgerEntry
 from api.tickets.models import TicketCreate
 from api.tickets.service import LATER_FIELDS, payload_hash
 
@@ -31,6 +29,7 @@ COMPLETE = {
     "lat": 30.66,
     "lon": 104.07,
 }
+REPORT_DAY = dt.date(2026, 11, 26)  # the day of the on-site visit above
 
 
 @contextmanager
@@ -54,25 +53,6 @@ def _fleet(client: TestClient, admin: dict[str, str]) -> None:
     assert client.post("/depots", json=depot, headers=admin).status_code == 201
     truck = {"code": "T01", "depot_code": "WH", "weight_kg": 500, "volume_m3": 5}
     assert client.post("/vehicles", json=truck, headers=admin).status_code == 201
-
-
-def _service_report(client: TestClient) -> int:
-    """A signed service report in the ledger, written directly (handover is tested elsewhere)."""
-    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
-        entry = LedgerEntry(
-            date=dt.date(2026, 11, 26),
-            kind=Kind.SERVICE_REPORT,
-            seq=1,
-            recorded_at="2026-11-26T03:00:00Z",
-            idempotency_key="report-1",
-            request_hash="0" * 64,
-            prev_hash="0" * 64,
-            hash="1" * 64,
-        )
-        session.add(entry)
-        session.commit()
-        assert entry.id is not None
-        return entry.id
 
 
 def _to_assigned(client: TestClient, headers: dict[str, str], ticket_id: int) -> None:
@@ -199,7 +179,11 @@ def test_close_needs_checks_and_report(
     boss = key_for("dispatcher")
     ticket_id = _open(client, boss, _ticket("T-close", **COMPLETE))
     _to_assigned(client, boss, ticket_id)
-    body = {"tested": True, "site_cleaned": True, "service_report_id": _service_report(client)}
+    body = {
+        "tested": True,
+        "site_cleaned": True,
+        "service_report_id": stored_service_report(client, date=REPORT_DAY, key="report-1"),
+    }
     refused = client.post(f"/tickets/{ticket_id}/close", json={**body, **change}, headers=boss)
     assert refused.status_code == 422 and refused.json()["field"] == field
     closed = client.post(f"/tickets/{ticket_id}/close", json=body, headers=boss)
@@ -235,7 +219,7 @@ def test_report_figures(
     """Age buckets, first-visit fix rate and satisfaction on four tickets checked by hand."""
     _fleet(client, admin)
     boss = key_for("dispatcher")
-    report_id = _service_report(client)
+    report_id = stored_service_report(client, date=REPORT_DAY, key="report-1")
     close = {"tested": True, "site_cleaned": True, "service_report_id": report_id}
     now = T0 + dt.timedelta(days=4)
     # opened 4 d, 2 d and 13 h before now; the first two get closed
@@ -273,7 +257,11 @@ def test_follow_up_clock(
     with at(settings, T0) as start:
         ticket_id = _open(start, boss, _ticket("F-1", **COMPLETE))
         _to_assigned(start, boss, ticket_id)
-        body = {"tested": True, "site_cleaned": True, "service_report_id": _service_report(start)}
+        body = {
+            "tested": True,
+            "site_cleaned": True,
+            "service_report_id": stored_service_report(start, date=REPORT_DAY, key="report-1"),
+        }
         start.post(f"/tickets/{ticket_id}/close", json=body, headers=boss)
     with at(settings, T0 + dt.timedelta(days=settings.ticket_follow_up_days, hours=1)) as later:
         assert later.get("/tickets/report", headers=boss).json()["breaches"]["follow_up"] == 1
