@@ -61,6 +61,18 @@ def list_orders(
     return service.list_orders(session=session, date=date, status=order_status)
 
 
+@router.get("/overdue-installations", response_model=list[OrderPublic])
+def overdue_installations(
+    session: SessionDep,
+    clock: ClockDep,
+    _: Reader,
+    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+) -> object:
+    """Installations past their window: the planner never takes them, a dispatcher must
+    agree a new date with the customer (POST /orders/{external_id}/reschedule)."""
+    return service.list_overdue_installations(session=session, date=date or clock.today())
+
+
 @router.get("/{external_id}", response_model=OrderPublic)
 def get_order(external_id: str, session: SessionDep, _: Reader) -> object:
     return service.get_order(session=session, external_id=external_id)

@@ -15,7 +15,7 @@ from api.auth.models import utcnow
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.hashing import digest
 from api.fleet.service import known_skills
-from api.orders.installs import check_install_types
+from api.orders.installs import check_install_types, overdue_installations
 from api.orders.models import (
     Order,
     OrderCreate,
@@ -179,6 +179,11 @@ def list_orders(
     if status is not None:
         query = query.where(Order.status == status)
     return _publics(session, list(session.exec(query)))
+
+
+def list_overdue_installations(*, session: Session, date: dt.date) -> list[OrderPublic]:
+    """Installations whose window closed before `date` unmade: each needs a new agreed date."""
+    return _publics(session, overdue_installations(session=session, date=date))
 
 
 def get_order(*, session: Session, external_id: str) -> OrderPublic:

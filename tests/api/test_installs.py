@@ -14,7 +14,6 @@ from plan_helpers import DAY, ZONE, app_at, engine_of, store_solved
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
-from api.orders.installs import overdue_installations
 from api.orders.models import Order, OrderItem, OrderStatus
 from api.plans.mapping import planning_input
 from optimizer.result import ReasonCode
@@ -174,7 +173,7 @@ def test_an_unknown_install_type_is_refused(client: TestClient, admin: dict[str,
 
 
 def test_installation_is_never_planned_before_delivery_or_after_its_window(
-    delivered: TestClient,
+    delivered: TestClient, admin: dict[str, str]
 ) -> None:
     """Plannable the day after delivery and the day after that; never on DAY, never later."""
     settings = delivered.app.state.settings  # type: ignore[attr-defined]
@@ -185,9 +184,12 @@ def test_installation_is_never_planned_before_delivery_or_after_its_window(
             date = DAY + dt.timedelta(days=offset)
             day = planning_input(session=session, date=date, settings=settings)
             visible[offset] = install.external_id in day.orders
-        overdue = overdue_installations(session=session, date=DAY + dt.timedelta(days=3))
     assert visible == {0: False, 1: True, 2: True, 3: False}
-    assert [o.external_id for o in overdue] == [install.external_id]
+    for offset, listed in ((2, []), (3, [install.external_id])):  # last day; the day after
+        date = DAY + dt.timedelta(days=offset)
+        answer = delivered.get(f"/orders/overdue-installations?date={date}", headers=admin)
+        assert answer.status_code == 200, answer.text
+        assert [o["external_id"] for o in answer.json()] == listed
 
 
 def test_the_planner_puts_it_off_to_the_day_its_fitter_works(
