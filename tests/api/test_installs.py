@@ -159,17 +159,27 @@ def test_a_retried_handover_books_no_second_installation(
         assert len(installations(client)) == 1
 
 
-def test_an_unknown_install_type_is_refused(client: TestClient, admin: dict[str, str]) -> None:
-    """Booking an item with an install type the store does not have is a 422 naming the item."""
-    body = order("SO-X", 3, [("CAB-1", "橱柜", 1, 30.0, 0.4, "spaceship")])
-    with app_at(
-        client.app.state.settings, dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZONE)
-    ) as booking:  # type: ignore[attr-defined]
+@pytest.mark.parametrize(
+    ("install_type", "named"),
+    [
+        ("spaceship", "spaceship"),  # a type the store does not install
+        ("floor", "floor_install"),  # a known type whose skill nobody can hold yet
+    ],
+)
+def test_an_install_type_the_store_cannot_do_is_refused(
+    client: TestClient, admin: dict[str, str], install_type: str, named: str
+) -> None:
+    """Booking such an item is a 422 naming the item's field, and nothing is stored."""
+    body = order("SO-X", 3, [("CAB-1", "橱柜", 1, 30.0, 0.4, install_type)])
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    with app_at(settings, dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZONE)) as booking:
         post(booking, "/depots", {"code": "WH", "name": "仓", "lat": 30.66, "lon": 104.06}, admin)
         answer = booking.post("/orders", json=body, headers=admin)
+        listed = booking.get("/orders", headers=admin).json()
     assert answer.status_code == 422
     assert answer.json()["field"] == "items[0].install_type"
-    assert "spaceship" in answer.json()["detail"]
+    assert named in answer.json()["detail"]
+    assert listed == []
 
 
 def test_installation_is_never_planned_before_delivery_or_after_its_window(
