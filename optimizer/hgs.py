@@ -77,16 +77,24 @@ class _Criterion:
 
 def _profiles(
     data: ProblemData, visits: Sequence[int], allowed: Mapping[int, Sequence[int]]
-) -> tuple[list[int], list[frozenset[int]]]:
-    """Group vehicles that may serve the same visits; each group is one routing profile."""
+) -> tuple[list[int | None], list[frozenset[int]]]:
+    """Group vehicles that may serve the same visits; each group is one routing profile.
+
+    A vehicle that may serve none of the visits gets no profile and stays out of the search
+    (unless no vehicle serves any): a part of a decomposed day would otherwise carry every
+    other part's crews, and a duration matrix for them.
+    """
     serves: dict[int, set[int]] = defaultdict(set)
     for visit in visits:
         for vehicle in allowed[visit]:
             serves[vehicle].add(visit)
     kinds: list[frozenset[int]] = []
-    profile_of = []
+    profile_of: list[int | None] = []
     for vehicle in range(len(data.vehicles)):
         key = frozenset(serves[vehicle])
+        if not key and serves:
+            profile_of.append(None)
+            continue
         if key not in kinds:
             kinds.append(key)
         profile_of.append(kinds.index(key))
@@ -115,10 +123,12 @@ def _matrices(
     return [distance] * len(kinds), by_duration
 
 
-def _vehicle_groups(data: ProblemData, profile_of: Sequence[int]) -> list[list[int]]:
+def _vehicle_groups(data: ProblemData, profile_of: Sequence[int | None]) -> list[list[int]]:
     """Identical vehicles share a PyVRP vehicle type; a route of a type maps back to one."""
     groups: dict[tuple[object, ...], list[int]] = {}
     for index, v in enumerate(data.vehicles):
+        if profile_of[index] is None:
+            continue
         key = (
             v.start_depot,
             v.end_depot,
@@ -145,7 +155,10 @@ def _neighbourhood(
         np.array([data.visits[v].tw_start for v in visits]),
         np.array([data.visits[v].tw_end for v in visits]),
         np.array([data.visits[v].service_time for v in visits]),
-        [frozenset(profile_of[vehicle] for vehicle in allowed[v]) for v in visits],
+        [
+            frozenset(p for vehicle in allowed[v] if (p := profile_of[vehicle]) is not None)
+            for v in visits
+        ],
     )
     client = pyvrp.ActivityType.CLIENT
     return {
@@ -159,10 +172,13 @@ def _search(
     criterion: _Criterion,
     seed: int,
     neighbours: dict[pyvrp.Activity, list[pyvrp.Activity]] | None,
+    warm: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """pyvrp.solve, except that the local search may get our own neighbourhood."""
     if neighbours is None:
-        return pyvrp.solve(problem, stop=criterion, seed=seed, collect_stats=False)
+        return pyvrp.solve(
+            problem, stop=criterion, seed=seed, collect_stats=False, initial_solution=warm
+        )
     params = pyvrp.SolveParams()
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     search = LocalSearch(problem, rng, neighbours, PerturbationManager(params.perturbation))
@@ -170,8 +186,10 @@ def _search(
         if operator.supports(problem):
             search.add_operator(operator(problem))
     penalties = PenaltyManager(params.penalty.midpoint_penalties(problem), params.penalty)
-    start = pyvrp.Solution.make_random(problem, rng)
-    initial = search(start, penalties.max_cost_evaluator(), exhaustive=True)
+    if warm is None:
+        start = pyvrp.Solution.make_random(problem, rng)
+        warm = search(start, penalties.max_cost_evaluator(), exhaustive=True)
+    initial = warm
     ils = IteratedLocalSearch(problem, penalties, search, initial, params.ils)
     return ils.run(criterion, False, False, params.display_interval)
 
@@ -205,6 +223,9 @@ def build_problem(
     for group in groups:
         v = data.vehicles[group[0]]
         start, end = data.vehicle_window(v)
+        profile = profile_of[group[0]]
+        if profile is None:  # _vehicle_groups leaves such vehicles out
+            raise RuntimeError(f"vehicle {v.id} has no routing profile")
         types.append(
             pyvrp.VehicleType(
                 num_available=len(group),
@@ -213,7 +234,7 @@ def build_problem(
                 end_depot=v.end_depot,
                 tw_early=start,
                 tw_late=end,
-                profile=profile_of[group[0]],
+                profile=profile,
             )
         )
     locations = [pyvrp.Location(x=0, y=0) for _ in range(len(depots) + len(clients))]
@@ -240,6 +261,7 @@ def solve_with_hgs(
     report: StopCheck | None = None,
     required: bool = False,
     give_up_after_s: float | None = None,
+    initial: Mapping[int, Sequence[int]] | None = None,
 ) -> EngineRun:
     """Route the visits in `allowed` with PyVRP; same contract as the OR-Tools engine.
 
@@ -247,11 +269,13 @@ def solve_with_hgs(
     routes when the day fits the fleet, and no plan at all when it does not.
     `deadline` is a time.monotonic() instant, valid across processes on one machine; the
     search's own set-up counts against it. `give_up_after_s` ends the search early when it
-    has found no feasible plan by then.
+    has found no feasible plan by then. `initial` (vehicle -> visits, as in EngineRun) is a
+    plan to start from instead of a random one.
     """
     problem, visits, groups = build_problem(data, allowed, required=required)
     criterion = _Criterion(deadline, max_iterations, no_improvement, report, give_up_after_s)
-    result = _search(problem, criterion, seed, _neighbourhood(data, visits, allowed))
+    warm = _warm_start(problem, visits, groups, initial) if initial else None
+    result = _search(problem, criterion, seed, _neighbourhood(data, visits, allowed), warm)
     best = result.best
     if not best.is_feasible():
         return EngineRun(routes={}, objective=0, found=False, status="HGS_INFEASIBLE")
@@ -263,3 +287,20 @@ def solve_with_hgs(
         routes[vehicle] = [visits[step.idx] for step in route if step.is_client()]
     objective = int(best.distance() + best.uncollected_prizes())
     return EngineRun(routes=routes, objective=objective, found=True, status="HGS_OK")
+
+
+def _warm_start(
+    problem: pyvrp.ProblemData,
+    visits: Sequence[int],
+    groups: Sequence[Sequence[int]],
+    initial: Mapping[int, Sequence[int]],
+) -> pyvrp.Solution:
+    """The plan `initial` as a PyVRP solution: each route on its vehicle's type."""
+    client_of = {visit: k for k, visit in enumerate(visits)}
+    type_of = {vehicle: t for t, group in enumerate(groups) for vehicle in group}
+    routes = [
+        pyvrp.Route(problem, [client_of[v] for v in route], type_of[vehicle])
+        for vehicle, route in initial.items()
+        if route
+    ]
+    return pyvrp.Solution(problem, routes)

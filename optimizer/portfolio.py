@@ -9,16 +9,15 @@ driven plus the drop penalties of visits left out) wins.
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import itertools
 import os
-import queue
+import random
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from multiprocessing.synchronize import Event
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from optimizer.data import ProblemData
+from optimizer.decompose import split
 from optimizer.engine import (
     EngineRun,
     Progress,
@@ -26,8 +25,8 @@ from optimizer.engine import (
     drop_penalties,
     solve_with_ortools,
 )
-from optimizer.hgs import solve_with_hgs
 from optimizer.params import SolveParams
+from optimizer.pool import Deadlines, SearchPool, Task, search
 
 # Below this many visits a search is too short to pay for starting another process.
 PARALLEL_FROM_VISITS = 150
@@ -47,21 +46,14 @@ MIN_POLISH_S = 1.0
 # Beyond this many visits, OR-Tools needs more than a minute just to take over the genetic
 # plan (72 s at 5,000 visits, measured), far past any share of the limit we could give it.
 POLISH_UP_TO_VISITS = 2_500
-# Share of its time a search for everyone gets to find such a plan before it turns optional.
-REQUIRED_PROBE_SHARE = 0.25
-FIRST_PROBE_SHARE = 0.10
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """When genetic searches must end (time.monotonic() instants).
-
-    A search with optional visits stops early enough for OR-Tools to polish its plan; a
-    search that finds a plan serving everyone needs no polish, so it searches on to the end.
-    """
-
-    optional: float
-    everyone: float
+# From this many visits the searches, after a first search each of the whole day, take
+# turns improving parts of the best plan (optimizer.decompose), one part per core.
+DECOMPOSE_FROM_VISITS = 400
+# Share of the searches' time spent on whole-day searches before the parts.
+WHOLE_DAY_SHARE = 0.25
+# How long a round of parts runs; a last stretch shorter than MIN_ROUND_S joins the round.
+ROUND_S = 5.0
+MIN_ROUND_S = 2.0
 
 
 def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> int:
@@ -105,11 +97,16 @@ def run_engines(
     hgs_until = finish_by - (max(limit * POLISH_SHARE, build_s + 2 * MIN_POLISH_S) if polish else 0)
     latch = _Latch(progress)
     deadlines = Deadlines(optional=hgs_until, everyone=finish_by)
-    best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None)
-    if progress is not None and best.found:
+
+    def announce(run: EngineRun) -> bool:
         # Genetic search reports only costs while it runs; say what it achieved.
-        served = sum(len(route) for route in best.routes.values())
-        latch(Progress(time.monotonic() - started, limit, objective(data, best, allowed), served))
+        served = sum(len(route) for route in run.routes.values())
+        elapsed = time.monotonic() - started
+        return latch(Progress(elapsed, limit, objective(data, run, allowed), served))
+
+    best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None, announce)
+    if progress is not None and best.found:
+        announce(best)
     left = finish_by - time.monotonic() - build_s
     if best.found and (
         not polish or latch.stopped or left < MIN_POLISH_S or _serves_all(best, allowed)
@@ -158,154 +155,74 @@ def _best_hgs(
     seed: int,
     deadlines: Deadlines,
     progress: ProgressCallback | None,
+    announce: Callable[[EngineRun], bool],
 ) -> EngineRun:
     iterations = params.solution_limit * 50 if params.solution_limit else None
     workers = min(params.workers, os.cpu_count() or 1)
     if workers <= 1 or len(allowed) < PARALLEL_FROM_VISITS:
-        return _search(data, allowed, deadlines, iterations, seed, False, progress)
-    runs = _in_children(data, allowed, deadlines, iterations, workers, seed, progress)
-    found = [run for run in runs if run.found]
-    if not found:
-        return runs[0]
-    return min(found, key=lambda run: objective(data, run, allowed))
+        return search(data, allowed, deadlines, iterations, seed, False, progress)
+    # A solution limit asks for a reproducible run; rounds end on the clock, so none then.
+    by_parts = len(allowed) >= DECOMPOSE_FROM_VISITS and iterations is None
+    whole_day = _shortened(deadlines, WHOLE_DAY_SHARE) if by_parts else deadlines
+    with SearchPool(
+        data, allowed, whole_day, iterations, workers=workers, seed=seed, progress=progress
+    ) as pool:
+        runs = pool.first_runs()
+        found = [run for run in runs if run.found]
+        if not found:
+            reason = "; ".join(pool.failures) or "the search processes ended without a result"
+            failed = EngineRun(routes={}, objective=0, found=False, status=f"HGS_FAILED: {reason}")
+            return runs[0] if runs else failed
+        best = min(found, key=lambda run: objective(data, run, allowed))
+        if by_parts and not pool.stopped:
+            best = _improve_by_parts(data, allowed, pool, best, deadlines, seed, announce)
+    return best
 
 
-def _search(
+def _shortened(deadlines: Deadlines, share: float) -> Deadlines:
+    now = time.monotonic()
+    return Deadlines(
+        optional=now + (deadlines.optional - now) * share,
+        everyone=now + (deadlines.everyone - now) * share,
+    )
+
+
+def _improve_by_parts(
     data: ProblemData,
     allowed: Mapping[int, Sequence[int]],
+    pool: SearchPool,
+    best: EngineRun,
     deadlines: Deadlines,
-    iterations: int | None,
     seed: int,
-    required: bool,
-    report: ProgressCallback | None,
-    give_up_share: float = REQUIRED_PROBE_SHARE,
+    announce: Callable[[EngineRun], bool],
 ) -> EngineRun:
-    """One genetic search with the portfolio's stopping rules.
-
-    A search for everyone that finds no such plan within a share of its time is an
-    over-full day: it continues as an optional search instead of wasting its core.
-    """
-    deadline = deadlines.everyone if required else deadlines.optional
-    run = solve_with_hgs(
-        data,
-        allowed,
-        deadline=deadline,
-        seed=seed,
-        max_iterations=iterations,
-        no_improvement=_patience(len(allowed)),
-        report=report,
-        required=required,
-        give_up_after_s=(
-            (deadlines.optional - time.monotonic()) * give_up_share if required else None
-        ),
-    )
-    if run.found or not required:
-        return run
-    fallback = _search(data, allowed, deadlines, iterations, seed + 1, False, report)
-    return replace(fallback, status=f"{fallback.status} (no plan serves everyone)")
-
-
-def _patience(visits: int) -> int:
-    """Iterations without improvement before a search gives up: quick on small days only."""
-    return max(2_000, 40 * visits)
-
-
-def fits_the_fleet(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> bool:
-    """Whether the day's loads fit the fleet's capacities at all: worth asking for everyone."""
-    visits = [data.visits[v] for v in allowed]
-    return all(
-        sum(amount(v) for v in visits) <= sum(cap(c) for c in data.vehicles)
-        for amount, cap in (
-            (lambda v: v.weight, lambda c: c.weight_capacity),
-            (lambda v: v.volume, lambda c: c.volume_capacity),
-            (lambda v: v.cash, lambda c: c.cash_cap),
-        )
-    )
-
-
-def _child(
-    data: ProblemData,
-    allowed: Mapping[int, Sequence[int]],
-    deadlines: Deadlines,
-    iterations: int | None,
-    seed: int,
-    give_up_share: float | None,
-    out: Any,
-    stop: Event,
-) -> None:
-    def report(update: Progress) -> bool:
-        out.put(("progress", update))
-        return stop.is_set()
-
-    try:
-        required = give_up_share is not None
-        run = _search(
-            data, allowed, deadlines, iterations, seed, required, report, give_up_share or 0.0
-        )
-        out.put(("run", run))
-    except BaseException as error:  # the parent must hear how every child ended
-        out.put(("error", f"{type(error).__name__}: {error}"))
-
-
-def _in_children(
-    data: ProblemData,
-    allowed: Mapping[int, Sequence[int]],
-    deadlines: Deadlines,
-    iterations: int | None,
-    workers: int,
-    seed: int,
-    progress: ProgressCallback | None,
-) -> list[EngineRun]:
-    """One genetic search per core, each with its own seed; their runs when all are done."""
-    context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
-    out = context.Queue()
-    stop = context.Event()
-    # When the loads fit, every search asks for everyone: a narrower and stronger search.
-    # The first gives up sooner on a day that turns out over-full, so such a day still
-    # gets most of one core's time for a search with optional visits.
-    everyone = fits_the_fleet(data, allowed)
-    children = [
-        context.Process(
-            target=_child,
-            args=(
-                data,
-                dict(allowed),
-                deadlines,
-                iterations,
-                seed + k,
-                (REQUIRED_PROBE_SHARE if k else FIRST_PROBE_SHARE) if everyone else None,
-                out,
-                stop,
-            ),
-        )
-        for k in range(workers)
-    ]
-    for child in children:
-        child.start()
-    runs: list[EngineRun] = []
-    failures: list[str] = []
-    try:
-        while len(runs) + len(failures) < workers:
-            try:
-                kind, payload = out.get(timeout=1.0)
-            except queue.Empty:
-                if not any(child.is_alive() for child in children) and out.empty():
-                    break
-                continue
-            if kind == "run":
-                runs.append(payload)
-            elif kind == "error":
-                failures.append(payload)
-            elif progress is not None and progress(payload):
-                stop.set()
-    finally:
-        stop.set()
-        for child in children:
-            child.join(timeout=30)
-            if child.is_alive():
-                child.kill()
-        out.close()
-    if not runs:
-        reason = "; ".join(failures) or "the search processes ended without a result"
-        return [EngineRun(routes={}, objective=0, found=False, status=f"HGS_FAILED: {reason}")]
-    return runs
+    """Rounds of one part per process, each round cut differently, until the deadline."""
+    everyone = _serves_all(best, allowed)
+    deadline = deadlines.everyone if everyone else deadlines.optional
+    cuts = random.Random(seed)
+    for round_ in itertools.count():
+        left = deadline - time.monotonic()
+        if left < MIN_ROUND_S or pool.stopped or pool.size < 2:
+            break
+        ends = deadline if left < ROUND_S + MIN_ROUND_S else time.monotonic() + ROUND_S
+        parts = split(data, best.routes, allowed, parts=pool.size, anchor=cuts.randrange(2**30))
+        if not parts:
+            break
+        tasks = [
+            Task(part.allowed, part.initial, ends, seed + 1_000 * (round_ + 1) + k, everyone)
+            for k, part in enumerate(parts)
+        ]
+        routes = dict(best.routes)
+        for part, run in zip(parts, pool.improve(tasks), strict=True):
+            before = EngineRun(routes=part.initial, objective=0, found=True, status="")
+            if (
+                run is not None
+                and run.found
+                and objective(data, run, part.allowed) < objective(data, before, part.allowed)
+            ):
+                routes.update({vehicle: run.routes.get(vehicle, []) for vehicle in part.vehicles})
+        merged = replace(best, routes=routes)
+        best = replace(merged, objective=objective(data, merged, allowed))
+        if announce(best):
+            break
+    return best

@@ -144,7 +144,7 @@ def test_search_process_honours_required(
     import queue
     import threading
 
-    from optimizer.portfolio import Deadlines, _child
+    from optimizer.pool import Deadlines, child
 
     day.depot()
     day.truck("A")
@@ -155,9 +155,9 @@ def test_search_process_honours_required(
     deadline = time.monotonic() + 2
     deadlines = Deadlines(optional=deadline, everyone=deadline)
     allowed = eligibility(data).allowed
-    _child(data, allowed, deadlines, None, 0, give_up_share, out, threading.Event())  # type: ignore[arg-type]
+    child(data, allowed, deadlines, None, 0, give_up_share, out, threading.Event())  # type: ignore[arg-type]
     messages = [out.get_nowait() for _ in range(out.qsize())]
-    runs = [payload for kind, payload in messages if kind == "run"]
+    runs = [payload for kind, _, payload in messages if kind == "run"]
     assert len(runs) == 1 and isinstance(runs[0], EngineRun)
     assert runs[0].found and runs[0].status == status
     assert sorted(v for route in runs[0].routes.values() for v in route) in ([0], [1])

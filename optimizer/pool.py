@@ -1,0 +1,243 @@
+"""Genetic searches in processes of their own, one per core, kept for several rounds.
+
+Each process first runs a search of the whole day with its own seed. It then stays alive
+for further tasks (improving one part of a plan, see optimizer.decompose), so the day's
+matrices cross into it once and no round pays for starting a process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from optimizer.data import ProblemData
+from optimizer.engine import EngineRun, Progress, ProgressCallback
+from optimizer.hgs import solve_with_hgs
+
+# Share of its time a search for everyone gets to find such a plan before it turns optional.
+REQUIRED_PROBE_SHARE = 0.25
+FIRST_PROBE_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When genetic searches must end (time.monotonic() instants).
+
+    A search with optional visits stops early enough for OR-Tools to polish its plan; a
+    search that finds a plan serving everyone needs no polish, so it searches on to the end.
+    """
+
+    optional: float
+    everyone: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """Improve `initial` over the visits of `allowed` until `deadline`."""
+
+    allowed: dict[int, list[int]]
+    initial: dict[int, list[int]]
+    deadline: float
+    seed: int
+    required: bool
+
+
+def search(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    deadlines: Deadlines,
+    iterations: int | None,
+    seed: int,
+    required: bool,
+    report: ProgressCallback | None,
+    give_up_share: float = REQUIRED_PROBE_SHARE,
+) -> EngineRun:
+    """One genetic search of the whole day with the portfolio's stopping rules.
+
+    A search for everyone that finds no such plan within a share of its time is an
+    over-full day: it continues as an optional search instead of wasting its core.
+    """
+    deadline = deadlines.everyone if required else deadlines.optional
+    run = solve_with_hgs(
+        data,
+        allowed,
+        deadline=deadline,
+        seed=seed,
+        max_iterations=iterations,
+        no_improvement=patience(len(allowed)),
+        report=report,
+        required=required,
+        give_up_after_s=(
+            (deadlines.optional - time.monotonic()) * give_up_share if required else None
+        ),
+    )
+    if run.found or not required:
+        return run
+    fallback = search(data, allowed, deadlines, iterations, seed + 1, False, report)
+    return replace(fallback, status=f"{fallback.status} (no plan serves everyone)")
+
+
+def patience(visits: int) -> int:
+    """Iterations without improvement before a search gives up: quick on small days only."""
+    return max(2_000, 40 * visits)
+
+
+def fits_the_fleet(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> bool:
+    """Whether the day's loads fit the fleet's capacities at all: worth asking for everyone."""
+    visits = [data.visits[v] for v in allowed]
+    return all(
+        sum(amount(v) for v in visits) <= sum(cap(c) for c in data.vehicles)
+        for amount, cap in (
+            (lambda v: v.weight, lambda c: c.weight_capacity),
+            (lambda v: v.volume, lambda c: c.volume_capacity),
+            (lambda v: v.cash, lambda c: c.cash_cap),
+        )
+    )
+
+
+def child(
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    deadlines: Deadlines,
+    iterations: int | None,
+    seed: int,
+    give_up_share: float | None,
+    out: Any,
+    stop: Event,
+    inbox: Any = None,
+    index: int = 0,
+) -> None:
+    """A search process: the whole day first, then each Task from `inbox` until None."""
+
+    def report(update: Progress) -> bool:
+        out.put(("progress", index, update))
+        return stop.is_set()
+
+    try:
+        required = give_up_share is not None
+        run = search(
+            data, allowed, deadlines, iterations, seed, required, report, give_up_share or 0.0
+        )
+        out.put(("run", index, run))
+        while inbox is not None and (task := inbox.get()) is not None:
+            out.put(("run", index, _improve(data, task, stop)))
+    except BaseException as error:  # the parent must hear how every child ended
+        out.put(("error", index, f"{type(error).__name__}: {error}"))
+
+
+def _improve(data: ProblemData, task: Task, stop: Event) -> EngineRun:
+    return solve_with_hgs(
+        data,
+        task.allowed,
+        deadline=task.deadline,
+        seed=task.seed,
+        no_improvement=patience(len(task.allowed)),
+        report=lambda _: stop.is_set(),
+        required=task.required,
+        initial=task.initial,
+    )
+
+
+class SearchPool:
+    """One search process per worker; use as a context manager so they always end."""
+
+    def __init__(
+        self,
+        data: ProblemData,
+        allowed: Mapping[int, Sequence[int]],
+        deadlines: Deadlines,
+        iterations: int | None,
+        *,
+        workers: int,
+        seed: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
+        self.progress = progress
+        self.stopped = False
+        self.failures: list[str] = []
+        self._out = context.Queue()
+        self._stop = context.Event()
+        self._inboxes = [context.Queue() for _ in range(workers)]
+        # When the loads fit, every search asks for everyone: a narrower and stronger search.
+        # The first gives up sooner on a day that turns out over-full, so such a day still
+        # gets most of one core's time for a search with optional visits.
+        everyone = fits_the_fleet(data, allowed)
+        self._children = [
+            context.Process(
+                target=child,
+                args=(
+                    data,
+                    dict(allowed),
+                    deadlines,
+                    iterations,
+                    seed + k,
+                    (REQUIRED_PROBE_SHARE if k else FIRST_PROBE_SHARE) if everyone else None,
+                    self._out,
+                    self._stop,
+                    self._inboxes[k],
+                    k,
+                ),
+            )
+            for k in range(workers)
+        ]
+        for process in self._children:
+            process.start()
+        self._alive = set(range(workers))
+
+    @property
+    def size(self) -> int:
+        return len(self._alive)
+
+    def first_runs(self) -> list[EngineRun]:
+        """Each process's search of the whole day, once all have ended."""
+        return list(self._collect(set(self._alive)).values())
+
+    def improve(self, tasks: Sequence[Task]) -> list[EngineRun | None]:
+        """Hand one task to each live process; their runs in task order (None: it failed)."""
+        workers = sorted(self._alive)[: len(tasks)]
+        for worker, task in zip(workers, tasks, strict=False):
+            self._inboxes[worker].put(task)
+        runs = self._collect(set(workers))
+        return [runs.get(worker) for worker in workers]
+
+    def _collect(self, waiting: set[int]) -> dict[int, EngineRun]:
+        runs: dict[int, EngineRun] = {}
+        while waiting:
+            try:
+                kind, worker, payload = self._out.get(timeout=1.0)
+            except queue.Empty:
+                for worker in [w for w in waiting if not self._children[w].is_alive()]:
+                    waiting.discard(worker)
+                    self._alive.discard(worker)
+                    self.failures.append(f"search process {worker} ended without a result")
+                continue
+            if kind == "run":
+                runs[worker] = payload
+                waiting.discard(worker)
+            elif kind == "error":
+                self.failures.append(payload)
+                waiting.discard(worker)
+                self._alive.discard(worker)
+            elif self.progress is not None and self.progress(payload):
+                self.stopped = True
+                self._stop.set()
+        return runs
+
+    def __enter__(self) -> SearchPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for inbox in self._inboxes:
+            inbox.put(None)
+        for process in self._children:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        self._out.close()

@@ -1,0 +1,139 @@
+"""Cutting a plan into parts of whole routes, and improving a plan part by part."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from line_day import LineDay
+
+from fixtures.generator import generate_day
+from optimizer.check import check
+from optimizer.dayfile import load_day
+from optimizer.decompose import split
+from optimizer.engine import EngineRun
+from optimizer.explain import eligibility
+from optimizer.hgs import build_problem, solve_with_hgs
+from optimizer.params import SolveParams
+from optimizer.pool import Deadlines, SearchPool
+from optimizer.portfolio import DECOMPOSE_FROM_VISITS, _improve_by_parts, objective
+from optimizer.settings import DispatchSettings
+from optimizer.solve import solve
+
+# Four two-visit routes along the road: A near the depot, B next, C and D ten km out.
+ROUTES = {0: [0, 1], 1: [2, 3], 2: [4, 5], 3: [6, 7]}
+KM = (1, 2, 3, 4, 10, 11, 12, 13)
+
+
+def four_routes(day: LineDay) -> None:
+    day.depot()
+    for name in "ABCD":
+        day.truck(name)
+    day.truck("IDLE_GAS", skills=["gas"])
+    day.truck("IDLE")
+    for k, km in enumerate(KM):
+        day.visit(f"V{k}", at_km=km)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "near_part"),
+    [
+        (0, {0, 1}),  # around route A: A and B are the inner ring
+        (3, {2, 3}),  # around route D: D and C are
+    ],
+)
+def test_parts_are_rings_of_whole_routes(day: LineDay, anchor: int, near_part: set[int]) -> None:
+    """Routes nearest the anchor form the first part; each part keeps its routes whole."""
+    four_routes(day)
+    data = day.data()
+    allowed = eligibility(data).allowed
+    first, second = split(data, ROUTES, allowed, parts=2, anchor=anchor)
+    assert set(first.initial) - {4, 5} == near_part
+    assert first.vehicles.isdisjoint(second.vehicles)
+    assert {4, 5} == {v for part in (first, second) for v in part.vehicles} - set(ROUTES)
+    for part in (first, second):
+        served = {v for route in part.initial.values() for v in route}
+        assert served == set(part.allowed) and part.serves_all
+        assert all(set(crews) <= part.vehicles for crews in part.allowed.values())
+
+
+@pytest.mark.parametrize(
+    ("visit", "home_vehicle"),
+    [
+        ({}, 2),  # a plain visit at km 12.5 joins the part of routes C and D
+        ({"skills": ["gas"]}, 4),  # a gas visit joins the part holding the gas crew
+    ],
+)
+def test_a_visit_left_out_joins_a_part_that_can_serve_it(
+    day: LineDay, visit: dict[str, object], home_vehicle: int
+) -> None:
+    """An unserved visit goes to the nearest part among those with a crew allowed to serve it."""
+    four_routes(day)
+    day.visit("LEFT_OUT", at_km=12.5, **visit)
+    data = day.data()
+    allowed = eligibility(data).allowed
+    parts = split(data, ROUTES, allowed, parts=2, anchor=0)
+    home = next(part for part in parts if 8 in part.allowed)
+    assert home_vehicle in home.vehicles and not home.serves_all
+    assert set(home.allowed[8]) <= home.vehicles
+
+
+def test_too_few_routes_give_no_parts(day: LineDay) -> None:
+    """Three routes cannot make two parts of at least two routes each."""
+    four_routes(day)
+    data = day.data()
+    three = {k: ROUTES[k] for k in range(3)}
+    assert split(data, three, eligibility(data).allowed, parts=2, anchor=0) == []
+
+
+def test_crews_that_serve_nothing_stay_out_of_the_search(day: LineDay) -> None:
+    """A part's problem carries only its own crews, not every other part's as well."""
+    four_routes(day)
+    data = day.data()
+    allowed = {visit: [0] for visit in eligibility(data).allowed}
+    problem, _, groups = build_problem(data, allowed)
+    assert groups == [[0]] and problem.num_vehicles == 1
+
+
+def test_a_warm_start_is_never_made_worse(day: LineDay) -> None:
+    """A search started from a plan returns that plan or a better one."""
+    four_routes(day)
+    data = day.data()
+    allowed = eligibility(data).allowed
+    # A poor plan: A drives out to km 13 and back for one visit, D covers km 1.
+    poor = {0: [0, 1, 7], 1: [2, 3], 2: [4, 5], 3: [6]}
+    before = objective(data, EngineRun(poor, 0, True, ""), allowed)
+    run = solve_with_hgs(
+        data, allowed, deadline=time.monotonic() + 2, seed=1, no_improvement=500, initial=poor
+    )
+    assert run.found and objective(data, run, allowed) <= before
+
+
+def test_rounds_by_parts_improve_a_generated_day() -> None:
+    """Rounds by parts keep every rule, never worsen the plan, and report their progress."""
+    content = generate_day(
+        seed=4, visits=DECOMPOSE_FROM_VISITS + 20, trucks=24, technicians=3, date="2026-11-24"
+    )
+    data = load_day(content, dt.date(2026, 11, 24), DispatchSettings()).data
+    allowed = eligibility(data).allowed
+    first = time.monotonic() + 4
+    whole_day = Deadlines(optional=first, everyone=first)
+    with SearchPool(data, allowed, whole_day, None, workers=2, seed=3, progress=None) as pool:
+        best = min(pool.first_runs(), key=lambda run: objective(data, run, allowed))
+        announced: list[EngineRun] = []
+        end = time.monotonic() + 5
+        improved = _improve_by_parts(
+            data,
+            allowed,
+            pool,
+            best,
+            Deadlines(optional=end, everyone=end),
+            seed=3,
+            announce=lambda run: announced.append(run) or False,
+        )
+    assert announced, "no round ran"
+    assert objective(data, improved, allowed) <= objective(data, best, allowed)
+    assert improved.objective == objective(data, improved, allowed)
+    result = solve(data, SolveParams(time_limit_s=10, workers=2), seed=3)
+    assert result.ok and check(data, result) == []
