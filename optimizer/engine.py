@@ -18,6 +18,8 @@ from optimizer.data import ProblemData
 from optimizer.params import SolveParams
 
 DAY = 24 * 3600
+# A search given no time at all may come back without even the routes it started from.
+MIN_SEARCH_MS = 100
 PRIORITY_BASE = 4  # one visit of priority p outweighs three of priority p-1
 
 
@@ -70,8 +72,14 @@ def solve_with_ortools(
     seed: int,
     initial: Mapping[int, Sequence[int]] | None = None,
     progress: ProgressCallback | None = None,
+    deadline: float | None = None,
 ) -> EngineRun:
-    """Route the visits in `allowed` (visit -> vehicles that may serve it)."""
+    """Route the visits in `allowed` (visit -> vehicles that may serve it).
+
+    With a `deadline` (a time.monotonic() instant) the search gets whatever time is left
+    once the model is built and the initial routes are read in, at most the time limit:
+    both take seconds on a large day and OR-Tools' own limit does not count them.
+    """
     order = sorted(allowed)
     np.random.default_rng(seed).shuffle(order)  # the seed picks the search path, reproducibly
     nodes = _Nodes(data, order)
@@ -101,7 +109,7 @@ def solve_with_ortools(
                 routing.solver().FinishCurrentSearch()
 
         routing.AddAtSolutionCallback(report)
-    assignment = _run(routing, manager, nodes, search, initial)
+    assignment = _run(routing, manager, nodes, search, initial, deadline)
     if assignment is None:
         return EngineRun(routes={}, objective=0, found=False, status=_status_name(routing))
     return EngineRun(
@@ -193,6 +201,7 @@ def _run(
     nodes: _Nodes,
     search: pywrapcp.RoutingSearchParameters,
     initial: Mapping[int, Sequence[int]] | None,
+    deadline: float | None,
 ) -> pywrapcp.Assignment | None:
     if initial:
         engine_node = nodes.engine_node_of_visit()
@@ -203,8 +212,19 @@ def _run(
         routing.CloseModelWithParameters(search)
         start = routing.ReadAssignmentFromRoutes(routes, True)
         if start is not None:
+            _limit_to(search, deadline)
             return routing.SolveFromAssignmentWithParameters(start, search)
+    _limit_to(search, deadline)
     return routing.SolveWithParameters(search)
+
+
+def _limit_to(search: pywrapcp.RoutingSearchParameters, deadline: float | None) -> None:
+    if deadline is None:
+        return
+    left_ms = int((deadline - time.monotonic()) * 1000)
+    search.time_limit.FromMilliseconds(
+        max(MIN_SEARCH_MS, min(left_ms, search.time_limit.ToMilliseconds()))
+    )
 
 
 def _read_routes(

@@ -121,6 +121,8 @@ def run_engines(
         seed=seed,
         initial=best.routes if best.found else None,
         progress=progress,
+        # Building the model can take longer than estimated; a polish must not overrun.
+        deadline=finish_by if best.found else None,
     )
     # The label tells a polished genetic plan from an OR-Tools plan made from scratch.
     polished = replace(polished, status=f"{best.status}+{polished.status}")

@@ -195,3 +195,26 @@ def test_one_profile_keeps_pyvrps_own_neighbourhood(day: LineDay) -> None:
     data = day.data()
     allowed = eligibility(data).allowed
     assert _neighbourhood(data, sorted(allowed), allowed) is None
+
+
+def test_polish_past_its_deadline_keeps_the_routes_it_was_given(day: LineDay) -> None:
+    """OR-Tools past its deadline stops at once and still returns its starting plan."""
+    from optimizer.engine import solve_with_ortools
+
+    day.depot()
+    day.truck("A")
+    day.visit("V1", at_km=1)
+    day.visit("V2", at_km=2)
+    data = day.data()
+    started = time.monotonic()
+    run = solve_with_ortools(
+        data,
+        eligibility(data).allowed,
+        # guided local search would use all of its 30 s limit without the deadline
+        SolveParams(time_limit_s=30, metaheuristic="guided_local_search"),
+        seed=0,
+        initial={0: [1, 0]},
+        deadline=time.monotonic() - 5,
+    )
+    assert run.found and sorted(run.routes[0]) == [0, 1]
+    assert time.monotonic() - started < 15
