@@ -13,6 +13,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from optimizer.data import ProblemData, Vehicle, Visit
+from optimizer.explain import days
 from optimizer.result import Result, Route
 
 RULES = (
@@ -184,8 +185,7 @@ def _static_rules(data: ProblemData, trip: _Trip) -> Iterator[Violation]:
             )
             yield Violation("crew_size", vehicle.id, visit.id, msg)
         if not visit.first_day <= vehicle.day <= visit.last_day:
-            first, last = visit.first_day, visit.last_day
-            may = f"day {first}" if first == last else f"days {first}..{last}"
+            may = days(visit.first_day, visit.last_day)
             msg = f"{visit.id} may be made on {may}, but {vehicle.id} works day {vehicle.day}"
             yield Violation("day", vehicle.id, visit.id, msg)
         pin = visit.pinned_vehicle

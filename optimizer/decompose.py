@@ -28,11 +28,6 @@ class Part:
     allowed: dict[int, list[int]]  # visit -> the part's vehicles that may serve it
     initial: dict[int, list[int]]  # vehicle -> visits, for the part's vehicles only
 
-    @property
-    def serves_all(self) -> bool:
-        served = sum(len(route) for route in self.initial.values())
-        return served == len(self.allowed)
-
 
 def split(
     data: ProblemData,

@@ -189,8 +189,7 @@ def _search(
     if warm is None:
         start = pyvrp.Solution.make_random(problem, rng)
         warm = search(start, penalties.max_cost_evaluator(), exhaustive=True)
-    initial = warm
-    ils = IteratedLocalSearch(problem, penalties, search, initial, params.ils)
+    ils = IteratedLocalSearch(problem, penalties, search, warm, params.ils)
     return ils.run(criterion, False, False, params.display_interval)
 
 
