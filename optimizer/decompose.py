@@ -6,27 +6,18 @@ routes and both improvements count. A part is a set of whole routes with their c
 parts never compete for a visit or a vehicle and their plans simply add up; a different
 cut each round lets visits near one round's border move in the next.
 
-Two cuts, because neither wins everywhere (measured on Gehring-Homberger days):
-- "ring": the routes nearest the anchor route, by their medoids (the visit nearest on the
-  road to the rest of its route, since the matrices are all a ProblemData knows of
-  geography for sure). Compact regions; best where routes are short and local.
-- "grown": a region grown from the anchor route by adding, each time, the route with the
-  visit nearest to the region. It follows long routes that interleave, whose medoids lie
-  far apart although their visits are neighbours.
+Routes are placed by their medoid, the visit nearest on the road to the rest of the route,
+because the matrices are all a ProblemData knows of geography for sure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from optimizer.data import ProblemData
-
-Cut = Literal["ring", "grown"]
-CUTS: tuple[Cut, ...] = ("ring", "grown")
 
 
 @dataclass(frozen=True)
@@ -45,31 +36,27 @@ def split(
     *,
     parts: int,
     anchor: int,
-    cut: Cut = "ring",
 ) -> list[Part]:
-    """Cut the plan into `parts` regions of routes, the first around the route numbered `anchor`.
+    """Cut the plan into `parts` rings of routes around the route numbered `anchor`.
 
-    Routes are ordered outwards from the anchor route by `cut`; the first ones form the
-    first part, the next ones the second, and so on, each holding about an equal share of
-    the served visits. Idle vehicles are
+    The routes nearest the anchor's medoid form the first part, the next ones the second,
+    and so on, each holding about an equal share of the served visits. Idle vehicles are
     dealt out in turn; a visit left out joins the part of the nearest route among those
     with a crew that may serve it. Fewer parts come back when there are too few routes.
     """
     used = [vehicle for vehicle in sorted(routes) if routes[vehicle]]
     if parts < 2 or len(used) < 2 * parts:
         return []
-    if cut not in CUTS:
-        raise ValueError(f"cut: must be one of {', '.join(CUTS)}, not {cut!r}")
     centres = {vehicle: _medoid(data, routes[vehicle]) for vehicle in used}
-    first = used[anchor % len(used)]
-    if cut == "ring":
-        outwards = _by_ring(data, used, centres, first)
-    else:
-        outwards = _grown(data, routes, used, first)
+    origin = centres[used[anchor % len(used)]]
+    distance = data.distances
+    by_ring = sorted(
+        used, key=lambda v: distance[origin, centres[v]] + distance[centres[v], origin]
+    )
     served = sum(len(routes[v]) for v in used)
     part_of: dict[int, int] = {}
     running = 0
-    for vehicle in outwards:
+    for vehicle in by_ring:
         part_of[vehicle] = min(parts - 1, running * parts // served)
         running += len(routes[vehicle])
     idle = [vehicle for vehicle in range(len(data.vehicles)) if vehicle not in part_of]
@@ -82,43 +69,6 @@ def split(
             if home is not None:
                 visit_part[visit] = home
     return [_part(k, part_of, visit_part, routes, allowed) for k in range(parts)]
-
-
-def _by_ring(
-    data: ProblemData, used: Sequence[int], centres: Mapping[int, int], first: int
-) -> list[int]:
-    """Routes by the road distance, both ways, between their medoid and the first route's."""
-    origin, distance = centres[first], data.distances
-    return sorted(used, key=lambda v: distance[origin, centres[v]] + distance[centres[v], origin])
-
-
-def _grown(
-    data: ProblemData, routes: Mapping[int, Sequence[int]], used: Sequence[int], first: int
-) -> list[int]:
-    """Routes in the order a region grows from `first`: next, the one with the nearest visit."""
-    nodes = {vehicle: np.array([data.visit_node(v) for v in routes[vehicle]]) for vehicle in used}
-    every_node = np.concatenate([nodes[vehicle] for vehicle in used])
-    route_of_node = np.repeat(np.arange(len(used)), [len(nodes[vehicle]) for vehicle in used])
-    far = np.iinfo(np.int64).max
-    # Each visit's travel, both ways, to the nearest visit already in the region.
-    gap = np.full(len(every_node), far, dtype=np.int64)
-    taken = np.zeros(len(used), dtype=bool)
-    order: list[int] = []
-    current = list(used).index(first)
-    while True:
-        taken[current] = True
-        order.append(used[current])
-        if taken.all():
-            return order
-        added = nodes[used[current]]
-        both_ways = (
-            data.distances[np.ix_(every_node, added)] + data.distances[np.ix_(added, every_node)].T
-        )
-        gap = np.minimum(gap, both_ways.min(axis=1))
-        nearest = np.full(len(used), far, dtype=np.int64)
-        np.minimum.at(nearest, route_of_node, gap)
-        nearest[taken] = far
-        current = int(np.argmin(nearest))
 
 
 def _medoid(data: ProblemData, route: Sequence[int]) -> int:

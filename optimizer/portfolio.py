@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from optimizer.data import ProblemData
-from optimizer.decompose import CUTS, split
+from optimizer.decompose import split
 from optimizer.engine import (
     EngineRun,
     Progress,
@@ -200,11 +200,7 @@ def _improve_by_parts(
     seed: int,
     announce: Callable[[EngineRun], bool],
 ) -> EngineRun:
-    """Rounds of one part per process, each round cut differently, until the deadline.
-
-    The anchor and the kind of cut are drawn at random each round: rings suit short local
-    routes, grown regions long interleaving ones, and a day may have both.
-    """
+    """Rounds of one part per process, each round cut differently, until the deadline."""
     everyone = _serves_all(best, allowed)
     deadline = deadlines.everyone if everyone else deadlines.optional
     cuts = random.Random(seed)
@@ -213,8 +209,7 @@ def _improve_by_parts(
         if left < MIN_ROUND_S or pool.stopped or pool.size < 2:
             break
         ends = deadline if left < ROUND_S + MIN_ROUND_S else time.monotonic() + ROUND_S
-        anchor, cut = cuts.randrange(2**30), cuts.choice(CUTS)
-        parts = split(data, best.routes, allowed, parts=pool.size, anchor=anchor, cut=cut)
+        parts = split(data, best.routes, allowed, parts=pool.size, anchor=cuts.randrange(2**30))
         if not parts:
             break
         tasks = [

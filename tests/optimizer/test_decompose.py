@@ -11,7 +11,7 @@ from line_day import LineDay
 from fixtures.generator import generate_day
 from optimizer.check import check
 from optimizer.dayfile import load_day
-from optimizer.decompose import Cut, split
+from optimizer.decompose import split
 from optimizer.engine import EngineRun
 from optimizer.explain import eligibility
 from optimizer.hgs import build_problem, solve_with_hgs
@@ -78,43 +78,6 @@ def test_a_visit_left_out_joins_a_part_that_can_serve_it(
     assert home_vehicle in home.vehicles
     assert 8 not in {v for route in home.initial.values() for v in route}
     assert set(home.allowed[8]) <= home.vehicles
-
-
-# Three-visit routes along the road. B starts beside A but then drives 40 km out next to D;
-# C stays local, 10 km out. By medoid C is nearer A; by neighbouring visits B is.
-INTERLEAVED = {0: [0, 1, 2], 1: [3, 4, 5], 2: [6, 7, 8], 3: [9, 10, 11]}
-INTERLEAVED_KM = (1, 2, 3, 4, 40, 41, 10, 11, 12, 42, 43, 44)
-
-
-@pytest.mark.parametrize(
-    ("cut", "near_part"),
-    [
-        ("ring", {0, 2}),  # medoids: A at km 2, C at km 11, B at km 40, D at km 43
-        ("grown", {0, 1}),  # B's km 4 is next to A's km 3; then D next to B, C comes last
-    ],
-)
-def test_cuts_order_routes_by_medoid_or_by_neighbouring_visits(
-    day: LineDay, cut: Cut, near_part: set[int]
-) -> None:
-    """A ring follows medoids; a grown region follows the nearest visits of each route."""
-    day.depot()
-    for name in "ABCD":
-        day.truck(name)
-    for k, km in enumerate(INTERLEAVED_KM):
-        day.visit(f"V{k}", at_km=km)
-    data = day.data()
-    allowed = eligibility(data).allowed
-    first, second = split(data, INTERLEAVED, allowed, parts=2, anchor=0, cut=cut)
-    assert set(first.initial) == near_part
-    assert set(second.initial) == {0, 1, 2, 3} - near_part
-
-
-def test_an_unknown_cut_is_refused(day: LineDay) -> None:
-    """A cut other than ring or grown is a ValueError naming the field."""
-    four_routes(day)
-    data = day.data()
-    with pytest.raises(ValueError, match="cut"):
-        split(data, ROUTES, eligibility(data).allowed, parts=2, anchor=0, cut="zigzag")  # type: ignore[arg-type]
 
 
 def test_too_few_routes_give_no_parts(day: LineDay) -> None:
