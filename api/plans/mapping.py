@@ -92,16 +92,15 @@ def _fleet_model(
     model = Model()
     model.add_skills(session.exec(select(Skill.name)))
     depots = _add_depots(model, session)
-    sizes = _crew_sizes(session=session, date=date)
-    for vehicle in working_vehicles(session=session, date=date):
-        _add_vehicle(model, vehicle, depots, sizes, settings)
-    for day in range(1, horizon + 1):
-        later = date + dt.timedelta(days=day)
-        sizes = _crew_sizes(session=session, date=later)
-        for vehicle in working_vehicles(session=session, date=later):
-            if vehicle.kind == VehicleKind.TECHNICIAN:
-                code = later_vehicle_id(vehicle.code, later)
-                _add_vehicle(model, vehicle, depots, sizes, settings, code=code, day=day)
+    for day in range(horizon + 1):
+        when = date + dt.timedelta(days=day)
+        sizes = _crew_sizes(session=session, date=when)
+        for vehicle in working_vehicles(session=session, date=when):
+            # Later days lend only their technicians, for installations whose window runs on.
+            if day and vehicle.kind != VehicleKind.TECHNICIAN:
+                continue
+            code = later_vehicle_id(vehicle.code, when) if day else None
+            _add_vehicle(model, vehicle, depots, sizes, settings, code=code, day=day)
     return model
 
 
