@@ -35,7 +35,7 @@ from api.plans.drafts import (
 from api.plans.mapping import planning_input
 from api.plans.models import Plan, PlanChange, PlanStatus, PlanStop
 from api.plans.plannable import PLANNABLE
-from api.tickets.visits import assign_planned_visits
+from api.tickets.visits import assign_planned_visits, release_dropped_visits
 from optimizer.horizon import first_day
 from optimizer.params import SolveParams
 from optimizer.result import ReasonCode
@@ -301,6 +301,9 @@ def publish_plan(
     was_on = _orders_on(session, superseded)
     follow_orders(session, on=on, off=was_on - on, plan_id=plan_id, date=plan.date, editor=editor)
     assign_planned_visits(session, plan_id=plan_id, now=editor.now, by=editor.by)
+    release_dropped_visits(
+        session, plan_id=plan_id, superseded=superseded, now=editor.now, by=editor.by
+    )
     record(session, plan_id, version, editor, Change("publish", {"superseded": superseded}))
     session.commit()
     session.expire_all()

@@ -53,6 +53,7 @@ class TicketEventKind(StrEnum):
     FOLLOW_UP_DONE = "follow_up_done"
     ESCALATED = "escalated"
     SCHEDULED = "scheduled"  # a repair visit was booked for the planner, or moved
+    UNASSIGNED = "unassigned"  # a newer published plan no longer sends its technician
 
 
 class TicketDetails(SQLModel):

@@ -96,7 +96,8 @@ def schedule(
     ticket_id: RowId, session: SessionDep, settings: SettingsDep, clock: ClockDep, who: Dispatcher
 ) -> TicketPublic:
     """Book the ticket's visit for the planner (visit_order_id); the same visit on a retry.
-    Publishing the plan that routes it assigns the ticket to that technician."""
+    Publishing the plan that routes it assigns the ticket to that technician; publishing a
+    newer plan without it hands the ticket back."""
     return visits.schedule(
         session=session, settings=settings, ticket_id=ticket_id, now=clock.now(), by=who.name
     )

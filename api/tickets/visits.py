@@ -9,6 +9,7 @@ deliveries, not for a technician sent back to fix something.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -257,6 +258,44 @@ def _external_id(ticket: Ticket, number: int) -> str:
         return name
     # A long ticket id would not fit an order's id; its digest keeps the name unique.
     return f"ticket-{digest(name)[:32]}"
+
+
+def release_dropped_visits(
+    session: Session, *, plan_id: int, superseded: Sequence[int], now: dt.datetime, by: str
+) -> list[int]:
+    """Tickets assigned through a superseded plan whose visit the published one left off.
+
+    Their technician is no longer coming, so the ticket goes back to be scheduled and
+    assigned again, and no contact clock runs for a call nobody will make. A ticket given
+    to someone else by hand since keeps that technician. Runs inside publish's transaction.
+    """
+    if not superseded:
+        return []
+    kept = select(PlanStop.order_id).where(PlanStop.plan_id == plan_id)
+    query = (
+        select(Ticket, PlanStop.vehicle_code)
+        .join(PlanStop, col(PlanStop.order_id) == col(Ticket.visit_order_id))
+        .where(
+            col(PlanStop.plan_id).in_(superseded),
+            Ticket.status == TicketStatus.ASSIGNED,
+            col(Ticket.visit_order_id).not_in(kept),
+        )
+        .order_by(col(Ticket.id))
+        .with_for_update(of=Ticket)  # type: ignore[arg-type]
+    )
+    released = []
+    for ticket, vehicle_code in session.exec(query).all():
+        if ticket.vehicle_code != vehicle_code:
+            continue
+        ticket.status, ticket.vehicle_code, ticket.assigned_at = TicketStatus.ANSWERED, None, None
+        ticket.contacted_at = ticket.estimated_arrival = None
+        session.add(ticket)
+        detail: dict[str, object] = {"plan_id": plan_id, "vehicle_code": vehicle_code}
+        detail["order_id"] = ticket.visit_order_id
+        add_event(session, ticket, TicketEventKind.UNASSIGNED, now=now, by=by, detail=detail)
+        assert ticket.id is not None
+        released.append(ticket.id)
+    return released
 
 
 def assign_planned_visits(

@@ -14,10 +14,11 @@ from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import stored_service_report
 from plan_helpers import DAY, NOW, ZONE, app_at, engine_of, if_match, store_solved
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import OrderEvent
+from api.tickets.models import TicketEvent, TicketEventKind
 
 ON_SITE = dt.datetime.combine(DAY, dt.time(10, 30), tzinfo=ZONE)
 VISIT_MORNING = dt.datetime.combine(DAY, dt.time(8, 0), tzinfo=ZONE)
@@ -263,6 +264,53 @@ def test_a_changed_time_moves_the_visit_until_it_is_published(
     client.patch(f"/tickets/{ticket['id']}", json={"on_site_at": ON_SITE.isoformat()}, headers=boss)
     refused = client.post(f"/tickets/{ticket['id']}/schedule", headers=boss)
     assert refused.status_code == 409 and refused.json()["field"] == "on_site_at"
+
+
+@pytest.mark.parametrize(
+    ("by_hand", "after"),
+    [
+        (None, ("answered", None)),  # the technician is no longer sent: back to be assigned
+        ("T02", ("assigned", "T02")),  # given to another technician by hand since: kept
+    ],
+)
+def test_a_visit_left_off_a_newer_plan_releases_its_ticket(
+    client: TestClient,
+    settings: ServiceSettings,
+    admin: dict[str, str],
+    boss: dict[str, str],
+    by_hand: str | None,
+    after: tuple[str, str | None],
+) -> None:
+    """Publishing a plan without the visit unassigns the ticket its earlier plan assigned."""
+    fleet(client, admin, ("T01", "T02"))
+    ticket = scheduled(client, boss)
+    published(client, boss)
+    if by_hand:
+        assign = client.post(
+            f"/tickets/{ticket['id']}/assign", json={"vehicle_code": by_hand}, headers=boss
+        )
+        assert assign.status_code == 200, assign.text
+    newer = store_plan(client)
+    body = {"order": "ticket-TK-1", "reason": "customer away"}
+    taken = client.post(f"/plans/{newer}/unassign", json=body, headers={**boss, **if_match(1)})
+    assert taken.status_code == 200, taken.text
+    answer = client.post(f"/plans/{newer}/publish", headers={**boss, **if_match(2)})
+    assert answer.status_code == 200, answer.text
+    shown = client.get(f"/tickets/{ticket['id']}", headers=boss).json()
+    assert (shown["status"], shown["vehicle_code"]) == after
+    with Session(engine_of(client)) as session:
+        kinds = [e.kind for e in session.exec(select(TicketEvent).order_by(col(TicketEvent.id)))]
+    assert (kinds[-1] == TicketEventKind.UNASSIGNED) is (by_hand is None)
+    if by_hand is None:
+        later = NOW + dt.timedelta(minutes=settings.ticket_contact_minutes + 5)
+        with app_at(settings, later) as late:
+            assert late.get("/tickets/report", headers=boss).json()["breaches"]["contact"] == 0
+        # off the published plan, the visit follows the ticket to a new time again
+        afternoon = dt.datetime.combine(DAY, dt.time(14, 0), tzinfo=ZONE).isoformat()
+        client.patch(f"/tickets/{ticket['id']}", json={"on_site_at": afternoon}, headers=boss)
+        moved = client.post(f"/tickets/{ticket['id']}/schedule", headers=boss)
+        assert moved.status_code == 200, moved.text
+        assert visit_order(client, boss)["slot"] == "afternoon"
 
 
 def handover(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
