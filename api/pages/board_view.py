@@ -17,6 +17,7 @@ from api.core.errors import NotFound
 from api.fleet.models import Vehicle
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
+from api.plans.cutoff import minutes_late
 from api.plans.drafts import Stored, load
 from api.plans.models import Plan, PlanStatus, PlanSummary
 from api.plans.plannable import working_vehicles
@@ -33,6 +34,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "status_draft": "草稿",
         "status_published": "已发布",
         "status_superseded": "已被取代",
+        "published_late": "发布时间晚于截止时间（前一天 {cutoff}）{minutes} 分钟："
+        "请通知仓库，安装提醒也已延迟发出",
         "other_plans": "该日的计划",
         "kpi_visits": "已排 / 总数",
         "kpi_km": "总里程 (km)",
@@ -100,6 +103,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "status_draft": "draft",
         "status_published": "published",
         "status_superseded": "superseded",
+        "published_late": "Published {minutes} min after the cut-off ({cutoff} the day before): "
+        "tell the warehouse; the installation reminders went out late too",
         "other_plans": "Plans of the date",
         "kpi_visits": "Routed / total",
         "kpi_km": "Distance (km)",
@@ -203,6 +208,8 @@ class Board:
     choices: list[Choice]
     vehicles: list[str]  # crews a visit may be moved to
     plan_seconds: float
+    late_minutes: int  # how late the shown plan was published; 0: in time or not published
+    cutoff: str  # the publishing cut-off, HH:MM on the day before
 
     @property
     def editable(self) -> bool:
@@ -258,6 +265,12 @@ def board(
         choices=_choices(stored) if stored else [],
         vehicles=list(vehicles),
         plan_seconds=settings.default_plan_seconds,
+        late_minutes=(
+            minutes_late(settings, date, summary.published_at)
+            if summary is not None and summary.published_at is not None
+            else 0
+        ),
+        cutoff=f"{settings.publish_cutoff:%H:%M}",
     )
 
 

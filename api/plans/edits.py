@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, NotFound, RuleBroken
+from api.plans.cutoff import late_warning, minutes_late
 from api.plans.drafts import (
     Change,
     Draft,
@@ -75,6 +76,7 @@ class PlanEdited(SQLModel):
     version: int
     routes: dict[str, list[str]]  # vehicle code -> external ids in visiting order
     unassigned: list[str]
+    warnings: list[str] = Field(default_factory=list)
 
 
 class PlanChangePublic(SQLModel):
@@ -304,10 +306,14 @@ def publish_plan(
     release_dropped_visits(
         session, plan_id=plan_id, superseded=superseded, now=editor.now, by=editor.by
     )
-    record(session, plan_id, version, editor, Change("publish", {"superseded": superseded}))
+    late = minutes_late(settings, plan.date, editor.now)
+    detail = {"superseded": superseded, **({"late_minutes": late} if late else {})}
+    record(session, plan_id, version, editor, Change("publish", detail))
     session.commit()
     session.expire_all()
-    return plan_view(session=session, plan_id=plan_id)
+    view = plan_view(session=session, plan_id=plan_id)
+    warning = late_warning(settings, plan.date, editor.now)
+    return view.model_copy(update={"warnings": [warning] if warning else []})
 
 
 def _supersede(session: Session, date: dt.date, plan_id: int, editor: Editor) -> list[int]:

@@ -14,7 +14,7 @@ import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import play_the_day, published_day
-from plan_helpers import CREWS, DAY, NOW, app_at, engine_of, if_match, seed_day, store_plan
+from plan_helpers import CREWS, DAY, NOW, ZONE, app_at, engine_of, if_match, seed_day, store_plan
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
@@ -448,3 +448,30 @@ def test_kpi_panel_in_english(played: TestClient) -> None:
     page = board(played, date=DAY.isoformat(), lang="en")
     assert KPI_WORDS["en"]["kpi_title"] in page.one(id="kpi-panel").text
     assert KPI_WORDS["en"]["kpi_delivery_success"] in page.one(id="kpi-delivery-success").text
+
+
+@pytest.mark.parametrize(
+    ("clock", "notice"),
+    [
+        (NOW, False),  # published days ahead: nothing to say
+        (
+            dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(18, 5), ZONE),
+            True,
+        ),  # 65 min late
+    ],
+)
+def test_a_plan_published_late_says_so_on_the_board(
+    dispatcher: TestClient,
+    settings: ServiceSettings,
+    admin: dict[str, str],
+    plan_id: int,
+    clock: dt.datetime,
+    notice: bool,
+) -> None:
+    """The board tells the dispatcher a plan went out after the cut-off, and by how much."""
+    with app_at(settings, clock) as publisher:
+        answer = publisher.post(f"/plans/{plan_id}/publish", headers={**admin, **if_match(2)})
+        assert answer.status_code == 200, answer.text
+    shown = board(dispatcher, plan=str(plan_id)).find(id="published-late")
+    assert bool(shown) is notice
+    assert all("65" in element.text and "17:00" in element.text for element in shown)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from plan_helpers import (
+    DAY,
+    ZONE,
     app_at,
     engine_of,
     if_match,
@@ -348,3 +350,26 @@ def test_publishing_freezes_and_supersedes_the_earlier_published_plan(
     assert again.status_code == 409 and "superseded" in again.json()["detail"]
     twice = post(client, admin, newer, "publish", 2)
     assert twice.status_code == 409 and "only a draft" in twice.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("clock", "late"),
+    [
+        (dt.time(16, 59), 0),  # on the eve, a minute before the 17:00 cut-off
+        (dt.time(17, 40), 40),  # on the eve, 40 minutes past it
+    ],
+)
+def test_a_late_publish_goes_through_but_says_so(
+    settings: ServiceSettings, admin: dict[str, str], plan_id: int, clock: dt.time, late: int
+) -> None:
+    """Past the cut-off a plan still publishes; the answer warns and the change log keeps it."""
+    eve = dt.datetime.combine(DAY - dt.timedelta(days=1), clock, ZONE)
+    with app_at(settings, eve) as on_the_eve:
+        answer = post(on_the_eve, admin, plan_id, "publish", 1)
+        assert answer.status_code == 200, answer.text
+        [*_, published] = changes(on_the_eve, admin, plan_id)
+    warnings = answer.json()["warnings"]
+    assert len(warnings) == (1 if late else 0)
+    assert all(f"{late} min after the 17:00 cut-off" in warning for warning in warnings)
+    assert published["kind"] == "publish"
+    assert published["detail"].get("late_minutes", 0) == late
