@@ -52,7 +52,9 @@ POLISH_UP_TO_VISITS = 2_500
 # turns improving parts of the best plan (optimizer.decompose), one part per core.
 DECOMPOSE_FROM_VISITS = 400
 # Share of the searches' time spent on whole-day searches before the parts.
-WHOLE_DAY_SHARE = 0.25
+# Long interleaving routes (Gehring-Homberger C2) settle their shape in this phase, and
+# parts cannot change it later: 40% measured 2.30% mean gap on all 30, 25% 2.40%.
+WHOLE_DAY_SHARE = 0.4
 # How long a round of parts runs; a last stretch shorter than MIN_ROUND_S joins the round.
 ROUND_S = 5.0
 MIN_ROUND_S = 2.0
