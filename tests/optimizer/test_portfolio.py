@@ -12,7 +12,7 @@ from fixtures.generator import generate_day
 from optimizer import ReasonCode, SolveParams, solve
 from optimizer.check import check
 from optimizer.dayfile import load_day
-from optimizer.engine import EngineRun
+from optimizer.engine import EngineRun, solve_with_ortools
 from optimizer.explain import eligibility
 from optimizer.hgs import solve_with_hgs
 from optimizer.portfolio import PARALLEL_FROM_VISITS, objective
@@ -199,8 +199,6 @@ def test_one_profile_keeps_pyvrps_own_neighbourhood(day: LineDay) -> None:
 
 def test_polish_past_its_deadline_keeps_the_routes_it_was_given(day: LineDay) -> None:
     """OR-Tools past its deadline stops at once and still returns its starting plan."""
-    from optimizer.engine import solve_with_ortools
-
     day.depot()
     day.truck("A")
     day.visit("V1", at_km=1)
