@@ -21,7 +21,7 @@ class DriverStopPublic(SQLModel):
     lat: float
     lon: float
     slot: Slot
-    window: str  # "08:00–12:00"
+    window: str  # "08:00–12:00": the slot, or the time agreed for a repair
     arrival: str
     start: str
     items: list[OrderItemPublic]

@@ -13,6 +13,7 @@ from api.drivers.models import DriverRoutePublic, DriverStopPublic
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderItemPublic
+from api.orders.window import visit_window
 from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 
@@ -68,7 +69,7 @@ def _stop(
     items: dict[int, list[OrderItemPublic]],
     settings: ServiceSettings,
 ) -> DriverStopPublic:
-    start, end = settings.slot_window(order.slot)
+    start, end = visit_window(order, settings)
     return DriverStopPublic(
         position=stop.position,
         external_id=order.external_id,

@@ -21,6 +21,7 @@ from api.core.errors import NotFound
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderStatus
+from api.orders.window import visit_window
 from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 from optimizer.settings import DispatchSettings
@@ -167,7 +168,7 @@ def dispatch_sheet(*, session: Session, settings: DispatchSettings, plan_id: int
 
 def _sheet_stop(stop: PlanStop, rows: _Rows, settings: DispatchSettings) -> SheetStop:
     order = rows.orders[stop.order_id]
-    opens, closes = settings.slot_window(order.slot)
+    opens, closes = visit_window(order, settings)
     items = rows.items.get(stop.order_id, [])
     return SheetStop(
         position=stop.position,

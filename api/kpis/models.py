@@ -25,7 +25,8 @@ class AveragePublic(SQLModel):
 
 class CrewKpiPublic(SQLModel):
     vehicle_code: str  # "total" on the total row
-    # On time: the first recorded arrival inside the order's slot, over stops with an arrival.
+    # On time: the first recorded arrival inside the visit's window (its slot, or the time agreed
+    # for a repair), over stops with an arrival.
     on_time_morning: RatePublic
     on_time_afternoon: RatePublic
     # Delivered complete over stops with an outcome (delivered, partial or failed).

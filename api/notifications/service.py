@@ -30,7 +30,7 @@ from api.notifications.models import (
 from api.notifications.senders import Sender
 from api.notifications.templates import DEFAULT_LANGUAGE, TEMPLATES, render, slot_name
 from api.orders.models import Order
-from api.plans.mapping import visit_window
+from api.orders.window import visit_window
 from api.plans.models import Plan, PlanStatus, PlanStop
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry

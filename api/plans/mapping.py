@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
 from api.orders.models import Order
+from api.orders.window import visit_window
 from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
 from api.plans.plannable import (
     later_technician_orders,
@@ -174,16 +175,6 @@ def _add_order(
         label=order.customer,
         days=days,
     )
-
-
-def visit_window(order: Order, settings: DispatchSettings) -> tuple[int, int]:
-    """The slot's hours, or the narrower time agreed with the customer (a repair visit)."""
-    start, end = settings.slot_window(order.slot)
-    if order.window_from is not None:
-        start = seconds_of_day(order.window_from)
-    if order.window_to is not None:
-        end = seconds_of_day(order.window_to)
-    return start, end
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ class CrewDayPublic(SQLModel):
     failed: int = 0
     failed_reasons: dict[str, int] = Field(default_factory=dict)  # reason -> stops
     not_reported: int = 0  # no delivery or failure recorded yet
-    # By the crew's first recorded arrival against the order's slot, in the store's time
-    # zone; "early" is before the slot opens. Stops without an arrival are in none of them.
+    # By the crew's first recorded arrival against the visit's window (its slot, or the time
+    # agreed for a repair), in the store's time zone; "early" is before the window opens.
+    # Stops without an arrival are in none of them.
     on_time: int = 0
     early: int = 0
     late: int = 0

@@ -24,6 +24,7 @@ from api.drivers.service import published_plan
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order
+from api.orders.window import visit_window
 from api.plans.models import PlanRoute, PlanStop
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -157,12 +158,13 @@ class _Events:
         return ("delivered" if outcome.payload.get("complete", True) else "partial"), None
 
     def punctuality(self, order: Order, settings: ServiceSettings, date: dt.date) -> str | None:
-        """on_time, early or late by the first arrival against the slot; None without one."""
+        """on_time, early or late by the first arrival against the visit's window (its slot,
+        or the time agreed for a repair); None without one."""
         arrival = self.arrivals.get(order.id or 0)
         moment = self._local(arrival.payload.get("at")) if arrival else None
         if moment is None:
             return None
-        opens, closes = settings.slot_window(order.slot)
+        opens, closes = visit_window(order, settings)
         when = (moment.date(), seconds_of_day(moment.time()))
         if when < (date, opens):
             return "early"

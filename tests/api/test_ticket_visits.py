@@ -362,6 +362,45 @@ def test_one_repair_ticket_through_to_the_signed_report(
     assert t01["contacted_in_time"] == {"numerator": 0, "denominator": 1, "rate": 0.0}
 
 
+@pytest.mark.parametrize(
+    ("arrived", "verdict"),
+    [
+        (dt.time(10, 55), "on_time"),  # inside 10:00-11:00, the agreed 10:30 ± 30 minutes
+        (dt.time(11, 15), "late"),  # still inside the morning slot, but past the agreed hour
+        (dt.time(9, 45), "early"),  # the slot had opened, the agreed hour had not
+    ],
+)
+def test_a_repair_is_held_to_the_agreed_time_not_its_slot(
+    settings: ServiceSettings,
+    client: TestClient,
+    admin: dict[str, str],
+    key_for: KeyMaker,
+    arrived: dt.time,
+    verdict: str,
+) -> None:
+    """The technician's page shows the agreed hour, and arrivals are judged against it."""
+    boss = key_for("dispatcher")
+    fleet(client, admin, ("T01",))
+    scheduled(client, boss)
+    published(client, boss)
+    technician = key_for("driver", "T01")
+    at = dt.datetime.combine(DAY, arrived, tzinfo=ZONE)
+    with app_at(settings, at) as day:
+        route = day.get("/driver/route", headers=technician).json()
+        gps = {"at": at.isoformat(), "lat": 30.67, "lon": 104.08}
+        handover(day, "/routes/T01/depart", gps, technician)
+        handover(day, "/stops/ticket-TK-1/arrive", gps, technician)
+        crew = day.get(f"/reports/daily/{DAY.isoformat()}", headers=boss).json()["crews"][0]
+        week = {"from": NOW.date().isoformat(), "to": DAY.isoformat()}
+        kpis = day.get("/kpis", params=week, headers=boss).json()
+    assert route["stops"][0]["window"] == "10:00–11:00"
+    assert {k: crew[k] for k in ("on_time", "early", "late")} == {
+        k: int(k == verdict) for k in ("on_time", "early", "late")
+    }
+    t01 = next(row for row in kpis["technicians"] if row["vehicle_code"] == "T01")
+    assert t01["visits_on_time"]["numerator"] == int(verdict == "on_time")
+
+
 def test_a_report_from_another_visit_does_not_close_the_ticket(
     client: TestClient, admin: dict[str, str], boss: dict[str, str]
 ) -> None:
