@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping, Sequence
 
 import pytest
 from line_day import LineDay
 
 from fixtures.generator import generate_day
 from optimizer.check import check
+from optimizer.data import ProblemData
 from optimizer.dayfile import load_day
 from optimizer.decompose import split
 from optimizer.engine import EngineRun
@@ -17,7 +19,13 @@ from optimizer.explain import eligibility
 from optimizer.hgs import build_problem, solve_with_hgs
 from optimizer.params import SolveParams
 from optimizer.pool import Deadlines, SearchPool
-from optimizer.portfolio import DECOMPOSE_FROM_VISITS, _improve_by_parts, objective
+from optimizer.portfolio import (
+    DECOMPOSE_FROM_VISITS,
+    _improve_by_parts,
+    _search_on,
+    objective,
+    visits_per_route,
+)
 from optimizer.settings import DispatchSettings
 from optimizer.solve import solve
 
@@ -111,16 +119,28 @@ def test_a_warm_start_is_never_made_worse(day: LineDay) -> None:
     assert run.found and objective(data, run, allowed) <= before
 
 
-def test_rounds_by_parts_improve_a_generated_day() -> None:
-    """Rounds by parts keep every rule, never worsen the plan, and report their progress."""
+def generated_day() -> tuple[ProblemData, Mapping[int, Sequence[int]]]:
+    """A generated day just large enough to be improved by parts, and who may serve what."""
     content = generate_day(
         seed=4, visits=DECOMPOSE_FROM_VISITS + 20, trucks=24, technicians=3, date="2026-11-24"
     )
     data = load_day(content, dt.date(2026, 11, 24), DispatchSettings()).data
-    allowed = eligibility(data).allowed
-    first = time.monotonic() + 4
+    return data, eligibility(data).allowed
+
+
+def first_searches(
+    data: ProblemData, allowed: Mapping[int, Sequence[int]], *, seconds: float
+) -> SearchPool:
+    """Two search processes whose searches of the whole day end in `seconds`."""
+    first = time.monotonic() + seconds
     whole_day = Deadlines(optional=first, everyone=first)
-    with SearchPool(data, allowed, whole_day, None, workers=2, seed=3, progress=None) as pool:
+    return SearchPool(data, allowed, whole_day, None, workers=2, seed=3, progress=None)
+
+
+def test_rounds_by_parts_improve_a_generated_day() -> None:
+    """Rounds by parts keep every rule, never worsen the plan, and report their progress."""
+    data, allowed = generated_day()
+    with first_searches(data, allowed, seconds=4) as pool:
         best = min(pool.first_runs(), key=lambda run: objective(data, run, allowed))
         announced: list[EngineRun] = []
         end = time.monotonic() + 5
@@ -138,3 +158,29 @@ def test_rounds_by_parts_improve_a_generated_day() -> None:
     assert improved.objective == objective(data, improved, allowed)
     result = solve(data, SolveParams(time_limit_s=10, workers=2), seed=3)
     assert result.ok and check(data, result) == []
+
+
+@pytest.mark.parametrize(
+    ("routes", "mean"),
+    [
+        ({0: [1, 2, 3], 1: [], 2: [4]}, 2.0),  # the idle crew does not shorten the mean
+        ({0: [], 1: []}, 0.0),  # nothing routed yet
+    ],
+)
+def test_visits_per_route_counts_routes_that_serve(
+    routes: dict[int, list[int]], mean: float
+) -> None:
+    """Route length, which decides how long the whole day is searched, ignores idle crews."""
+    assert visits_per_route(EngineRun(routes, 0, True, "")) == mean
+
+
+def test_searching_the_whole_day_on_keeps_every_plan() -> None:
+    """Searching on from the first plans returns them and one more per process, none worse."""
+    data, allowed = generated_day()
+    with first_searches(data, allowed, seconds=4) as pool:
+        runs = [run for run in pool.first_runs() if run.found]
+        end = time.monotonic() + 3
+        on = _search_on(data, allowed, pool, runs, Deadlines(optional=end, everyone=end), seed=3)
+    assert on[: len(runs)] == runs and len(on) == len(runs) + 2
+    costs = [objective(data, run, allowed) for run in on]
+    assert min(costs[len(runs) :]) <= min(costs[: len(runs)])
