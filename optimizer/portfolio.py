@@ -3,7 +3,8 @@
 Hybrid genetic search finds far shorter routes than OR-Tools' local search on large days, so
 it runs first, one search per core with different seeds; on larger days the searches then
 improve one part of the best plan each, round after round (optimizer.decompose), so that
-both cores' work counts. OR-Tools then starts from the best plan: reading the routes into
+both cores' work counts. Long routes, which parts reshape poorly, get a longer search of the
+whole day first. OR-Tools then starts from the best plan: reading the routes into
 its model re-imposes every domain rule, and its local search polishes what it can in the
 time left. The plan with the lower objective (metres
 driven plus the drop penalties of visits left out) wins.
