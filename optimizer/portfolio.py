@@ -59,10 +59,11 @@ POLISH_UP_TO_VISITS = 2_500
 # turns improving parts of the best plan (optimizer.decompose), one part per core.
 DECOMPOSE_FROM_VISITS = 400
 # Share of the searches' time spent on whole-day searches before the parts. Parts reshape
-# short routes well: on full-domain days (about 11 visits a route) 40% drove 2-3% more km
-# than 25% (measured). Long interleaving routes (Gehring-Homberger C2, 30-odd visits a
-# route) settle their shape in the whole-day phase and parts cannot change it later, so
-# plans with long routes search the whole day on, to LONG_ROUTES_WHOLE_DAY_SHARE.
+# short routes well: on full-domain days (about 11 visits a route) 40% scored 0.3-0.6% worse
+# than 25% on average (measured, within the spread of single runs). Long interleaving routes
+# (Gehring-Homberger C2, 30-odd visits a route) settle their shape in the whole-day phase and
+# parts cannot change it later, so plans with long routes search the whole day on, to
+# LONG_ROUTES_WHOLE_DAY_SHARE.
 WHOLE_DAY_SHARE = 0.25
 LONG_ROUTES_WHOLE_DAY_SHARE = 0.4
 LONG_ROUTE_VISITS = 20
@@ -228,12 +229,12 @@ def _search_on(
 
     Every plan comes back, improved or as it was, so the best can only get better.
     """
+    visits = {visit: list(crews) for visit, crews in allowed.items()}
     tasks = []
     for k in range(pool.size):
         run = runs[k % len(runs)]
         everyone = _serves_all(run, allowed)
         until = deadlines.everyone if everyone else deadlines.optional
-        visits = {visit: list(crews) for visit, crews in allowed.items()}
         plan = {vehicle: list(route) for vehicle, route in run.routes.items()}
         tasks.append(Task(visits, plan, until, seed + 500 + k, everyone))
     on = [run for run in pool.improve(tasks) if run is not None and run.found]
