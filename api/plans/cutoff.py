@@ -27,9 +27,8 @@ def minutes_late(settings: DispatchSettings, date: dt.date, published_at: dt.dat
     return max(0, int(late.total_seconds() // 60))
 
 
-def late_warning(settings: DispatchSettings, date: dt.date, published_at: dt.datetime) -> str:
-    """What a late publish means for the warehouse and the customers; empty when in time."""
-    minutes = minutes_late(settings, date, published_at)
+def late_warning(settings: DispatchSettings, date: dt.date, minutes: int) -> str:
+    """What a publish `minutes` late (minutes_late) means downstream; empty when in time."""
     if not minutes:
         return ""
     cutoff = cutoff_of(settings, date)

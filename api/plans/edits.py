@@ -312,7 +312,7 @@ def publish_plan(
     session.commit()
     session.expire_all()
     view = plan_view(session=session, plan_id=plan_id)
-    warning = late_warning(settings, plan.date, editor.now)
+    warning = late_warning(settings, plan.date, late)
     return view.model_copy(update={"warnings": [warning] if warning else []})
 
 

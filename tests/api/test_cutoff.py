@@ -36,6 +36,8 @@ def test_minutes_late_counts_from_the_cut_off_of_the_day_before(
 def test_the_warning_names_the_delay_and_follows_the_setting() -> None:
     """A later cut-off in the settings makes the publish timely; a late one says how late."""
     moment = dt.datetime.combine(EVE, dt.time(17, 40), ZONE)
-    assert late_warning(DispatchSettings(publish_cutoff=dt.time(18, 0)), DAY, moment) == ""
-    warning = late_warning(DispatchSettings(), DAY, moment)
+    later = DispatchSettings(publish_cutoff=dt.time(18, 0))
+    assert late_warning(later, DAY, minutes_late(later, DAY, moment)) == ""
+    usual = DispatchSettings()
+    warning = late_warning(usual, DAY, minutes_late(usual, DAY, moment))
     assert "40 min after the 17:00 cut-off of 2026-11-26" in warning
