@@ -12,12 +12,14 @@ equal to the drop penalties of the OR-Tools engine, so both engines optimise one
 from __future__ import annotations
 
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.IteratedLocalSearch import IteratedLocalSearch
 from pyvrp.PenaltyManager import PenaltyManager
 from pyvrp.search import LocalSearch, PerturbationManager
@@ -175,6 +177,21 @@ def _search(
     warm: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """pyvrp.solve, except that the local search may get our own neighbourhood."""
+    # PyVRP warns when its penalties reach their bound, as they do on a fleet held below what
+    # the day needs (see optimizer.portfolio.SQUEEZE_SHARE); such a search ends without a
+    # feasible plan, which its status says, so the warning would only clutter the output.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        return _search_quietly(problem, criterion, seed, neighbours, warm)
+
+
+def _search_quietly(
+    problem: pyvrp.ProblemData,
+    criterion: _Criterion,
+    seed: int,
+    neighbours: dict[pyvrp.Activity, list[pyvrp.Activity]] | None,
+    warm: pyvrp.Solution | None,
+) -> pyvrp.Result:
     if neighbours is None:
         return pyvrp.solve(
             problem, stop=criterion, seed=seed, collect_stats=False, initial_solution=warm

@@ -22,7 +22,8 @@ from optimizer.pool import Deadlines, SearchPool
 from optimizer.portfolio import (
     DECOMPOSE_FROM_VISITS,
     _improve_by_parts,
-    _search_on,
+    _squeeze,
+    fewer_crews,
     objective,
     visits_per_route,
 )
@@ -170,17 +171,48 @@ def test_rounds_by_parts_improve_a_generated_day() -> None:
 def test_visits_per_route_counts_routes_that_serve(
     routes: dict[int, list[int]], mean: float
 ) -> None:
-    """Route length, which decides how long the whole day is searched, ignores idle crews."""
+    """Route length, which decides between parts and fewer crews, ignores idle crews."""
     assert visits_per_route(EngineRun(routes, 0, True, "")) == mean
 
 
-def test_searching_the_whole_day_on_keeps_every_plan() -> None:
-    """Searching on from the first plans returns them and one more per process, none worse."""
+# Crews 0-2 serve three routes of 3, 1 and 2 visits; crew 3 is idle.
+SQUEEZED_ROUTES = {0: [1, 2, 3], 1: [4], 2: [5, 6], 3: []}
+
+
+@pytest.mark.parametrize(
+    ("allowed", "kept"),
+    [
+        # anyone may serve anything: the shortest route's crew and the idle one stay home
+        ({v: [0, 1, 2, 3] for v in range(1, 7)}, {0, 2}),
+        # only crew 1 may serve visit 4: the next shortest route's crew stays home instead
+        ({**{v: [0, 1, 2, 3] for v in range(1, 7)}, 4: [1]}, {0, 1}),
+    ],
+)
+def test_fewer_crews_spares_the_shortest_route_no_visit_needs(
+    allowed: dict[int, list[int]], kept: set[int]
+) -> None:
+    """A squeezed fleet drops the shortest route's crew, unless a visit has no other crew."""
+    fewer = fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed)
+    assert fewer == {visit: [c for c in crews if c in kept] for visit, crews in allowed.items()}
+
+
+def test_fewer_crews_spares_none_when_every_crew_is_needed() -> None:
+    """With every route's crew the only one allowed for some visit, nobody can stay home."""
+    allowed = {1: [0], 2: [0], 3: [0], 4: [1], 5: [2], 6: [2, 3]}
+    assert fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed) is None
+
+
+def test_squeezing_keeps_the_best_plan_and_searches_with_fewer_crews() -> None:
+    """The best plan comes back first, then one searched on and one using only fewer crews."""
     data, allowed = generated_day()
     with first_searches(data, allowed, seconds=4) as pool:
-        runs = [run for run in pool.first_runs() if run.found]
+        best = min(pool.first_runs(), key=lambda run: objective(data, run, allowed))
         end = time.monotonic() + 3
-        on = _search_on(data, allowed, pool, runs, Deadlines(optional=end, everyone=end), seed=3)
-    assert on[: len(runs)] == runs and len(on) == len(runs) + 2
-    costs = [objective(data, run, allowed) for run in on]
-    assert min(costs[len(runs) :]) <= min(costs[: len(runs)])
+        runs = _squeeze(data, allowed, pool, best, Deadlines(optional=end, everyone=end), seed=3)
+    assert runs[0] == best and len(runs) == 3
+    searched_on, squeezed = runs[1:]
+    assert objective(data, searched_on, allowed) <= objective(data, best, allowed)
+    kept = {crew for crews in (fewer_crews(best, allowed) or {}).values() for crew in crews}
+    used = {vehicle for vehicle, route in best.routes.items() if route}
+    assert kept and kept < used
+    assert {vehicle for vehicle, route in squeezed.routes.items() if route} <= kept
