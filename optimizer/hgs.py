@@ -177,21 +177,6 @@ def _search(
     warm: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """pyvrp.solve, except that the local search may get our own neighbourhood."""
-    # PyVRP warns when its penalties reach their bound, as they do on a fleet held below what
-    # the day needs (see optimizer.portfolio.SQUEEZE_SHARE); such a search ends without a
-    # feasible plan, which its status says, so the warning would only clutter the output.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PenaltyBoundWarning)
-        return _search_quietly(problem, criterion, seed, neighbours, warm)
-
-
-def _search_quietly(
-    problem: pyvrp.ProblemData,
-    criterion: _Criterion,
-    seed: int,
-    neighbours: dict[pyvrp.Activity, list[pyvrp.Activity]] | None,
-    warm: pyvrp.Solution | None,
-) -> pyvrp.Result:
     if neighbours is None:
         return pyvrp.solve(
             problem, stop=criterion, seed=seed, collect_stats=False, initial_solution=warm
@@ -291,7 +276,12 @@ def solve_with_hgs(
     problem, visits, groups = build_problem(data, allowed, required=required)
     criterion = _Criterion(deadline, max_iterations, no_improvement, report, give_up_after_s)
     warm = _warm_start(problem, visits, groups, initial) if initial else None
-    result = _search(problem, criterion, seed, _neighbourhood(data, visits, allowed), warm)
+    # PyVRP warns when its penalties reach their bound, as they do on a fleet held below what
+    # the day needs (see optimizer.portfolio.SQUEEZE_SHARE); such a search ends without a
+    # feasible plan, which the status below says, so the warning would only clutter the output.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = _search(problem, criterion, seed, _neighbourhood(data, visits, allowed), warm)
     best = result.best
     if not best.is_feasible():
         return EngineRun(routes={}, objective=0, found=False, status="HGS_INFEASIBLE")
