@@ -76,6 +76,10 @@ LONG_ROUTE_VISITS = 20
 # 0.11% shorter on average over the 15 long-route instances in paired runs, 0.06% at 12%
 # (benchmarks/README.md).
 SQUEEZE_SHARE = 0.08
+# What the engine label (Result.engine) adds to say how a large day was searched after the
+# first searches, so a plan, a benchmark record or a test can tell the strategies apart.
+BY_PARTS = "then by parts"
+FEWER_CREWS_TRIED = "then with fewer crews tried"
 # How long a round of parts runs; a last stretch shorter than MIN_ROUND_S joins the round.
 ROUND_S = 5.0
 MIN_ROUND_S = 2.0
@@ -206,9 +210,11 @@ def _best_hgs(
         best = min(found, key=lambda run: objective(data, run, allowed))
         if by_parts and not pool.stopped and visits_per_route(best) >= LONG_ROUTE_VISITS:
             squeezed = _squeeze(data, allowed, pool, best, deadlines, seed)
-            return min(squeezed, key=lambda run: objective(data, run, allowed))
+            best = min(squeezed, key=lambda run: objective(data, run, allowed))
+            return replace(best, status=f"{best.status} {FEWER_CREWS_TRIED}")
         if by_parts and not pool.stopped:
             best = _improve_by_parts(data, allowed, pool, best, deadlines, seed, announce)
+            return replace(best, status=f"{best.status} {BY_PARTS}")
     return best
 
 

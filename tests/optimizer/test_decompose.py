@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pytest
-from line_day import LineDay
+from line_day import AFTERNOON, MORNING, LineDay
 
 from fixtures.generator import generate_day
 from optimizer.check import check
@@ -20,7 +20,9 @@ from optimizer.hgs import build_problem, solve_with_hgs
 from optimizer.params import SolveParams
 from optimizer.pool import Deadlines, SearchPool
 from optimizer.portfolio import (
+    BY_PARTS,
     DECOMPOSE_FROM_VISITS,
+    FEWER_CREWS_TRIED,
     _improve_by_parts,
     _squeeze,
     fewer_crews,
@@ -144,6 +146,11 @@ def test_rounds_by_parts_improve_a_generated_day() -> None:
     with first_searches(data, allowed, seconds=4) as pool:
         best = min(pool.first_runs(), key=lambda run: objective(data, run, allowed))
         announced: list[EngineRun] = []
+
+        def announce(run: EngineRun) -> bool:
+            announced.append(run)
+            return False  # never asks the rounds to stop
+
         end = time.monotonic() + 5
         improved = _improve_by_parts(
             data,
@@ -152,7 +159,7 @@ def test_rounds_by_parts_improve_a_generated_day() -> None:
             best,
             Deadlines(optional=end, everyone=end),
             seed=3,
-            announce=lambda run: announced.append(run) or False,
+            announce=announce,
         )
     assert announced, "no round ran"
     assert objective(data, improved, allowed) <= objective(data, best, allowed)
@@ -216,3 +223,33 @@ def test_squeezing_keeps_the_best_plan_and_searches_with_fewer_crews() -> None:
     used = {vehicle for vehicle, route in best.routes.items() if route}
     assert kept and kept < used
     assert {vehicle for vehicle, route in squeezed.routes.items() if route} <= kept
+
+
+def long_route_day() -> ProblemData:
+    """Visits along 40 km of one road, open all day, for 16 trucks: 26 or more a route."""
+    day = LineDay()
+    day.depot()
+    for k in range(16):
+        day.truck(f"T{k}")
+    for k in range(DECOMPOSE_FROM_VISITS + 20):
+        day.visit(f"V{k}", at_km=1 + (k * 7919) % 400 / 10, window=(MORNING[0], AFTERNOON[1]))
+    return day.data()
+
+
+@pytest.mark.parametrize(
+    ("make_day", "strategy"),
+    [
+        # long routes: one process searches on, the other afresh with fewer crews
+        pytest.param(long_route_day, FEWER_CREWS_TRIED, id="long routes"),
+        # a full-domain day, about 11 visits a route: rounds by parts
+        pytest.param(lambda: generated_day()[0], BY_PARTS, id="short routes"),
+    ],
+)
+def test_route_length_decides_how_a_large_day_is_searched(
+    make_day: Callable[[], ProblemData], strategy: str
+) -> None:
+    """After the first searches, long routes get fewer crews and short routes rounds by parts."""
+    data = make_day()
+    result = solve(data, SolveParams(time_limit_s=8, workers=2), seed=3)
+    assert result.ok and check(data, result) == []
+    assert result.engine.startswith("HGS_OK") and strategy in result.engine
