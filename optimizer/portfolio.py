@@ -3,7 +3,8 @@
 Hybrid genetic search finds far shorter routes than OR-Tools' local search on large days, so
 it runs first, one search per core with different seeds; on larger days the searches then
 improve one part of the best plan each, round after round (optimizer.decompose), so that
-both cores' work counts. Long routes, which parts reshape poorly, instead get one search
+both cores' work counts, and one part a round may try doing with one crew fewer. Long
+routes, which parts reshape poorly, instead get one search
 that goes on from the best plan and one that starts afresh with fewer crews. OR-Tools then
 starts from the best plan: reading the routes into its model re-imposes every domain rule,
 and its local search polishes what it can in the time left. The plan with the lower
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from optimizer.data import ProblemData
-from optimizer.decompose import split
+from optimizer.decompose import Part, split
 from optimizer.engine import (
     EngineRun,
     Progress,
@@ -246,7 +247,7 @@ def _squeeze(
     visits = {visit: list(crews) for visit, crews in allowed.items()}
     plan = {vehicle: list(route) for vehicle, route in best.routes.items()}
     tasks = [Task(visits, plan, until, seed + 500, everyone)]
-    fewer = fewer_crews(best, allowed)
+    fewer = fewer_crews(best, allowed, squeezed_crews(best))
     if fewer is not None:
         tasks.append(Task(fewer, {}, until, seed + 501, everyone))
     else:  # every crew is needed by some visit: both cores search on instead
@@ -255,13 +256,19 @@ def _squeeze(
     return [best, *on]
 
 
-def fewer_crews(
-    run: EngineRun, allowed: Mapping[int, Sequence[int]]
-) -> dict[int, list[int]] | None:
-    """Who may serve what once the crews of the shortest routes stay home, and so do idle
-    crews; None when no crew can be spared without leaving a visit nobody may serve.
+def squeezed_crews(run: EngineRun) -> int:
+    """How many crews a search afresh leaves at home on a long-route day: SQUEEZE_SHARE."""
+    routes = sum(1 for route in run.routes.values() if route)
+    return max(1, math.ceil(routes * SQUEEZE_SHARE))
 
-    SQUEEZE_SHARE of the routes go, shortest first, skipping a crew that some visit needs.
+
+def fewer_crews(
+    run: EngineRun, allowed: Mapping[int, Sequence[int]], count: int
+) -> dict[int, list[int]] | None:
+    """Who may serve what once the crews of the `count` shortest routes stay home, and so do
+    idle crews; None when no crew can be spared without leaving a visit nobody may serve.
+
+    Routes go shortest first, skipping a crew that some visit needs.
     """
     used = sorted((v for v, route in run.routes.items() if route), key=lambda v: len(run.routes[v]))
     kept = set(used)
@@ -272,9 +279,8 @@ def fewer_crews(
         crews_kept[visit] = len(mine)
         for vehicle in mine:
             serves[vehicle].append(visit)
-    to_drop = max(1, math.ceil(len(used) * SQUEEZE_SHARE))
     for vehicle in used:
-        if len(kept) == len(used) - to_drop:
+        if len(kept) == len(used) - count:
             break
         if all(crews_kept[visit] > 1 for visit in serves[vehicle]):
             kept.discard(vehicle)
@@ -294,10 +300,13 @@ def _improve_by_parts(
     seed: int,
     announce: Callable[[EngineRun], bool],
 ) -> EngineRun:
-    """Rounds of one part per process, each round cut differently, until the deadline."""
+    """Rounds of one part per process, each round cut differently, until the deadline.
+
+    The first part of a round may search with one crew fewer (see _one_crew_fewer)."""
     everyone = _serves_all(best, allowed)
     deadline = deadlines.everyone if everyone else deadlines.optional
     cuts = random.Random(seed)
+    one_fewer = _Backoff()
     for round_ in itertools.count():
         left = deadline - time.monotonic()
         if left < MIN_ROUND_S or pool.stopped or pool.size < 2:
@@ -310,8 +319,10 @@ def _improve_by_parts(
             Task(part.allowed, part.initial, ends, seed + 1_000 * (round_ + 1) + k, everyone)
             for k, part in enumerate(parts)
         ]
+        trying = one_fewer.due(round_) and _one_crew_fewer(tasks, parts[0])
         routes = dict(best.routes)
-        for part, run in zip(parts, pool.improve(tasks), strict=True):
+        improved: set[int] = set()
+        for k, (part, run) in enumerate(zip(parts, pool.improve(tasks), strict=True)):
             before = EngineRun(routes=part.initial, objective=0, found=True, status="")
             if (
                 run is not None
@@ -319,8 +330,45 @@ def _improve_by_parts(
                 and objective(data, run, part.allowed) < objective(data, before, part.allowed)
             ):
                 routes.update({vehicle: run.routes.get(vehicle, []) for vehicle in part.vehicles})
+                improved.add(k)
+        if trying:
+            one_fewer.record(round_, paid=0 in improved)
         merged = replace(best, routes=routes)
         best = replace(merged, objective=objective(data, merged, allowed))
         if announce(best):
             break
     return best
+
+
+# Why: a part searched with one crew fewer (the crew of its shortest route stays home) finds the
+# plans with fewer routes that a part keeping every crew settles short of: on Gehring-Homberger
+# C1_10_3 41,190.6 with 95 routes became 40,807.7 with 94 (paired runs, 60 s). Tight windows
+# rarely allow it (R1), so after each try that does not pay the next one waits twice as many
+# rounds: a failed try costs one part one round.
+def _one_crew_fewer(tasks: list[Task], part: Part) -> bool:
+    """Make the first task search its part without the crew of its shortest route that no
+    visit needs alone; False when every crew is needed."""
+    start = EngineRun(routes=part.initial, objective=0, found=True, status="")
+    fewer = fewer_crews(start, part.allowed, 1)
+    if fewer is None:
+        return False
+    kept = {crew for crews in fewer.values() for crew in crews}
+    plan = {vehicle: route for vehicle, route in part.initial.items() if vehicle in kept}
+    tasks[0] = replace(tasks[0], allowed=fewer, initial=plan)
+    return True
+
+
+class _Backoff:
+    """When to try something that may not pay again: each failure doubles the wait, and a
+    success makes it due every round again."""
+
+    def __init__(self) -> None:
+        self.next_round = 0
+        self.wait = 1
+
+    def due(self, round_: int) -> bool:
+        return round_ >= self.next_round
+
+    def record(self, round_: int, *, paid: bool) -> None:
+        self.wait = 1 if paid else self.wait * 2
+        self.next_round = round_ + self.wait

@@ -13,20 +13,23 @@ from fixtures.generator import generate_day
 from optimizer.check import check
 from optimizer.data import ProblemData
 from optimizer.dayfile import load_day
-from optimizer.decompose import split
+from optimizer.decompose import Part, split
 from optimizer.engine import EngineRun
 from optimizer.explain import eligibility
 from optimizer.hgs import build_problem, solve_with_hgs
 from optimizer.params import SolveParams
-from optimizer.pool import Deadlines, SearchPool
+from optimizer.pool import Deadlines, SearchPool, Task
 from optimizer.portfolio import (
     BY_PARTS,
     DECOMPOSE_FROM_VISITS,
     FEWER_CREWS_TRIED,
+    _Backoff,
     _improve_by_parts,
+    _one_crew_fewer,
     _squeeze,
     fewer_crews,
     objective,
+    squeezed_crews,
     visits_per_route,
 )
 from optimizer.settings import DispatchSettings
@@ -199,14 +202,66 @@ def test_fewer_crews_spares_the_shortest_route_no_visit_needs(
     allowed: dict[int, list[int]], kept: set[int]
 ) -> None:
     """A squeezed fleet drops the shortest route's crew, unless a visit has no other crew."""
-    fewer = fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed)
+    fewer = fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed, 1)
     assert fewer == {visit: [c for c in crews if c in kept] for visit, crews in allowed.items()}
 
 
 def test_fewer_crews_spares_none_when_every_crew_is_needed() -> None:
     """With every route's crew the only one allowed for some visit, nobody can stay home."""
     allowed = {1: [0], 2: [0], 3: [0], 4: [1], 5: [2], 6: [2, 3]}
-    assert fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed) is None
+    assert fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed, 1) is None
+
+
+def test_two_crews_stay_home_when_asked_for_two() -> None:
+    """Asked for two, the crews of the two shortest routes stay home, and the idle one."""
+    allowed = {v: [0, 1, 2, 3] for v in range(1, 7)}
+    fewer = fewer_crews(EngineRun(SQUEEZED_ROUTES, 0, True, ""), allowed, 2)
+    assert fewer == {visit: [0] for visit in allowed}
+
+
+def test_a_part_tries_one_crew_fewer_from_its_own_routes() -> None:
+    """The first task loses its part's shortest route and idle crew; the other is untouched."""
+    part = Part(
+        vehicles=frozenset(SQUEEZED_ROUTES),
+        allowed={v: [0, 1, 2, 3] for v in range(1, 7)},
+        initial=SQUEEZED_ROUTES,
+    )
+    tasks = [Task(part.allowed, part.initial, 0.0, seed, True) for seed in (1, 2)]
+    assert _one_crew_fewer(tasks, part)
+    assert tasks[0].initial == {0: [1, 2, 3], 2: [5, 6]}
+    assert tasks[0].allowed == {v: [0, 2] for v in range(1, 7)}
+    assert tasks[1] == Task(part.allowed, part.initial, 0.0, 2, True)
+
+
+def test_a_part_whose_crews_are_all_needed_keeps_them() -> None:
+    """When each crew is the only one for some visit, the task is left as it was."""
+    allowed = {1: [0], 2: [0], 3: [0], 4: [1], 5: [2], 6: [2, 3]}
+    part = Part(vehicles=frozenset(SQUEEZED_ROUTES), allowed=allowed, initial=SQUEEZED_ROUTES)
+    tasks = [Task(allowed, SQUEEZED_ROUTES, 0.0, 1, True)]
+    assert not _one_crew_fewer(tasks, part)
+    assert tasks == [Task(allowed, SQUEEZED_ROUTES, 0.0, 1, True)]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "due"),
+    [
+        # every try pays: due every round
+        ([True, True, True], [0, 1, 2, 3]),
+        # fails at 0 (wait 2), at 2 (wait 4), pays at 6 (due again at 7)
+        ([False, False, True], [0, 2, 6, 7]),
+    ],
+)
+def test_backoff_doubles_the_wait_after_each_failure(outcomes: list[bool], due: list[int]) -> None:
+    """A try that does not pay doubles the rounds until the next; one that pays resets it."""
+    backoff = _Backoff()
+    tried = []
+    outcome = iter(outcomes)
+    for round_ in range(8):
+        if backoff.due(round_):
+            tried.append(round_)
+            if len(tried) <= len(outcomes):
+                backoff.record(round_, paid=next(outcome))
+    assert tried[: len(due)] == due
 
 
 def test_squeezing_keeps_the_best_plan_and_searches_with_fewer_crews() -> None:
@@ -219,7 +274,8 @@ def test_squeezing_keeps_the_best_plan_and_searches_with_fewer_crews() -> None:
     assert runs[0] == best and len(runs) == 3
     searched_on, squeezed = runs[1:]
     assert objective(data, searched_on, allowed) <= objective(data, best, allowed)
-    kept = {crew for crews in (fewer_crews(best, allowed) or {}).values() for crew in crews}
+    fewer = fewer_crews(best, allowed, squeezed_crews(best)) or {}
+    kept = {crew for crews in fewer.values() for crew in crews}
     used = {vehicle for vehicle, route in best.routes.items() if route}
     assert kept and kept < used
     assert {vehicle for vehicle, route in squeezed.routes.items() if route} <= kept
