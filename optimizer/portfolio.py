@@ -4,11 +4,11 @@ Hybrid genetic search finds far shorter routes than OR-Tools' local search on la
 it runs first, one search per core with different seeds; on larger days the searches then
 improve one part of the best plan each, round after round (optimizer.decompose), so that
 both cores' work counts, and one part a round may try doing with one crew fewer. Long
-routes, which parts reshape poorly, instead get one search
-that goes on from the best plan and one that starts afresh with fewer crews. OR-Tools then
-starts from the best plan: reading the routes into its model re-imposes every domain rule,
-and its local search polishes what it can in the time left. The plan with the lower
-objective (metres driven plus the drop penalties of visits left out) wins.
+routes, which parts reshape poorly, instead get one search that goes on from the best plan
+and one that starts afresh with fewer crews. OR-Tools then starts from the best plan:
+reading the routes into its model re-imposes every domain rule, and its local search
+polishes what it can in the time left. The plan with the lower objective (metres driven
+plus the drop penalties of visits left out) wins.
 """
 
 from __future__ import annotations
@@ -340,7 +340,7 @@ def _improve_by_parts(
     return best
 
 
-# Why: a part searched with one crew fewer (the crew of its shortest route stays home) finds the
+# A part searched with one crew fewer (the crew of its shortest route stays home) finds the
 # plans with fewer routes that a part keeping every crew settles short of: on Gehring-Homberger
 # C1_10_3 41,190.6 with 95 routes became 40,807.7 with 94 (paired runs, 60 s). Tight windows
 # rarely allow it (R1), so after each try that does not pay the next one waits twice as many
