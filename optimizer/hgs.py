@@ -277,7 +277,7 @@ def solve_with_hgs(
     criterion = _Criterion(deadline, max_iterations, no_improvement, report, give_up_after_s)
     warm = _warm_start(problem, visits, groups, initial) if initial else None
     # PyVRP warns when its penalties reach their bound, as they do on a fleet held below what
-    # the day needs (see optimizer.portfolio.SQUEEZE_SHARE); such a search ends without a
+    # the day needs (see optimizer.spare.SQUEEZE_SHARE); such a search ends without a
     # feasible plan, which the status below says, so the warning would only clutter the output.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PenaltyBoundWarning)

@@ -3,6 +3,10 @@
 Each process first runs a search of the whole day with its own seed. It then stays alive
 for further tasks (improving one part of a plan, see optimizer.decompose), so the day's
 matrices cross into it once and no round pays for starting a process.
+
+The first process may instead search steadily: its first search goes on to a later deadline
+unless it is cut short, so a day that is best searched whole keeps one search that never
+restarts (a restarted search loses what it learnt, its acceptance history and penalties).
 """
 
 from __future__ import annotations
@@ -111,12 +115,14 @@ def child(
     stop: Event,
     inbox: Any = None,
     index: int = 0,
+    cut: Event | None = None,
 ) -> None:
-    """A search process: the whole day first, then each Task from `inbox` until None."""
+    """A search process: the whole day first (until `cut`, if given, is set), then each
+    Task from `inbox` until None."""
 
     def report(update: Progress) -> bool:
         out.put(("progress", index, update))
-        return stop.is_set()
+        return stop.is_set() or (cut is not None and cut.is_set())
 
     try:
         required = give_up_share is not None
@@ -143,6 +149,14 @@ def _improve(data: ProblemData, task: Task, stop: Event) -> EngineRun:
     )
 
 
+def _time_ratio(deadlines: Deadlines, steady: Deadlines | None) -> float:
+    """How much of a steady search's time the others' first searches take."""
+    now = time.monotonic()
+    if steady is None or steady.optional <= now:
+        return 1.0
+    return max(0.0, min(1.0, (deadlines.optional - now) / (steady.optional - now)))
+
+
 class SearchPool:
     """One search process per worker; use as a context manager so they always end."""
 
@@ -156,32 +170,39 @@ class SearchPool:
         workers: int,
         seed: int,
         progress: ProgressCallback | None,
+        steady: Deadlines | None = None,
     ) -> None:
+        """`steady`: when the first process's first search ends, unless cut (steady_run)."""
         context = mp.get_context("spawn")  # no fork: the caller may hold threads and connections
         self.progress = progress
         self.stopped = False
         self.failures: list[str] = []
         self._out = context.Queue()
         self._stop = context.Event()
+        self._cut = context.Event()
         self._inboxes = [context.Queue() for _ in range(workers)]
+        self._steady = steady is not None
         # When the loads fit, every search asks for everyone: a narrower and stronger search.
         # The first gives up sooner on a day that turns out over-full, so such a day still
-        # gets most of one core's time for a search with optional visits.
+        # gets most of one core's time for a search with optional visits; a steady search
+        # gives up at the same moment, so its share shrinks as its time grows.
         everyone = fits_the_fleet(data, allowed)
+        first_share = FIRST_PROBE_SHARE * _time_ratio(deadlines, steady)
         self._children = [
             context.Process(
                 target=child,
                 args=(
                     data,
                     dict(allowed),
-                    deadlines,
+                    (steady or deadlines) if k == 0 else deadlines,
                     iterations,
                     seed + k,
-                    (REQUIRED_PROBE_SHARE if k else FIRST_PROBE_SHARE) if everyone else None,
+                    (REQUIRED_PROBE_SHARE if k else first_share) if everyone else None,
                     self._out,
                     self._stop,
                     self._inboxes[k],
                     k,
+                    self._cut if k == 0 else None,
                 ),
             )
             for k in range(workers)
@@ -189,25 +210,39 @@ class SearchPool:
         for process in self._children:
             process.start()
         self._alive = set(range(workers))
+        self._searching = set(range(workers))  # still on their first search
+        self._early: dict[int, EngineRun] = {}  # runs that came while waiting for others
 
     @property
     def size(self) -> int:
         return len(self._alive)
 
     def first_runs(self) -> list[EngineRun]:
-        """Each process's search of the whole day, once all have ended."""
-        return list(self._collect(set(self._alive)).values())
+        """Each process's search of the whole day, once all have ended, but the steady one's."""
+        first = self._searching - {0} if self._steady else self._searching
+        return list(self._collect(first).values())
+
+    def steady_run(self, *, now: bool) -> EngineRun | None:
+        """The steady search's run (None: it failed), cut short first if `now`."""
+        if 0 not in self._searching | set(self._early):
+            return None  # not steady, or its run was taken already
+        if now:
+            self._cut.set()
+        return self._collect({0}).get(0)
 
     def improve(self, tasks: Sequence[Task]) -> list[EngineRun | None]:
-        """Hand one task to each live process; their runs in task order (None: it failed)."""
-        workers = sorted(self._alive)[: len(tasks)]
+        """Hand one task to each live process not on its first search; their runs in task
+        order (None: it failed)."""
+        workers = sorted(self._alive - self._searching - set(self._early))[: len(tasks)]
         for worker, task in zip(workers, tasks, strict=False):
             self._inboxes[worker].put(task)
         runs = self._collect(set(workers))
         return [runs.get(worker) for worker in workers]
 
-    def _collect(self, waiting: set[int]) -> dict[int, EngineRun]:
-        runs: dict[int, EngineRun] = {}
+    def _collect(self, workers: set[int]) -> dict[int, EngineRun]:
+        waiting = set(workers) & self._alive
+        runs = {worker: self._early.pop(worker) for worker in workers if worker in self._early}
+        waiting -= set(runs)
         while waiting:
             try:
                 kind, worker, payload = self._out.get(timeout=1.0)
@@ -215,15 +250,21 @@ class SearchPool:
                 for worker in [w for w in waiting if not self._children[w].is_alive()]:
                     waiting.discard(worker)
                     self._alive.discard(worker)
+                    self._searching.discard(worker)
                     self.failures.append(f"search process {worker} ended without a result")
                 continue
             if kind == "run":
-                runs[worker] = payload
-                waiting.discard(worker)
+                self._searching.discard(worker)
+                if worker in waiting:
+                    runs[worker] = payload
+                    waiting.discard(worker)
+                else:
+                    self._early[worker] = payload
             elif kind == "error":
                 self.failures.append(payload)
                 waiting.discard(worker)
                 self._alive.discard(worker)
+                self._searching.discard(worker)
             elif self.progress is not None and self.progress(payload):
                 self.stopped = True
                 self._stop.set()

@@ -4,17 +4,17 @@ Hybrid genetic search finds far shorter routes than OR-Tools' local search on la
 it runs first, one search per core with different seeds; on larger days the searches then
 improve one part of the best plan each, round after round (optimizer.decompose), so that
 both cores' work counts, and one part a round may try doing with one crew fewer. Long
-routes, which parts reshape poorly, instead get one search that goes on from the best plan
-and one that starts afresh with fewer crews. OR-Tools then starts from the best plan:
-reading the routes into its model re-imposes every domain rule, and its local search
-polishes what it can in the time left. The plan with the lower objective (metres driven
-plus the drop penalties of visits left out) wins.
+routes, which parts reshape poorly, and routes whose trips to and from the depot are most of
+their length, instead keep one search going from the start (optimizer.pool's steady search,
+which never restarts) beside one that starts afresh with fewer crews. OR-Tools then starts
+from the best plan: reading the routes into its model re-imposes every domain rule, and its
+local search polishes what it can in the time left. The plan with the lower objective
+(metres driven plus the drop penalties of visits left out) wins.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import random
 import time
@@ -32,6 +32,7 @@ from optimizer.engine import (
 )
 from optimizer.params import SolveParams
 from optimizer.pool import Deadlines, SearchPool, Task, search
+from optimizer.spare import crews_to_spare, fewer_crews
 
 # Below this many visits a search is too short to pay for starting another process.
 PARALLEL_FROM_VISITS = 150
@@ -64,19 +65,6 @@ DECOMPOSE_FROM_VISITS = 400
 # short routes well: on full-domain days (about 11 visits a route) 40% scored 0.3-0.6% worse
 # than 25% on average (measured, within the spread of single runs).
 WHOLE_DAY_SHARE = 0.25
-# Plans whose routes are this long on average skip the parts: see SQUEEZE_SHARE.
-LONG_ROUTE_VISITS = 20
-# Long routes settle how many there are early, and a search that settled on one too many
-# cannot drop it: every visit of a 30-visit route would become a detour elsewhere, and parts
-# cannot change it either. A search given fewer crews from the start finds shorter days
-# (Gehring-Homberger C2_10_4 in PyVRP, 30 s: 16,295.0 with 32 routes free, 15,672.7 held to
-# 30, measured), so after the first searches one process searches afresh without this share
-# of the best plan's routes while the other searches on from it; the shorter plan wins.
-# Restarting from the best plan minus its shortest routes did not pay (10 s: 16,622.1 with
-# 2 fewer routes against 16,432.1 searching on, measured). In the portfolio the gain is small:
-# 0.11% shorter on average over the 15 long-route instances in paired runs, 0.06% at 12%
-# (benchmarks/README.md).
-SQUEEZE_SHARE = 0.08
 # What the engine label (Result.engine) adds to say how a large day was searched after the
 # first searches, so a plan, a benchmark record or a test can tell the strategies apart.
 BY_PARTS = "then by parts"
@@ -200,29 +188,37 @@ def _best_hgs(
     started = time.monotonic()
     whole_day = _shortened(deadlines, WHOLE_DAY_SHARE, started) if by_parts else deadlines
     with SearchPool(
-        data, allowed, whole_day, iterations, workers=workers, seed=seed, progress=progress
+        data,
+        allowed,
+        whole_day,
+        iterations,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        steady=deadlines if by_parts else None,
     ) as pool:
         runs = pool.first_runs()
+        found = [run for run in runs if run.found]
+        spare = 0
+        if by_parts and found and not pool.stopped:
+            best = min(found, key=lambda run: objective(data, run, allowed))
+            spare = crews_to_spare(data, best)
+        if spare:
+            squeezed = [best, *_squeeze(data, allowed, pool, best, deadlines, seed, spare)]
+            best = min(squeezed, key=lambda run: objective(data, run, allowed))
+            return replace(best, status=f"{best.status} {FEWER_CREWS_TRIED}")
+        steady = pool.steady_run(now=True)
+        runs += [steady] if steady is not None else []
         found = [run for run in runs if run.found]
         if not found:
             reason = "; ".join(pool.failures) or "the search processes ended without a result"
             failed = EngineRun(routes={}, objective=0, found=False, status=f"HGS_FAILED: {reason}")
             return runs[0] if runs else failed
         best = min(found, key=lambda run: objective(data, run, allowed))
-        if by_parts and not pool.stopped and visits_per_route(best) >= LONG_ROUTE_VISITS:
-            squeezed = _squeeze(data, allowed, pool, best, deadlines, seed)
-            best = min(squeezed, key=lambda run: objective(data, run, allowed))
-            return replace(best, status=f"{best.status} {FEWER_CREWS_TRIED}")
         if by_parts and not pool.stopped:
             best = _improve_by_parts(data, allowed, pool, best, deadlines, seed, announce)
             return replace(best, status=f"{best.status} {BY_PARTS}")
     return best
-
-
-def visits_per_route(run: EngineRun) -> float:
-    """Mean visits on a route that serves any: what tells long routes from short."""
-    lengths = [len(route) for route in run.routes.values() if route]
-    return sum(lengths) / len(lengths) if lengths else 0.0
 
 
 def _shortened(deadlines: Deadlines, share: float, since: float) -> Deadlines:
@@ -239,56 +235,21 @@ def _squeeze(
     best: EngineRun,
     deadlines: Deadlines,
     seed: int,
+    spare: int,
 ) -> list[EngineRun]:
-    """`best`, and what each process made of the rest of the time: one searches on from
-    `best`, the other searches the whole day afresh with fewer crews (see SQUEEZE_SHARE)."""
+    """What the rest of the time made: the steady process searched on, and the other searched
+    the whole day afresh with `spare` crews fewer than `best` used (optimizer.spare)."""
     everyone = _serves_all(best, allowed)
     until = deadlines.everyone if everyone else deadlines.optional
-    visits = {visit: list(crews) for visit, crews in allowed.items()}
-    plan = {vehicle: list(route) for vehicle, route in best.routes.items()}
-    tasks = [Task(visits, plan, until, seed + 500, everyone)]
-    fewer = fewer_crews(best, allowed, squeezed_crews(best))
-    if fewer is not None:
-        tasks.append(Task(fewer, {}, until, seed + 501, everyone))
-    else:  # every crew is needed by some visit: both cores search on instead
-        tasks.append(Task(visits, plan, until, seed + 501, everyone))
-    on = [run for run in pool.improve(tasks) if run is not None and run.found]
-    return [best, *on]
-
-
-def squeezed_crews(run: EngineRun) -> int:
-    """How many crews a search afresh leaves at home on a long-route day: SQUEEZE_SHARE."""
-    routes = sum(1 for route in run.routes.values() if route)
-    return max(1, math.ceil(routes * SQUEEZE_SHARE))
-
-
-def fewer_crews(
-    run: EngineRun, allowed: Mapping[int, Sequence[int]], count: int
-) -> dict[int, list[int]] | None:
-    """Who may serve what once the crews of the `count` shortest routes stay home, and so do
-    idle crews; None when no crew can be spared without leaving a visit nobody may serve.
-
-    Routes go shortest first, skipping a crew that some visit needs.
-    """
-    used = sorted((v for v, route in run.routes.items() if route), key=lambda v: len(run.routes[v]))
-    kept = set(used)
-    serves: dict[int, list[int]] = {vehicle: [] for vehicle in used}
-    crews_kept: dict[int, int] = {}
-    for visit, crews in allowed.items():
-        mine = [vehicle for vehicle in crews if vehicle in kept]
-        crews_kept[visit] = len(mine)
-        for vehicle in mine:
-            serves[vehicle].append(visit)
-    for vehicle in used:
-        if len(kept) == len(used) - count:
-            break
-        if all(crews_kept[visit] > 1 for visit in serves[vehicle]):
-            kept.discard(vehicle)
-            for visit in serves[vehicle]:
-                crews_kept[visit] -= 1
-    if len(kept) == len(used):
-        return None
-    return {visit: [v for v in crews if v in kept] for visit, crews in allowed.items()}
+    fewer = fewer_crews(best, allowed, spare)
+    if fewer is None:  # every crew is needed by some visit: it searches on from `best` instead
+        visits = {visit: list(crews) for visit, crews in allowed.items()}
+        plan = {vehicle: list(route) for vehicle, route in best.routes.items()}
+        task = Task(visits, plan, until, seed + 501, everyone)
+    else:
+        task = Task(fewer, {}, until, seed + 501, everyone)
+    runs = [*pool.improve([task]), pool.steady_run(now=False)]
+    return [run for run in runs if run is not None and run.found]
 
 
 def _improve_by_parts(

@@ -27,13 +27,11 @@ from optimizer.portfolio import (
     _improve_by_parts,
     _one_crew_fewer,
     _squeeze,
-    fewer_crews,
     objective,
-    squeezed_crews,
-    visits_per_route,
 )
 from optimizer.settings import DispatchSettings
 from optimizer.solve import solve
+from optimizer.spare import fewer_crews
 
 # Four two-visit routes along the road: A near the depot, B next, C and D ten km out.
 ROUTES = {0: [0, 1], 1: [2, 3], 2: [4, 5], 3: [6, 7]}
@@ -135,12 +133,23 @@ def generated_day() -> tuple[ProblemData, Mapping[int, Sequence[int]]]:
 
 
 def first_searches(
-    data: ProblemData, allowed: Mapping[int, Sequence[int]], *, seconds: float
+    data: ProblemData,
+    allowed: Mapping[int, Sequence[int]],
+    *,
+    seconds: float,
+    steady_seconds: float | None = None,
 ) -> SearchPool:
-    """Two search processes whose searches of the whole day end in `seconds`."""
+    """Two search processes whose searches of the whole day end in `seconds`, the first
+    one's in `steady_seconds` if given."""
     first = time.monotonic() + seconds
     whole_day = Deadlines(optional=first, everyone=first)
-    return SearchPool(data, allowed, whole_day, None, workers=2, seed=3, progress=None)
+    steady = None
+    if steady_seconds is not None:
+        end = time.monotonic() + steady_seconds
+        steady = Deadlines(optional=end, everyone=end)
+    return SearchPool(
+        data, allowed, whole_day, None, workers=2, seed=3, progress=None, steady=steady
+    )
 
 
 def test_rounds_by_parts_improve_a_generated_day() -> None:
@@ -169,20 +178,6 @@ def test_rounds_by_parts_improve_a_generated_day() -> None:
     assert improved.objective == objective(data, improved, allowed)
     result = solve(data, SolveParams(time_limit_s=10, workers=2), seed=3)
     assert result.ok and check(data, result) == []
-
-
-@pytest.mark.parametrize(
-    ("routes", "mean"),
-    [
-        ({0: [1, 2, 3], 1: [], 2: [4]}, 2.0),  # the idle crew does not shorten the mean
-        ({0: [], 1: []}, 0.0),  # nothing routed yet
-    ],
-)
-def test_visits_per_route_counts_routes_that_serve(
-    routes: dict[int, list[int]], mean: float
-) -> None:
-    """Route length, which decides between parts and fewer crews, ignores idle crews."""
-    assert visits_per_route(EngineRun(routes, 0, True, "")) == mean
 
 
 # Crews 0-2 serve three routes of 3, 1 and 2 visits; crew 3 is idle.
@@ -264,21 +259,22 @@ def test_backoff_doubles_the_wait_after_each_failure(outcomes: list[bool], due: 
     assert tried[: len(due)] == due
 
 
-def test_squeezing_keeps_the_best_plan_and_searches_with_fewer_crews() -> None:
-    """The best plan comes back first, then one searched on and one using only fewer crews."""
+def test_squeezing_searches_afresh_with_fewer_crews_beside_the_steady_search() -> None:
+    """One process searches the day afresh using only the crews kept; the steady one goes on."""
     data, allowed = generated_day()
-    with first_searches(data, allowed, seconds=4) as pool:
-        best = min(pool.first_runs(), key=lambda run: objective(data, run, allowed))
+    with first_searches(data, allowed, seconds=4, steady_seconds=7) as pool:
+        (best,) = pool.first_runs()
         end = time.monotonic() + 3
-        runs = _squeeze(data, allowed, pool, best, Deadlines(optional=end, everyone=end), seed=3)
-    assert runs[0] == best and len(runs) == 3
-    searched_on, squeezed = runs[1:]
-    assert objective(data, searched_on, allowed) <= objective(data, best, allowed)
-    fewer = fewer_crews(best, allowed, squeezed_crews(best)) or {}
+        deadlines = Deadlines(optional=end, everyone=end)
+        runs = _squeeze(data, allowed, pool, best, deadlines, seed=3, spare=2)
+    assert len(runs) == 2
+    squeezed, steady = runs
+    fewer = fewer_crews(best, allowed, 2) or {}
     kept = {crew for crews in fewer.values() for crew in crews}
     used = {vehicle for vehicle, route in best.routes.items() if route}
-    assert kept and kept < used
+    assert kept and len(kept) <= len(used) - 2
     assert {vehicle for vehicle, route in squeezed.routes.items() if route} <= kept
+    assert steady.found
 
 
 def long_route_day() -> ProblemData:
@@ -292,11 +288,26 @@ def long_route_day() -> ProblemData:
     return day.data()
 
 
+def far_cluster_day() -> ProblemData:
+    """Visits of 100 kg within 2 km, 60 km from the depot, for 1,000 kg trucks: 10 a route,
+    nearly all of whose metres are the trips out and back."""
+    day = LineDay()
+    day.depot()
+    for k in range(45):
+        day.truck(f"T{k}")
+    for k in range(DECOMPOSE_FROM_VISITS + 20):
+        at_km = 60 + (k * 7919) % 200 / 100
+        day.visit(f"V{k}", at_km=at_km, window=(MORNING[0], AFTERNOON[1]), weight_kg=100)
+    return day.data()
+
+
 @pytest.mark.parametrize(
     ("make_day", "strategy"),
     [
         # long routes: one process searches on, the other afresh with fewer crews
         pytest.param(long_route_day, FEWER_CREWS_TRIED, id="long routes"),
+        # short routes far from the depot: the same, a route saved being most of the gain
+        pytest.param(far_cluster_day, FEWER_CREWS_TRIED, id="far from the depot"),
         # a full-domain day, about 11 visits a route: rounds by parts
         pytest.param(lambda: generated_day()[0], BY_PARTS, id="short routes"),
     ],
@@ -304,7 +315,8 @@ def long_route_day() -> ProblemData:
 def test_route_length_decides_how_a_large_day_is_searched(
     make_day: Callable[[], ProblemData], strategy: str
 ) -> None:
-    """After the first searches, long routes get fewer crews and short routes rounds by parts."""
+    """After the first searches, long routes and long trips to the depot get fewer crews, and
+    other short routes rounds by parts."""
     data = make_day()
     result = solve(data, SolveParams(time_limit_s=8, workers=2), seed=3)
     assert result.ok and check(data, result) == []
