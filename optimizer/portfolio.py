@@ -280,7 +280,9 @@ def _improve_by_parts(
             Task(part.allowed, part.initial, ends, seed + 1_000 * (round_ + 1) + k, everyone)
             for k, part in enumerate(parts)
         ]
-        trying = one_fewer.due(round_) and _one_crew_fewer(tasks, parts[0])
+        squeezed = _one_crew_fewer(tasks[0], parts[0]) if one_fewer.due(round_) else None
+        if squeezed is not None:
+            tasks[0] = squeezed
         routes = dict(best.routes)
         improved: set[int] = set()
         for k, (part, run) in enumerate(zip(parts, pool.improve(tasks), strict=True)):
@@ -292,7 +294,7 @@ def _improve_by_parts(
             ):
                 routes.update({vehicle: run.routes.get(vehicle, []) for vehicle in part.vehicles})
                 improved.add(k)
-        if trying:
+        if squeezed is not None:
             one_fewer.record(round_, paid=0 in improved)
         merged = replace(best, routes=routes)
         best = replace(merged, objective=objective(data, merged, allowed))
@@ -306,17 +308,16 @@ def _improve_by_parts(
 # C1_10_3 41,190.6 with 95 routes became 40,807.7 with 94 (paired runs, 60 s). Tight windows
 # rarely allow it (R1), so after each try that does not pay the next one waits twice as many
 # rounds: a failed try costs one part one round.
-def _one_crew_fewer(tasks: list[Task], part: Part) -> bool:
-    """Make the first task search its part without the crew of its shortest route that no
-    visit needs alone; False when every crew is needed."""
+def _one_crew_fewer(task: Task, part: Part) -> Task | None:
+    """`task`, searching its part without the crew of its shortest route that no visit
+    needs alone; None when every crew is needed."""
     start = EngineRun(routes=part.initial, objective=0, found=True, status="")
     fewer = fewer_crews(start, part.allowed, 1)
     if fewer is None:
-        return False
+        return None
     kept = {crew for crews in fewer.values() for crew in crews}
     plan = {vehicle: route for vehicle, route in part.initial.items() if vehicle in kept}
-    tasks[0] = replace(tasks[0], allowed=fewer, initial=plan)
-    return True
+    return replace(task, allowed=fewer, initial=plan)
 
 
 class _Backoff:

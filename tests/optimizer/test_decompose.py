@@ -215,26 +215,26 @@ def test_two_crews_stay_home_when_asked_for_two() -> None:
 
 
 def test_a_part_tries_one_crew_fewer_from_its_own_routes() -> None:
-    """The first task loses its part's shortest route and idle crew; the other is untouched."""
+    """The task searches without its part's shortest route and idle crew, on the same terms."""
     part = Part(
         vehicles=frozenset(SQUEEZED_ROUTES),
         allowed={v: [0, 1, 2, 3] for v in range(1, 7)},
         initial=SQUEEZED_ROUTES,
     )
-    tasks = [Task(part.allowed, part.initial, 0.0, seed, True) for seed in (1, 2)]
-    assert _one_crew_fewer(tasks, part)
-    assert tasks[0].initial == {0: [1, 2, 3], 2: [5, 6]}
-    assert tasks[0].allowed == {v: [0, 2] for v in range(1, 7)}
-    assert tasks[1] == Task(part.allowed, part.initial, 0.0, 2, True)
+    task = Task(part.allowed, part.initial, 0.0, 1, True)
+    squeezed = _one_crew_fewer(task, part)
+    assert squeezed is not None
+    assert squeezed.initial == {0: [1, 2, 3], 2: [5, 6]}
+    assert squeezed.allowed == {v: [0, 2] for v in range(1, 7)}
+    assert (squeezed.deadline, squeezed.seed, squeezed.required) == (0.0, 1, True)
+    assert task == Task(part.allowed, part.initial, 0.0, 1, True)  # the task given is kept
 
 
 def test_a_part_whose_crews_are_all_needed_keeps_them() -> None:
-    """When each crew is the only one for some visit, the task is left as it was."""
+    """When each crew is the only one for some visit, no task searches with one fewer."""
     allowed = {1: [0], 2: [0], 3: [0], 4: [1], 5: [2], 6: [2, 3]}
     part = Part(vehicles=frozenset(SQUEEZED_ROUTES), allowed=allowed, initial=SQUEEZED_ROUTES)
-    tasks = [Task(allowed, SQUEEZED_ROUTES, 0.0, 1, True)]
-    assert not _one_crew_fewer(tasks, part)
-    assert tasks == [Task(allowed, SQUEEZED_ROUTES, 0.0, 1, True)]
+    assert _one_crew_fewer(Task(allowed, SQUEEZED_ROUTES, 0.0, 1, True), part) is None
 
 
 @pytest.mark.parametrize(
