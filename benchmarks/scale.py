@@ -70,10 +70,10 @@ def score(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> Record:
     """
     metres = 0
     for vehicle_id, visit_ids in routes.items():
-        vehicle = data.vehicles[data.vehicle_index(vehicle_id)]
-        visits = [data.visit_node(data.visit_index(v)) for v in visit_ids]
-        nodes = [vehicle.start_depot, *visits, vehicle.end_depot] if visits else []
-        metres += sum(int(data.distances[a, b]) for a, b in pairwise(nodes))
+        if visit_ids:
+            visits = [data.visit_index(v) for v in visit_ids]
+            nodes = data.route_nodes(data.vehicle_index(vehicle_id), visits)
+            metres += sum(int(data.distances[a, b]) for a, b in pairwise(nodes))
     served = {data.visit_index(v) for visit_ids in routes.values() for v in visit_ids}
     eligible = sorted(eligibility(data).allowed)
     penalties = zip(eligible, drop_penalties(data, eligible), strict=True)

@@ -6,6 +6,7 @@ reach exactly the same verdict as the solver: no float rounding may separate the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -100,6 +101,16 @@ class ProblemData:
 
     def visit_node(self, visit_index: int) -> int:
         return len(self.depots) + visit_index
+
+    def route_nodes(self, vehicle_index: int, visits: Sequence[int]) -> list[int]:
+        """The matrix nodes a vehicle passes: its start depot, the visits in order, its end
+        depot."""
+        vehicle = self.vehicles[vehicle_index]
+        return [
+            self.depot_node(vehicle.start_depot),
+            *(self.visit_node(v) for v in visits),
+            self.depot_node(vehicle.end_depot),
+        ]
 
     @cached_property
     def _visit_indices(self) -> dict[str, int]:

@@ -84,8 +84,7 @@ def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[
     metres = 0
     for vehicle, route in run.routes.items():
         if route:
-            v = data.vehicles[vehicle]
-            nodes = [v.start_depot, *(data.visit_node(i) for i in route), v.end_depot]
+            nodes = data.route_nodes(vehicle, route)
             metres += int(data.distances[nodes[:-1], nodes[1:]].sum())
     return metres + penalty
 

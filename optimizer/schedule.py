@@ -19,11 +19,10 @@ def build_route(data: ProblemData, vehicle_index: int, visits: Sequence[int]) ->
     if not _fits_capacity(data, vehicle_index, visits):
         return None
     window_start, window_end = data.vehicle_window(vehicle)
-    start_node = data.depot_node(vehicle.start_depot)
-    starts = _earliest_starts(data, start_node, window_start, visits)
+    nodes = data.route_nodes(vehicle_index, visits)
+    starts = _earliest_starts(data, nodes[0], window_start, visits)
     if starts is None:
         return None
-    nodes = [start_node, *(data.visit_node(v) for v in visits), data.depot_node(vehicle.end_depot)]
     last = visits[-1] if visits else None
     back = (
         window_start

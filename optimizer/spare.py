@@ -56,8 +56,7 @@ def depot_leg_share(data: ProblemData, run: EngineRun) -> float:
     total = legs = 0
     for vehicle, route in run.routes.items():
         if route:
-            v = data.vehicles[vehicle]
-            nodes = [v.start_depot, *(data.visit_node(i) for i in route), v.end_depot]
+            nodes = data.route_nodes(vehicle, route)
             metres = data.distances[nodes[:-1], nodes[1:]]
             total += int(metres.sum())
             legs += int(metres[0]) + int(metres[-1])

@@ -222,3 +222,14 @@ def test_matrix_override_is_used_verbatim(model: Model) -> None:
     data = model.data(matrix=_matrix(distances, durations))
     assert data.distances.tolist() == [[0, 700], [900, 0]]
     assert data.durations.tolist() == [[0, 60], [90, 0]]
+
+
+def test_route_nodes_run_from_start_depot_through_visits_to_end_depot(model: Model) -> None:
+    """Depots come first among the nodes, so two depots put visit 1 at node 3."""
+    model.add_depot("WH2", lat=31.30, lon=121.50)
+    _visit(model, "v1")
+    _visit(model, "v2", lat=31.22)
+    vehicle = _vehicle(model, "ends at WH2", end_depot=1)
+    data = model.data()
+    assert data.route_nodes(vehicle, [1, 0]) == [0, 3, 2, 1]
+    assert data.route_nodes(vehicle, []) == [0, 1]
