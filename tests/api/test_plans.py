@@ -122,6 +122,13 @@ def stored_job(client: TestClient, **fields: Any) -> int:
         return job.id
 
 
+def two_minute_job(client: TestClient) -> int:
+    """A stored job whose solve runs its full two minutes unless stopped."""
+    # The genetic search settles the eight-order day in a tenth of a second, sooner than a test
+    # can cancel or shut down; OR-Tools' guided local search alone runs to its limit.
+    return stored_job(client, time_limit_s=120.0, params={"engines": ["ortools"]})
+
+
 def plans_of(engine: Engine, date: dt.date = DAY) -> list[Plan]:
     with Session(engine) as session:
         return list(session.exec(select(Plan).where(Plan.date == date)))
@@ -180,7 +187,8 @@ def test_new_plan_supersedes_the_earlier_draft(client: TestClient, admin: dict[s
 def test_cancelling_a_running_job_stores_no_plan(client: TestClient, admin: dict[str, str]) -> None:
     """A running solve is listed as active; asked to cancel, it stops within seconds, planless."""
     seed_day(client, admin)
-    job = submit(client, admin, time_limit_s=120)
+    job = {"id": two_minute_job(client)}
+    client.app.state.runner.wake()  # type: ignore[attr-defined]
     wait_for(client, admin, job["id"], lambda j: j["status"] == "running", timeout_s=30)
     jobs = {"date": DAY.isoformat(), "active": "true"}
     running = client.get("/plans/jobs", params=jobs, headers=admin).json()
@@ -202,15 +210,17 @@ def test_shutdown_stops_the_solve_and_requeues_the_job(
     settings: ServiceSettings, admin: dict[str, str]
 ) -> None:
     """Stopping the service ends a two-minute solve promptly and puts its job back in the queue."""
+    with app_at(settings) as seeding:
+        seed_day(seeding, admin)
+        seeding.app.state.runner.stop()  # type: ignore[attr-defined]
+        job_id = two_minute_job(seeding)
     with app_at(settings) as running:
-        seed_day(running, admin)
-        job = submit(running, admin, time_limit_s=120)
-        wait_for(running, admin, job["id"], lambda j: j["status"] == "running", timeout_s=30)
+        wait_for(running, admin, job_id, lambda j: j["status"] == "running", timeout_s=30)
         engine = engine_of(running)
         stopping = time.monotonic()
     assert time.monotonic() - stopping < 10
     with Session(engine) as session:
-        row = session.get(PlanJob, job["id"])
+        row = session.get(PlanJob, job_id)
         assert row is not None
         assert (row.status, row.attempts, row.plan_id) == (JobStatus.QUEUED, 0, None)
 
