@@ -15,7 +15,8 @@ from optimizer.dayfile import load_day
 from optimizer.engine import EngineRun, solve_with_ortools
 from optimizer.explain import eligibility
 from optimizer.hgs import solve_with_hgs
-from optimizer.portfolio import PARALLEL_FROM_VISITS, objective
+from optimizer.pool import Deadlines
+from optimizer.portfolio import PARALLEL_FROM_VISITS, Timeline, objective, timeline
 from optimizer.settings import DispatchSettings
 
 HGS_ONLY = SolveParams(time_limit_s=5, engines=("hgs",))
@@ -126,6 +127,29 @@ def test_bad_engine_parameters(bad: dict[str, object]) -> None:
     """Engine parameters are validated at construction, naming the field."""
     with pytest.raises(ValueError, match=next(iter(bad))):
         SolveParams(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("limit", "visits", "polish", "stages"),
+    [
+        # 1,000 visits in 60 s, no polish: optional searches keep 1.2 s (2% of the limit),
+        # searches serving everyone 0.25 + 0.2 s; a polish would end 1.5 s before 98.8
+        (60.0, 1_000, False, Timeline(Deadlines(optional=98.8, everyone=99.55), 97.3)),
+        # the same with a polish: the optional searches leave it 3 s (5% of the limit)
+        (60.0, 1_000, True, Timeline(Deadlines(optional=94.3, everyone=99.55), 97.3)),
+        # 10 visits in 1 s: the 0.02 s reserve is smaller than the one for everyone, so both
+        # end together; 0.03 s of polish overrun, a polish of 2.005 s (two seconds, a model)
+        (1.0, 10, True, Timeline(Deadlines(optional=97.945, everyone=99.98), 99.95)),
+    ],
+)
+def test_timeline_lets_plans_serving_everyone_search_longest(
+    limit: float, visits: int, polish: bool, stages: Timeline
+) -> None:
+    """A plan serving everyone needs no re-insertion or explanations, so its search ends last."""
+    found = timeline(100.0, limit, visits, polish=polish)
+    assert found.searches.optional == pytest.approx(stages.searches.optional)
+    assert found.searches.everyone == pytest.approx(stages.searches.everyone)
+    assert found.polish_by == pytest.approx(stages.polish_by)
 
 
 @pytest.mark.parametrize(
