@@ -114,7 +114,6 @@ def run_engines(
     started = time.monotonic()
     limit = params.time_limit_s
     polish = "ortools" in params.engines and len(allowed) <= POLISH_UP_TO_VISITS
-    build_s = len(allowed) * MODEL_BUILD_S_PER_VISIT
     stages = timeline(deadline or started + limit, limit, len(allowed), polish=polish)
     polish_by, deadlines = stages.polish_by, stages.searches
     latch = _Latch(progress)
@@ -128,7 +127,7 @@ def run_engines(
     best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None, announce)
     if progress is not None and best.found:
         announce(best)
-    left = polish_by - time.monotonic() - build_s
+    left = polish_by - time.monotonic() - stages.model_build_s
     if best.found and (
         not polish or latch.stopped or left < MIN_POLISH_S or _serves_all(best, allowed)
     ):
@@ -159,6 +158,7 @@ class Timeline:
 
     searches: Deadlines  # the genetic searches, with visits optional or serving everyone
     polish_by: float  # OR-Tools' polish of a plan that leaves visits out
+    model_build_s: float  # the polish's time to build its model, before it can search
 
 
 def timeline(end: float, limit: float, visits: int, *, polish: bool) -> Timeline:
@@ -166,10 +166,11 @@ def timeline(end: float, limit: float, visits: int, *, polish: bool) -> Timeline
     finishing = max(limit * FINISH_SHARE, visits * FINISH_S_PER_VISIT)
     finish_by = end - finishing
     polish_by = finish_by - min(visits * POLISH_OVERRUN_S_PER_VISIT, MAX_POLISH_OVERRUN_S)
-    polish_s = max(limit * POLISH_SHARE, visits * MODEL_BUILD_S_PER_VISIT + 2 * MIN_POLISH_S)
+    build_s = visits * MODEL_BUILD_S_PER_VISIT
+    polish_s = max(limit * POLISH_SHARE, build_s + 2 * MIN_POLISH_S)
     optional = polish_by - polish_s if polish else finish_by
     everyone = end - min(finishing, EVERYONE_FINISH_S + visits * EVERYONE_FINISH_S_PER_VISIT)
-    return Timeline(Deadlines(optional=optional, everyone=everyone), polish_by)
+    return Timeline(Deadlines(optional=optional, everyone=everyone), polish_by, build_s)
 
 
 def _serves_all(run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> bool:

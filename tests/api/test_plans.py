@@ -187,23 +187,23 @@ def test_new_plan_supersedes_the_earlier_draft(client: TestClient, admin: dict[s
 def test_cancelling_a_running_job_stores_no_plan(client: TestClient, admin: dict[str, str]) -> None:
     """A running solve is listed as active; asked to cancel, it stops within seconds, planless."""
     seed_day(client, admin)
-    job = {"id": two_minute_job(client)}
+    job_id = two_minute_job(client)
     client.app.state.runner.wake()  # type: ignore[attr-defined]
-    wait_for(client, admin, job["id"], lambda j: j["status"] == "running", timeout_s=30)
+    wait_for(client, admin, job_id, lambda j: j["status"] == "running", timeout_s=30)
     jobs = {"date": DAY.isoformat(), "active": "true"}
     running = client.get("/plans/jobs", params=jobs, headers=admin).json()
-    assert [j["id"] for j in running] == [job["id"]]  # a board elsewhere can follow it
-    asked = client.post(f"/plans/jobs/{job['id']}/cancel", headers=admin)
+    assert [j["id"] for j in running] == [job_id]  # a board elsewhere can follow it
+    asked = client.post(f"/plans/jobs/{job_id}/cancel", headers=admin)
     assert asked.status_code == 200
     assert asked.json()["cancel_requested"] is True
     started = time.monotonic()
-    done = wait_for(client, admin, job["id"], timeout_s=30)
+    done = wait_for(client, admin, job_id, timeout_s=30)
     assert (done["status"], done["plan_id"]) == ("cancelled", None)
     assert time.monotonic() - started < 10
     assert client.get("/plans", params={"date": DAY.isoformat()}, headers=admin).json() == []
     assert client.get("/plans/jobs", params=jobs, headers=admin).json() == []
     every = client.get("/plans/jobs", params={"date": DAY.isoformat()}, headers=admin).json()
-    assert [(j["id"], j["status"]) for j in every] == [(job["id"], "cancelled")]
+    assert [(j["id"], j["status"]) for j in every] == [(job_id, "cancelled")]
 
 
 def test_shutdown_stops_the_solve_and_requeues_the_job(

@@ -134,12 +134,12 @@ def test_bad_engine_parameters(bad: dict[str, object]) -> None:
     [
         # 1,000 visits in 60 s, no polish: optional searches keep 1.2 s (2% of the limit),
         # searches serving everyone 0.25 + 0.2 s; a polish would end 1.5 s before 98.8
-        (60.0, 1_000, False, Timeline(Deadlines(optional=98.8, everyone=99.55), 97.3)),
+        (60.0, 1_000, False, Timeline(Deadlines(optional=98.8, everyone=99.55), 97.3, 0.5)),
         # the same with a polish: the optional searches leave it 3 s (5% of the limit)
-        (60.0, 1_000, True, Timeline(Deadlines(optional=94.3, everyone=99.55), 97.3)),
+        (60.0, 1_000, True, Timeline(Deadlines(optional=94.3, everyone=99.55), 97.3, 0.5)),
         # 10 visits in 1 s: the 0.02 s reserve is smaller than the one for everyone, so both
         # end together; 0.03 s of polish overrun, a polish of 2.005 s (two seconds, a model)
-        (1.0, 10, True, Timeline(Deadlines(optional=97.945, everyone=99.98), 99.95)),
+        (1.0, 10, True, Timeline(Deadlines(optional=97.945, everyone=99.98), 99.95, 0.005)),
     ],
 )
 def test_timeline_lets_plans_serving_everyone_search_longest(
@@ -150,6 +150,7 @@ def test_timeline_lets_plans_serving_everyone_search_longest(
     assert found.searches.optional == pytest.approx(stages.searches.optional)
     assert found.searches.everyone == pytest.approx(stages.searches.everyone)
     assert found.polish_by == pytest.approx(stages.polish_by)
+    assert found.model_build_s == pytest.approx(stages.model_build_s)
 
 
 @pytest.mark.parametrize(
