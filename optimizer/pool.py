@@ -42,13 +42,15 @@ class Deadlines:
 
 @dataclass(frozen=True)
 class Task:
-    """Improve `initial` over the visits of `allowed` until `deadline`."""
+    """Improve `initial` over the visits of `allowed` until `deadline`; a search that has
+    found no feasible plan after `give_up_s` seconds ends then, if given."""
 
     allowed: dict[int, list[int]]
     initial: dict[int, list[int]]
     deadline: float
     seed: int
     required: bool
+    give_up_s: float | None = None
 
 
 def search(
@@ -146,6 +148,7 @@ def _improve(data: ProblemData, task: Task, stop: Event) -> EngineRun:
         report=lambda _: stop.is_set(),
         required=task.required,
         initial=task.initial,
+        give_up_after_s=task.give_up_s,
     )
 
 

@@ -277,6 +277,30 @@ def test_squeezing_searches_afresh_with_fewer_crews_beside_the_steady_search() -
     assert steady.found
 
 
+def test_a_squeeze_finding_no_plan_searches_on_from_the_best_with_every_crew() -> None:
+    """When the crews kept cannot carry the day, the process searches on from the best plan
+    with every crew, so the rest of its time still yields a plan beside the steady one's."""
+    day = LineDay()
+    day.depot()
+    for k in range(4):
+        day.truck(f"T{k}")
+    for k in range(40):  # 4,000 kg: four 1,000 kg trucks, never three
+        day.visit(f"V{k}", at_km=1 + k, window=(MORNING[0], AFTERNOON[1]), weight_kg=100)
+    data = day.data()
+    allowed = eligibility(data).allowed
+    with first_searches(data, allowed, seconds=2, steady_seconds=8) as pool:
+        (best,) = pool.first_runs()
+        end = time.monotonic() + 6
+        runs = _squeeze(data, allowed, pool, best, Deadlines(end, end), seed=3, spare=1)
+    assert len(runs) == 2  # the search on from the best, and the steady search
+    searched_on, steady = runs
+    for run in runs:
+        assert sum(len(route) for route in run.routes.values()) == 40
+        assert max(len(route) for route in run.routes.values()) <= 10  # 1,000 kg a truck
+    assert sum(1 for route in searched_on.routes.values() if route) == 4
+    assert steady.found
+
+
 def long_route_day() -> ProblemData:
     """Visits along 40 km of one road, open all day, for 16 trucks: 26 or more a route."""
     day = LineDay()
