@@ -9,8 +9,11 @@ could have taken them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
 
 from optimizer.data import ProblemData, Vehicle, Visit
 from optimizer.result import ReasonCode, Route, Unassigned
@@ -20,6 +23,9 @@ from optimizer.result import ReasonCode, Route, Unassigned
 class Eligibility:
     allowed: dict[int, tuple[int, ...]]  # visit index -> vehicles that could serve it alone
     rejected: tuple[tuple[int, Unassigned], ...]
+
+
+Why = Callable[[ProblemData, list[Vehicle], Visit], str]
 
 
 def hhmm(seconds: int) -> str:
@@ -44,39 +50,72 @@ def days(first: int, last: int) -> str:
 
 
 def eligibility(data: ProblemData) -> Eligibility:
-    allowed: dict[int, tuple[int, ...]] = {}
-    rejected = []
-    for index, visit in enumerate(data.visits):
-        vehicles, refusal = _candidates(data, visit)
-        if refusal is None:
-            allowed[index] = vehicles
-        else:
-            rejected.append((index, Unassigned(visit.id, refusal[0], refusal[1])))
-    return Eligibility(allowed=allowed, rejected=tuple(rejected))
-
-
-def _candidates(
-    data: ProblemData, visit: Visit
-) -> tuple[tuple[int, ...], tuple[ReasonCode, str] | None]:
-    """Narrow the fleet rule by rule; the first rule that empties it is the reason."""
-    pool = list(range(len(data.vehicles)))
-    node = data.visit_node(data.visit_index(visit.id))
+    """Which crews could serve each visit alone, rule by rule over the whole day at once
+    (a rule a visit at a time took 2 s on a 5,000-visit day of 432 crews, measured); the
+    first rule that leaves a visit no crew is its reason."""
+    pool = np.ones((len(data.visits), len(data.vehicles)), dtype=bool)
+    refused: dict[int, tuple[ReasonCode, str]] = {}
     for rule, keeps, why in _RULES:
-        narrowed = [i for i in pool if keeps(data, data.vehicles[i], visit, node)]
-        if not narrowed:
-            return (), (rule, why(data, [data.vehicles[i] for i in pool], visit))
+        narrowed = pool & keeps(data)
+        emptied = ~narrowed.any(axis=1)
+        for index in np.flatnonzero(emptied).tolist():
+            if index not in refused:
+                before = [data.vehicles[i] for i in np.flatnonzero(pool[index])]
+                refused[index] = (rule, why(data, before, data.visits[index]))
         pool = narrowed
-    return tuple(pool), None
-
-
-def _reachable(data: ProblemData, vehicle: Vehicle, visit: Visit, node: int) -> bool:
-    leave, back_by = data.vehicle_window(vehicle)
-    start_node, end_node = data.depot_node(vehicle.start_depot), data.depot_node(vehicle.end_depot)
-    start = max(leave + int(data.durations[start_node, node]), visit.tw_start)
-    return (
-        start <= visit.tw_end
-        and start + visit.service_time + int(data.durations[node, end_node]) <= back_by
+    allowed = {
+        index: tuple(np.flatnonzero(row).tolist())
+        for index, row in enumerate(pool)
+        if index not in refused
+    }
+    rejected = tuple(
+        (index, Unassigned(data.visits[index].id, *refused[index])) for index in sorted(refused)
     )
+    return Eligibility(allowed=allowed, rejected=rejected)
+
+
+def _of_visits(data: ProblemData, read: Callable[[Visit], int]) -> NDArray[np.int64]:
+    """A visit attribute as a column, to compare with every crew at once."""
+    return np.array([read(visit) for visit in data.visits], dtype=np.int64).reshape(-1, 1)
+
+
+def _of_crews(data: ProblemData, read: Callable[[Vehicle], int]) -> NDArray[np.int64]:
+    """A crew attribute as a row, to compare with every visit at once."""
+    return np.array([read(vehicle) for vehicle in data.vehicles], dtype=np.int64).reshape(1, -1)
+
+
+def _by_set(data: ProblemData, fits: Callable[[Visit, Vehicle], bool]) -> NDArray[np.bool_]:
+    """A set rule (kind, skills), decided once per distinct visit requirement: a day has
+    few of them."""
+    decided: dict[object, list[bool]] = {}
+    rows = []
+    for visit in data.visits:
+        key = (visit.kind, visit.skills)
+        if key not in decided:
+            decided[key] = [fits(visit, vehicle) for vehicle in data.vehicles]
+        rows.append(decided[key])
+    return np.array(rows, dtype=bool).reshape(len(data.visits), len(data.vehicles))
+
+
+def _reachable(data: ProblemData) -> NDArray[np.bool_]:
+    """Whether a crew can reach the visit within its window and be back by the shift's end."""
+    windows = [data.vehicle_window(vehicle) for vehicle in data.vehicles]
+    leave = np.array([w[0] for w in windows], dtype=np.int64).reshape(1, -1)
+    back_by = np.array([w[1] for w in windows], dtype=np.int64).reshape(1, -1)
+    starts = _of_crews(data, lambda c: data.depot_node(c.start_depot))
+    ends = _of_crews(data, lambda c: data.depot_node(c.end_depot))
+    nodes = np.arange(len(data.visits)).reshape(-1, 1) + len(data.depots)
+    arrive = np.maximum(
+        leave + data.durations[starts, nodes], _of_visits(data, lambda v: v.tw_start)
+    )
+    service = _of_visits(data, lambda v: v.service_time)
+    home = arrive + service + data.durations[nodes, ends]
+    return (arrive <= _of_visits(data, lambda v: v.tw_end)) & (home <= back_by)
+
+
+def _pinned(data: ProblemData) -> NDArray[np.bool_]:
+    pins = _of_visits(data, lambda v: -1 if v.pinned_vehicle is None else v.pinned_vehicle)
+    return (pins < 0) | (pins == np.arange(len(data.vehicles)).reshape(1, -1))
 
 
 def _why_kind(data: ProblemData, pool: list[Vehicle], visit: Visit) -> str:
@@ -130,25 +169,44 @@ def _why_window(data: ProblemData, pool: list[Vehicle], visit: Visit) -> str:
     )
 
 
-_RULES = (
-    (ReasonCode.WRONG_VISIT_KIND, lambda d, c, v, n: v.kind in c.visit_kinds, _why_kind),
-    (ReasonCode.MISSING_SKILL, lambda d, c, v, n: v.skills <= c.skills, _why_skill),
-    (ReasonCode.CREW_TOO_SMALL, lambda d, c, v, n: c.crew_size >= v.min_crew, _why_crew),
+_RULES: tuple[tuple[ReasonCode, Callable[[ProblemData], NDArray[np.bool_]], Why], ...] = (
+    (
+        ReasonCode.WRONG_VISIT_KIND,
+        lambda d: _by_set(d, lambda v, c: v.kind in c.visit_kinds),
+        _why_kind,
+    ),
+    (ReasonCode.MISSING_SKILL, lambda d: _by_set(d, lambda v, c: v.skills <= c.skills), _why_skill),
+    (
+        ReasonCode.CREW_TOO_SMALL,
+        lambda d: _of_crews(d, lambda c: c.crew_size) >= _of_visits(d, lambda v: v.min_crew),
+        _why_crew,
+    ),
     # After the crew rules: when a crew able to do the job exists on other days, the
     # dispatcher's fix is a crew on the visit's days, not hiring or training one.
     (
         ReasonCode.NO_CREW_THAT_DAY,
-        lambda d, c, v, n: v.first_day <= c.day <= v.last_day,
+        lambda d: (
+            (_of_visits(d, lambda v: v.first_day) <= _of_crews(d, lambda c: c.day))
+            & (_of_crews(d, lambda c: c.day) <= _of_visits(d, lambda v: v.last_day))
+        ),
         _why_day,
     ),
+    (ReasonCode.PINNED_CREW_CANNOT, _pinned, _why_pin),
     (
-        ReasonCode.PINNED_CREW_CANNOT,
-        lambda d, c, v, n: v.pinned_vehicle is None or d.vehicles[v.pinned_vehicle] is c,
-        _why_pin,
+        ReasonCode.TOO_HEAVY,
+        lambda d: _of_visits(d, lambda v: v.weight) <= _of_crews(d, lambda c: c.weight_capacity),
+        _why_weight,
     ),
-    (ReasonCode.TOO_HEAVY, lambda d, c, v, n: v.weight <= c.weight_capacity, _why_weight),
-    (ReasonCode.TOO_BULKY, lambda d, c, v, n: v.volume <= c.volume_capacity, _why_volume),
-    (ReasonCode.TOO_MUCH_CASH, lambda d, c, v, n: v.cash <= c.cash_cap, _why_cash),
+    (
+        ReasonCode.TOO_BULKY,
+        lambda d: _of_visits(d, lambda v: v.volume) <= _of_crews(d, lambda c: c.volume_capacity),
+        _why_volume,
+    ),
+    (
+        ReasonCode.TOO_MUCH_CASH,
+        lambda d: _of_visits(d, lambda v: v.cash) <= _of_crews(d, lambda c: c.cash_cap),
+        _why_cash,
+    ),
     (ReasonCode.WINDOW_UNREACHABLE, _reachable, _why_window),
 )
 

@@ -138,6 +138,14 @@ def child(
         out.put(("error", index, f"{type(error).__name__}: {error}"))
 
 
+def _fed_child(**arguments: Any) -> None:
+    """`child`, taking the day from its inbox first: a day's matrices as arguments would
+    hold Process.start() until the process had imported its modules and read them (0.25 s
+    a process, measured), so the processes would start one after the other."""
+    data, allowed = arguments["inbox"].get()
+    child(data, allowed, **arguments)
+
+
 def _improve(data: ProblemData, task: Task, stop: Event) -> EngineRun:
     return solve_with_hgs(
         data,
@@ -193,25 +201,26 @@ class SearchPool:
         first_share = FIRST_PROBE_SHARE * _time_ratio(deadlines, steady)
         self._children = [
             context.Process(
-                target=child,
-                args=(
-                    data,
-                    dict(allowed),
-                    (steady or deadlines) if k == 0 else deadlines,
-                    iterations,
-                    seed + k,
-                    (REQUIRED_PROBE_SHARE if k else first_share) if everyone else None,
-                    self._out,
-                    self._stop,
-                    self._inboxes[k],
-                    k,
-                    self._cut if k == 0 else None,
-                ),
+                target=_fed_child,
+                kwargs={
+                    "deadlines": (steady or deadlines) if k == 0 else deadlines,
+                    "iterations": iterations,
+                    "seed": seed + k,
+                    "give_up_share": (
+                        (REQUIRED_PROBE_SHARE if k else first_share) if everyone else None
+                    ),
+                    "out": self._out,
+                    "stop": self._stop,
+                    "inbox": self._inboxes[k],
+                    "index": k,
+                    "cut": self._cut if k == 0 else None,
+                },
             )
             for k in range(workers)
         ]
-        for process in self._children:
+        for k, process in enumerate(self._children):
             process.start()
+            self._inboxes[k].put((data, dict(allowed)))
         self._alive = set(range(workers))
         self._searching = set(range(workers))  # still on their first search
         self._early: dict[int, EngineRun] = {}  # runs that came while waiting for others
@@ -280,6 +289,9 @@ class SearchPool:
         self._stop.set()
         for inbox in self._inboxes:
             inbox.put(None)
+            # A process that died before reading its day leaves the day in the pipe; the
+            # caller must not wait on that at its own exit.
+            inbox.cancel_join_thread()
         for process in self._children:
             process.join(timeout=30)
             if process.is_alive():
