@@ -99,9 +99,8 @@ def _by_set(data: ProblemData, fits: Callable[[Visit, Vehicle], bool]) -> NDArra
 
 def _reachable(data: ProblemData) -> NDArray[np.bool_]:
     """Whether a crew can reach the visit within its window and be back by the shift's end."""
-    windows = [data.vehicle_window(vehicle) for vehicle in data.vehicles]
-    leave = np.array([w[0] for w in windows], dtype=np.int64).reshape(1, -1)
-    back_by = np.array([w[1] for w in windows], dtype=np.int64).reshape(1, -1)
+    leave = _of_crews(data, lambda c: data.vehicle_window(c)[0])
+    back_by = _of_crews(data, lambda c: data.vehicle_window(c)[1])
     starts = _of_crews(data, lambda c: data.depot_node(c.start_depot))
     ends = _of_crews(data, lambda c: data.depot_node(c.end_depot))
     nodes = np.arange(len(data.visits)).reshape(-1, 1) + len(data.depots)
@@ -111,6 +110,13 @@ def _reachable(data: ProblemData) -> NDArray[np.bool_]:
     service = _of_visits(data, lambda v: v.service_time)
     home = arrive + service + data.durations[nodes, ends]
     return (arrive <= _of_visits(data, lambda v: v.tw_end)) & (home <= back_by)
+
+
+def _on_its_days(data: ProblemData) -> NDArray[np.bool_]:
+    working = _of_crews(data, lambda c: c.day)
+    return (_of_visits(data, lambda v: v.first_day) <= working) & (
+        working <= _of_visits(data, lambda v: v.last_day)
+    )
 
 
 def _pinned(data: ProblemData) -> NDArray[np.bool_]:
@@ -183,14 +189,7 @@ _RULES: tuple[tuple[ReasonCode, Callable[[ProblemData], NDArray[np.bool_]], Why]
     ),
     # After the crew rules: when a crew able to do the job exists on other days, the
     # dispatcher's fix is a crew on the visit's days, not hiring or training one.
-    (
-        ReasonCode.NO_CREW_THAT_DAY,
-        lambda d: (
-            (_of_visits(d, lambda v: v.first_day) <= _of_crews(d, lambda c: c.day))
-            & (_of_crews(d, lambda c: c.day) <= _of_visits(d, lambda v: v.last_day))
-        ),
-        _why_day,
-    ),
+    (ReasonCode.NO_CREW_THAT_DAY, _on_its_days, _why_day),
     (ReasonCode.PINNED_CREW_CANNOT, _pinned, _why_pin),
     (
         ReasonCode.TOO_HEAVY,

@@ -223,9 +223,10 @@ class SearchPool:
             )
             for k in range(workers)
         ]
+        day = (data, dict(allowed))
         for process in self._children:
             process.start()
-            self._days.put((data, dict(allowed)))
+            self._days.put(day)
         self._alive = set(range(workers))
         self._searching = set(range(workers))  # still on their first search
         self._early: dict[int, EngineRun] = {}  # runs that came while waiting for others
