@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from operator import attrgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +77,15 @@ class Visit:
     label: str = ""
     first_day: int = 0  # the day offsets (see Vehicle.day) on which the visit may be made
     last_day: int = 0
+
+
+# The loads a crew carries, each as what a visit adds to it and what a vehicle may hold:
+# weight, volume and cash (cash only grows along a route, so its cap is a capacity).
+LOADS = (
+    (attrgetter("weight"), attrgetter("weight_capacity")),
+    (attrgetter("volume"), attrgetter("volume_capacity")),
+    (attrgetter("cash"), attrgetter("cash_cap")),
+)
 
 
 @dataclass(frozen=True)

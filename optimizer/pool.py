@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from optimizer.data import ProblemData
+from optimizer.data import LOADS, ProblemData
 from optimizer.engine import EngineRun, Progress, ProgressCallback
 from optimizer.hgs import solve_with_hgs
 
@@ -98,11 +98,7 @@ def fits_the_fleet(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> b
     visits = [data.visits[v] for v in allowed]
     return all(
         sum(amount(v) for v in visits) <= sum(cap(c) for c in data.vehicles)
-        for amount, cap in (
-            (lambda v: v.weight, lambda c: c.weight_capacity),
-            (lambda v: v.volume, lambda c: c.volume_capacity),
-            (lambda v: v.cash, lambda c: c.cash_cap),
-        )
+        for amount, cap in LOADS
     )
 
 

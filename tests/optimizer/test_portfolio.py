@@ -63,6 +63,51 @@ def test_hgs_respects_cash_weight_and_shift(day: LineDay) -> None:
     assert by_visit["PM"] == "B"
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "searched", "capacities"),
+    [
+        # 600 kg over SMALL's 500 kg and nothing else carried: weight alone, in grams
+        ({"weight_kg": 300}, {"weight_kg": 300}, [[300_000], [300_000]], [1_000_000, 500_000]),
+        # 20,000 CNY is SMALL's cash cap exactly, so no route can exceed it: no load at all
+        ({"cash_cny": 10_000}, {"cash_cny": 10_000}, [[], []], []),
+        # one fen more and a route could: cash alone, in fen
+        (
+            {"cash_cny": 10_000},
+            {"cash_cny": 10_000.01},
+            [[1_000_000], [1_000_001]],
+            [5_000_000, 2_000_000],
+        ),
+        # 6 m³ over SMALL's 5 m³, 400 kg within it: volume alone, in cm³
+        (
+            {"weight_kg": 200, "volume_m3": 3},
+            {"weight_kg": 200, "volume_m3": 3},
+            [[3_000_000], [3_000_000]],
+            [10_000_000, 5_000_000],
+        ),
+    ],
+)
+def test_search_carries_only_loads_a_route_could_exceed(
+    day: LineDay,
+    first: dict[str, object],
+    second: dict[str, object],
+    searched: list[list[int]],
+    capacities: list[int],
+) -> None:
+    """A load whose day total fits the smallest truck stays out of PyVRP's problem."""
+    from optimizer.hgs import build_problem
+
+    day.depot()
+    day.truck("BIG")
+    day.truck("SMALL", weight_kg=500, volume_m3=5, cash_cap_cny=20_000)
+    day.visit("V1", at_km=1, **first)
+    day.visit("V2", at_km=2, **second)
+    data = day.data()
+    problem, _, _ = build_problem(data, eligibility(data).allowed)
+    assert [list(client.delivery) for client in problem.clients()] == searched
+    by_truck = [list(t.capacity) for t in problem.vehicle_types()]
+    assert by_truck == [capacities[:1], capacities[1:]]
+
+
 def test_hgs_leaves_out_the_lowest_priority(day: LineDay) -> None:
     """With room for one of two orders, the prize of the higher priority wins."""
     day.depot()
