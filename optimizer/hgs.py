@@ -4,9 +4,10 @@ PyVRP has no notion of skills, visit kinds, crew sizes, days or pins, but it has
 profiles: each vehicle type travels on its own matrices. A vehicle that may not serve a visit
 gets a profile in which that visit is unreachable, so every compatibility rule becomes
 geometry. A vehicle's day is only such a rule (see Vehicle.day), so it needs nothing else.
-Weight, volume and cash are three capacity dimensions (cash only grows along a route, so
-its cap is a capacity); slots and shifts are time windows; optional visits carry prizes
-equal to the drop penalties of the OR-Tools engine, so both engines optimise one objective.
+Weight, volume and cash are capacity dimensions, each only where some route could exceed
+it (cash only grows along a route, so its cap is a capacity); slots and shifts are time
+windows; optional visits carry prizes equal to the drop penalties of the OR-Tools engine,
+so both engines optimise one objective.
 """
 
 from __future__ import annotations
