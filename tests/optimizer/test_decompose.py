@@ -27,6 +27,7 @@ from optimizer.portfolio import (
     _improve_by_parts,
     _one_crew_fewer,
     _squeeze,
+    _squeeze_tasks,
     objective,
 )
 from optimizer.settings import DispatchSettings
@@ -299,6 +300,71 @@ def test_a_squeeze_finding_no_plan_searches_on_from_the_best_with_every_crew() -
         assert max(len(route) for route in run.routes.values()) <= 10  # 1,000 kg a truck
     assert sum(1 for route in searched_on.routes.values() if route) == 4
     assert steady.found
+
+
+def forty_visit_day(trucks: int) -> ProblemData:
+    """40 visits of 100 kg along 40 km, open all day, for `trucks` trucks of 1,000 kg:
+    four trucks carry the day, three never can."""
+    day = LineDay()
+    day.depot()
+    for k in range(trucks):
+        day.truck(f"T{k}")
+    for k in range(40):
+        day.visit(f"V{k}", at_km=1 + k, window=(MORNING[0], AFTERNOON[1]), weight_kg=100)
+    return day.data()
+
+
+# Five routes on T0-T4, T0's the shortest (4 visits, then 9 each), T5 idle: one crew fewer
+# keeps T1-T4, two fewer T2-T4. A search with every crew would put its routes on T0 first.
+FIVE_ROUTES = EngineRun(
+    routes={0: list(range(4))}
+    | {t: list(range(9 * t - 5, 9 * t + 4)) for t in range(1, 5)}
+    | {5: []},
+    objective=0,
+    found=True,
+    status="",
+)
+
+
+@pytest.mark.parametrize(
+    ("spare", "crews_per_task"),
+    [
+        # 2 crews fewer (T2-T4), then one fewer (T1-T4), then on from the plan with all six
+        (2, [3, 4, 6]),
+        # one crew fewer is already the first search: no second, then on from the plan
+        (1, [4, 6]),
+    ],
+)
+def test_a_squeeze_tries_one_crew_fewer_before_searching_on(
+    spare: int, crews_per_task: list[int]
+) -> None:
+    """After the search with `spare` crews fewer, one crew fewer gets half its time."""
+    data = forty_visit_day(trucks=6)
+    allowed = eligibility(data).allowed
+    until = time.monotonic() + 100
+    tasks = _squeeze_tasks(FIVE_ROUTES, allowed, until, seed=3, spare=spare)
+    crews = [len({c for cs in task.allowed.values() for c in cs}) for task in tasks]
+    assert crews == crews_per_task
+    *afresh, search_on = tasks
+    assert all(not task.initial for task in afresh) and search_on.initial
+    assert search_on.give_up_s is None
+    give_ups = [task.give_up_s or 0.0 for task in afresh]
+    assert give_ups[0] == pytest.approx(40, abs=0.5)  # 40% of the 100 s left
+    assert give_ups[1:] == [pytest.approx(give_ups[0] / 2)] * (len(afresh) - 1)
+
+
+def test_a_squeeze_where_two_crews_fewer_find_nothing_finds_one_fewer() -> None:
+    """Three trucks cannot carry 4,000 kg, four can: the one-fewer search finds a plan."""
+    data = forty_visit_day(trucks=6)
+    allowed = eligibility(data).allowed
+    with first_searches(data, allowed, seconds=1, steady_seconds=8) as pool:
+        pool.first_runs()
+        end = time.monotonic() + 6
+        runs = _squeeze(data, allowed, pool, FIVE_ROUTES, Deadlines(end, end), seed=3, spare=2)
+    assert len(runs) == 2  # the one-fewer search's plan, and the steady search's
+    used = {vehicle for vehicle, route in runs[0].routes.items() if route}
+    assert used <= {1, 2, 3, 4}  # T0, the shortest route's crew, and idle T5 stayed home
+    assert sum(len(route) for route in runs[0].routes.values()) == 40
 
 
 def long_route_day() -> ProblemData:
