@@ -6,11 +6,11 @@ improve one part of the best plan each, round after round (optimizer.decompose),
 both cores' work counts, and one part a round may try doing with one crew fewer. Long
 routes, which parts reshape poorly, and routes whose trips to and from the depot are most of
 their length, instead keep one search going from the start (optimizer.pool's steady search,
-which never restarts) beside one that starts afresh with fewer crews, or searches on from
-the best plan when fewer crews find none. OR-Tools then starts from the best plan: reading
-the routes into its model re-imposes every domain rule, and its local search polishes what
-it can in the time left. The plan with the lower objective (metres driven plus the drop
-penalties of visits left out) wins.
+which never restarts) beside one that starts afresh with fewer crews, then with one crew
+fewer, and searches on from the best plan when neither finds a plan. OR-Tools then starts
+from the best plan: reading the routes into its model re-imposes every domain rule, and its
+local search polishes what it can in the time left. The plan with the lower objective
+(metres driven plus the drop penalties of visits left out) wins.
 """
 
 from __future__ import annotations
