@@ -278,16 +278,22 @@ def test_squeezing_searches_afresh_with_fewer_crews_beside_the_steady_search() -
     assert steady.found
 
 
+def forty_visit_day(trucks: int) -> ProblemData:
+    """40 visits of 100 kg along 40 km, open all day, for `trucks` trucks of 1,000 kg:
+    four trucks carry the day, three never can."""
+    day = LineDay()
+    day.depot()
+    for k in range(trucks):
+        day.truck(f"T{k}")
+    for k in range(40):
+        day.visit(f"V{k}", at_km=1 + k, window=(MORNING[0], AFTERNOON[1]), weight_kg=100)
+    return day.data()
+
+
 def test_a_squeeze_finding_no_plan_searches_on_from_the_best_with_every_crew() -> None:
     """When the crews kept cannot carry the day, the process searches on from the best plan
     with every crew, so the rest of its time still yields a plan beside the steady one's."""
-    day = LineDay()
-    day.depot()
-    for k in range(4):
-        day.truck(f"T{k}")
-    for k in range(40):  # 4,000 kg: four 1,000 kg trucks, never three
-        day.visit(f"V{k}", at_km=1 + k, window=(MORNING[0], AFTERNOON[1]), weight_kg=100)
-    data = day.data()
+    data = forty_visit_day(trucks=4)
     allowed = eligibility(data).allowed
     with first_searches(data, allowed, seconds=2, steady_seconds=8) as pool:
         (best,) = pool.first_runs()
@@ -300,18 +306,6 @@ def test_a_squeeze_finding_no_plan_searches_on_from_the_best_with_every_crew() -
         assert max(len(route) for route in run.routes.values()) <= 10  # 1,000 kg a truck
     assert sum(1 for route in searched_on.routes.values() if route) == 4
     assert steady.found
-
-
-def forty_visit_day(trucks: int) -> ProblemData:
-    """40 visits of 100 kg along 40 km, open all day, for `trucks` trucks of 1,000 kg:
-    four trucks carry the day, three never can."""
-    day = LineDay()
-    day.depot()
-    for k in range(trucks):
-        day.truck(f"T{k}")
-    for k in range(40):
-        day.visit(f"V{k}", at_km=1 + k, window=(MORNING[0], AFTERNOON[1]), weight_kg=100)
-    return day.data()
 
 
 # Five routes on T0-T4, T0's the shortest (4 visits, then 9 each), T5 idle: one crew fewer
