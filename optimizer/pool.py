@@ -6,7 +6,8 @@ matrices cross into it once and no round pays for starting a process.
 
 The first process may instead search steadily: its first search goes on to a later deadline
 unless it is cut short, so a day that is best searched whole keeps one search that never
-restarts (a restarted search loses what it learnt, its acceptance history and penalties).
+restarts (a restarted search loses what it learnt, its acceptance history and penalties)
+and never gives up for want of improvement.
 """
 
 from __future__ import annotations
@@ -62,11 +63,14 @@ def search(
     required: bool,
     report: ProgressCallback | None,
     give_up_share: float = REQUIRED_PROBE_SHARE,
+    *,
+    tireless: bool = False,
 ) -> EngineRun:
     """One genetic search of the whole day with the portfolio's stopping rules.
 
     A search for everyone that finds no such plan within a share of its time is an
     over-full day: it continues as an optional search instead of wasting its core.
+    A `tireless` search does not stop for want of improvement, only at its deadline.
     """
     deadline = deadlines.everyone if required else deadlines.optional
     run = solve_with_hgs(
@@ -75,7 +79,7 @@ def search(
         deadline=deadline,
         seed=seed,
         max_iterations=iterations,
-        no_improvement=patience(len(allowed)),
+        no_improvement=None if tireless else patience(len(allowed)),
         report=report,
         required=required,
         give_up_after_s=(
@@ -84,7 +88,9 @@ def search(
     )
     if run.found or not required:
         return run
-    fallback = search(data, allowed, deadlines, iterations, seed + 1, False, report)
+    fallback = search(
+        data, allowed, deadlines, iterations, seed + 1, False, report, tireless=tireless
+    )
     return replace(fallback, status=f"{fallback.status} (no plan serves everyone)")
 
 
@@ -114,9 +120,16 @@ def child(
     inbox: Any = None,
     index: int = 0,
     cut: Event | None = None,
+    steady: bool = False,
 ) -> None:
     """A search process: the whole day first (until `cut`, if given, is set), then each
-    Task from `inbox` until None."""
+    Task from `inbox` until None.
+
+    A `steady` first search is tireless: it is the search the day keeps when nothing beats
+    it, and PyVRP's path can improve again after a long stall. On Gehring-Homberger C1_10_5
+    PyVRP alone found its last, better plan 43,730 iterations after the one before (seed 0,
+    60 s, measured), past the 40,000 a search of 1,000 visits waits (patience), so a steady
+    search that gave up ended 1.7 above PyVRP every run."""
 
     def report(update: Progress) -> bool:
         out.put(("progress", index, update))
@@ -124,8 +137,9 @@ def child(
 
     try:
         required = give_up_share is not None
+        share = give_up_share or 0.0
         run = search(
-            data, allowed, deadlines, iterations, seed, required, report, give_up_share or 0.0
+            data, allowed, deadlines, iterations, seed, required, report, share, tireless=steady
         )
         out.put(("run", index, run))
         while inbox is not None and (task := inbox.get()) is not None:
@@ -215,6 +229,7 @@ class SearchPool:
                     "inbox": self._inboxes[k],
                     "index": k,
                     "cut": self._cut if k == 0 else None,
+                    "steady": k == 0 and self._steady,
                 },
             )
             for k in range(workers)

@@ -57,6 +57,49 @@ def test_a_cut_first_search_stops_at_its_first_report(cut_set: bool, reports: in
     assert (kinds.count("progress") == 1) if cut_set else (kinds.count("progress") >= reports)
 
 
+@pytest.mark.parametrize(
+    ("steady", "all_iterations"),
+    [
+        (True, True),  # the steady search does all 10,000 iterations: 51 reports
+        (False, False),  # another stops once 2,000 bring nothing, well before 10,000
+    ],
+)
+def test_only_a_steady_first_search_goes_on_without_improving(
+    steady: bool, all_iterations: bool
+) -> None:
+    """A steady first search ends at its limit, not when it stops improving."""
+    data = thirty_visits()
+    context = mp.get_context("spawn")
+    out: queue.Queue[Any] = queue.Queue()
+    far = time.monotonic() + 300
+    allowed = eligibility(data).allowed
+    child(data, allowed, Deadlines(far, far), 10_000, 1, None, out, context.Event(), steady=steady)
+    reports = drain(out).count("progress")  # at the 1st, 201st, ... and 10,001st stop check
+    assert (reports == 51) if all_iterations else (reports < 40)
+
+
+def test_a_pool_makes_only_its_first_search_steady() -> None:
+    """In a pool with a steady search, process 0 does all its iterations, process 1 stops
+    once it stops improving: 51 reports and fewer than 40."""
+    data = thirty_visits()
+    allowed = eligibility(data).allowed
+    reports: list[Progress] = []
+
+    def progress(update: Progress) -> bool:
+        reports.append(update)
+        return False
+
+    far = time.monotonic() + 300
+    deadlines = Deadlines(far, far)
+    with SearchPool(
+        data, allowed, deadlines, 10_000, workers=2, seed=1, progress=progress, steady=deadlines
+    ) as pool:
+        (other,) = pool.first_runs()
+        steady = pool.steady_run(now=False)
+    assert other.found and steady is not None and steady.found
+    assert 51 + 1 <= len(reports) < 51 + 40
+
+
 def test_a_steady_search_goes_on_while_the_other_process_takes_a_task() -> None:
     """The steady search runs to its own later deadline, the idle process takes the task,
     and the steady run, ending during the task, waits until it is asked for."""
