@@ -58,14 +58,14 @@ def test_a_cut_first_search_stops_at_its_first_report(cut_set: bool, reports: in
 
 
 @pytest.mark.parametrize(
-    ("steady", "all_iterations"),
+    ("steady", "fewest", "most"),
     [
-        (True, True),  # the steady search does all 10,000 iterations: 51 reports
-        (False, False),  # another stops once 2,000 bring nothing, well before 10,000
+        (True, 51, 51),  # the steady search does all 10,000 iterations
+        (False, 1, 39),  # another stops once 2,000 bring nothing, well before 10,000
     ],
 )
 def test_only_a_steady_first_search_goes_on_without_improving(
-    steady: bool, all_iterations: bool
+    steady: bool, fewest: int, most: int
 ) -> None:
     """A steady first search ends at its limit, not when it stops improving."""
     data = thirty_visits()
@@ -75,7 +75,7 @@ def test_only_a_steady_first_search_goes_on_without_improving(
     allowed = eligibility(data).allowed
     child(data, allowed, Deadlines(far, far), 10_000, 1, None, out, context.Event(), steady=steady)
     reports = drain(out).count("progress")  # at the 1st, 201st, ... and 10,001st stop check
-    assert (reports == 51) if all_iterations else (reports < 40)
+    assert fewest <= reports <= most
 
 
 def test_a_pool_makes_only_its_first_search_steady() -> None:
