@@ -34,6 +34,11 @@ from api.reports.service import StopFact, stop_facts
 from optimizer.data import VehicleKind, VisitKind
 
 MAX_DAYS = 366
+# The service keeps no records outside these years. The bounds also keep each day's local
+# midnight within what a datetime holds: 0001-01-01 00:00 in Asia/Shanghai is in year 0 in
+# UTC, which made the ticket query fail (a 500, found by the API fuzz test).
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2999, 12, 31)
 INSTALL_BASIS = (
     "installation visits done by the last day of their window: install_within_days after "
     "the delivery, or the date agreed with the customer; without a window, on their date"
@@ -85,6 +90,10 @@ class _Tally:
 
 
 def check_range(*, start: dt.date, end: dt.date) -> None:
+    if start < EARLIEST:
+        raise RuleBroken(f"from ({start}) is before {EARLIEST}", field="from", rule="range_bounds")
+    if end > LATEST:
+        raise RuleBroken(f"to ({end}) is after {LATEST}", field="to", rule="range_bounds")
     if start > end:
         raise RuleBroken(f"from ({start}) is after to ({end})", field="from", rule="range")
     days = (end - start).days + 1

@@ -136,12 +136,21 @@ def test_an_unplayed_day_has_no_rates(day: TestClient, key_for: KeyMaker) -> Non
         ("2026-11-28", "2026-11-27", "from"),
         # 367 days, one more than allowed
         ("2026-01-01", "2027-01-02", "to"),
+        # the first day there is: its local midnight is before year 1 in UTC
+        ("0001-01-01", "0001-01-02", "from"),
+        # the day before the earliest accepted
+        ("1999-12-31", "2000-01-01", "from"),
+        # the last day there is: the day after it cannot be written
+        ("9999-12-30", "9999-12-31", "to"),
+        # the day after the latest accepted
+        ("2999-12-31", "3000-01-01", "to"),
     ],
 )
 def test_a_bad_range_is_422(
     day: TestClient, key_for: KeyMaker, start: str, end: str, field: str
 ) -> None:
-    """A backwards or too long range is refused, naming the field, as JSON and CSV."""
+    """A backwards, too long or out-of-bounds range is refused, naming the field, as JSON
+    and CSV."""
     for path in ("/kpis", "/kpis.csv"):
         answer = day.get(path, params={"from": start, "to": end}, headers=key_for("finance"))
         assert answer.status_code == 422, answer.text
@@ -163,6 +172,22 @@ def test_a_malformed_query_is_422(
     """Dates must be dates, and both ends are required."""
     answer = day.get("/kpis", params=params, headers=key_for("dispatcher"))
     assert answer.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        # the earliest day accepted
+        ("2000-01-01", "2000-01-01"),
+        # the latest day accepted
+        ("2999-12-31", "2999-12-31"),
+    ],
+)
+def test_the_bounds_are_allowed(day: TestClient, key_for: KeyMaker, start: str, end: str) -> None:
+    """The earliest and the latest day accepted give an empty report, not an error."""
+    for path in ("/kpis", "/kpis.csv"):
+        answer = day.get(path, params={"from": start, "to": end}, headers=key_for("finance"))
+        assert answer.status_code == 200, answer.text
 
 
 def test_a_year_is_allowed(day: TestClient, key_for: KeyMaker) -> None:
