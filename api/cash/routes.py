@@ -104,7 +104,7 @@ def on_board(
     settings: SettingsDep,
     principal: Watcher,
 ) -> OnBoardPublic:
-    require_own_crew(principal, vehicle_code)
+    require_own_crew(principal, vehicle_code, reading=True)
     return service.on_board(
         session=session, settings=settings, date=date, vehicle_code=vehicle_code
     )
