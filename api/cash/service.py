@@ -14,7 +14,15 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from api.auth.service import Principal
-from api.cash.ledger import CrewCash, amount_fen, crew_cash, day_cash, fen, yuan
+from api.cash.ledger import (
+    CrewCash,
+    amount_fen,
+    crew_cash,
+    day_cash,
+    fen,
+    money_corrections,
+    yuan,
+)
 from api.cash.models import (
     CollectionCreate,
     CollectionPublic,
@@ -24,6 +32,7 @@ from api.cash.models import (
     HandoverCreate,
     HandoverPublic,
     MismatchPublic,
+    MoneyCorrectionPublic,
     OnBoardPublic,
     PaymentMethod,
     ReconciliationPublic,
@@ -78,9 +87,10 @@ def collect(
 
     def build(locked: Session) -> NewEntry:
         rows = list(effective(entries(locked, date=date, order_id=order.id)))
-        _collectable(rows, order, amount)
-        if body.method is PaymentMethod.CASH:
-            _under_cap(locked, date, vehicle_code, amount, cap)
+        _collectable(rows, order)
+        collection_rules(
+            locked, date=date, order=order, vehicle_code=vehicle_code, body=body, cap=cap
+        )
         payload = {"amount_fen": amount, "method": body.method.value, "at": _at(body.at)}
         return NewEntry(
             date=date,
@@ -106,8 +116,29 @@ def collect(
     return public, created
 
 
-def _under_cap(session: Session, date: dt.date, vehicle_code: str, amount: int, cap: int) -> None:
-    on_board = crew_cash(session, date=date, vehicle_code=vehicle_code).on_board
+def collection_rules(
+    locked: Session,
+    *,
+    date: dt.date,
+    order: Order,
+    vehicle_code: str,
+    body: CollectionCreate,
+    cap: int,
+    leaving_out: int | None = None,
+) -> None:
+    """What a collection's amount must keep to, also when finance corrects one (the entry
+    `leaving_out`): never more than the order's due, cash never above the cap."""
+    amount = fen(body.amount_cny)
+    rows = effective(entries(locked, date=date, order_id=order.id))
+    _at_most_due([row for row in rows if row.id != leaving_out], order, amount)
+    if body.method is PaymentMethod.CASH:
+        on_board = crew_cash(
+            locked, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out
+        ).on_board
+        _under_cap(date, vehicle_code, on_board, amount, cap)
+
+
+def _under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap: int) -> None:
     if on_board + amount > cap:
         raise RuleBroken(
             f"collecting {yuan(amount)} in cash would take {vehicle_code}'s cash on board to "
@@ -118,8 +149,8 @@ def _under_cap(session: Session, date: dt.date, vehicle_code: str, amount: int, 
         )
 
 
-def _collectable(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None:
-    """The stop's own rules: arrived, not yet signed for, never more than the order's due."""
+def _collectable(rows: Sequence[LedgerEntry], order: Order) -> None:
+    """When money is taken: after the arrival, before the customer signs for it."""
     kinds = {row.kind for row in rows}
     if Kind.ARRIVED not in kinds:
         raise RuleBroken(
@@ -134,6 +165,9 @@ def _collectable(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None
             field="order",
             rule="before_sign_off",
         )
+
+
+def _at_most_due(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None:
     due = fen(order.cash_cny)
     collected = sum(amount_fen(row) for row in rows if row.kind == Kind.COLLECTED)
     if collected + amount > due:
@@ -150,8 +184,17 @@ def _crew_names(session: Session, date: dt.date, vehicle_code: str) -> list[str]
     return [member.name for member in crews_on(session=session, date=date).get(vehicle_code, [])]
 
 
-def _at_most_on_board(session: Session, date: dt.date, vehicle_code: str, amount: int) -> None:
-    on_board = crew_cash(session, date=date, vehicle_code=vehicle_code).on_board
+def at_most_on_board(
+    session: Session,
+    date: dt.date,
+    vehicle_code: str,
+    amount: int,
+    leaving_out: int | None = None,
+) -> None:
+    """Cash paid in (banked or handed over) is at most the cash on board, the entry a
+    correction replaces (`leaving_out`) left out."""
+    cash = crew_cash(session, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out)
+    on_board = cash.on_board
     if amount > on_board:
         raise RuleBroken(
             f"{vehicle_code} has {yuan(on_board)} on board, less than {yuan(amount)}",
@@ -160,7 +203,7 @@ def _at_most_on_board(session: Session, date: dt.date, vehicle_code: str, amount
         )
 
 
-def _two_of_the_crew(
+def two_of_the_crew(
     session: Session, date: dt.date, vehicle_code: str, names: Sequence[str]
 ) -> list[str]:
     """A bank trip is made in pairs (one carries, one watches), both of that day's crew."""
@@ -183,6 +226,17 @@ def _two_of_the_crew(
     return members
 
 
+def one_of_the_crew(session: Session, date: dt.date, vehicle_code: str, name: str) -> None:
+    """Cash is handed to finance by a member of that day's crew."""
+    crew = _crew_names(session, date, vehicle_code)
+    if name not in crew:
+        raise RuleBroken(
+            f"{name} is not on {vehicle_code}'s crew on {date} ({', '.join(crew) or 'nobody'})",
+            field="handed_by",
+            rule="crew_member",
+        )
+
+
 def deposit(
     *,
     session: Session,
@@ -194,11 +248,11 @@ def deposit(
     """Record cash paid in at a bank by two members of the crew; (record, created)."""
     require_own_crew(principal, body.vehicle_code)
     get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
-    members = _two_of_the_crew(session, date, body.vehicle_code, body.members)
+    members = two_of_the_crew(session, date, body.vehicle_code, body.members)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        _at_most_on_board(locked, date, body.vehicle_code, amount)
+        at_most_on_board(locked, date, body.vehicle_code, amount)
         payload = {
             "amount_fen": amount,
             "members": members,
@@ -235,18 +289,11 @@ def hand_over(
 ) -> tuple[HandoverPublic, bool]:
     """Record cash a crew member handed to finance at the warehouse; (record, created)."""
     get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
-    crew = _crew_names(session, date, body.vehicle_code)
-    if body.handed_by not in crew:
-        raise RuleBroken(
-            f"{body.handed_by} is not on {body.vehicle_code}'s crew on {date} "
-            f"({', '.join(crew) or 'nobody'})",
-            field="handed_by",
-            rule="crew_member",
-        )
+    one_of_the_crew(session, date, body.vehicle_code, body.handed_by)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        _at_most_on_board(locked, date, body.vehicle_code, amount)
+        at_most_on_board(locked, date, body.vehicle_code, amount)
         payload = {
             "amount_fen": amount,
             "handed_by": body.handed_by,
@@ -300,13 +347,33 @@ def reconciliation_table(session: Session, *, date: dt.date) -> dict[str, Any]:
     for cash in crews.values():
         total.add(cash)
     rows = [_crew_row(code, crews[code]) for code in sorted(crews)]
+    corrections = money_corrections(session, date=date)
+    for row in rows:
+        row["mismatches"] += _not_accepted(date, corrections, row["vehicle_code"])
     return {
         "plan_id": plan.id,
         "plan_version": plan.version,
         "crews": rows,
         "total": _crew_row("total", total),
+        "corrections": corrections,
         "balanced": not any(row["mismatches"] for row in rows),
     }
+
+
+def _not_accepted(
+    date: dt.date, corrections: Sequence[dict[str, Any]], vehicle_code: str
+) -> list[dict[str, str]]:
+    """A corrected money record counts once finance has accepted it; till then it is named."""
+    return [
+        {
+            "code": "correction_not_accepted",
+            "detail": f"{c['kind']} record {c['corrects']} corrected by {c['by']} as record "
+            f"{c['id']}: finance has not accepted it (POST /cash/{date}/corrections/"
+            f"{c['id']}/accept)",
+        }
+        for c in corrections
+        if c["vehicle_code"] == vehicle_code and c["accepted_by"] is None
+    ]
 
 
 def _crew_row(vehicle_code: str, cash: CrewCash) -> dict[str, Any]:
@@ -361,6 +428,7 @@ def reconciliation_public(entry: LedgerEntry) -> ReconciliationPublic:
         balanced=table["balanced"],
         crews=[_crew_public(row) for row in table["crews"]],
         total=_crew_public(table["total"]),
+        corrections=[MoneyCorrectionPublic(**c) for c in table.get("corrections", [])],
         by=entry.by,
         recorded_at=entry.recorded_at,
         hash=entry.hash,

@@ -271,6 +271,7 @@ def day_records(
 )
 def correct_record(
     session: SessionDep,
+    settings: SettingsDep,
     who: Reader,
     key: IdempotencyKey,
     date: dt.date,
@@ -280,6 +281,7 @@ def correct_record(
 ) -> LedgerEntryPublic:
     stored = service.correct(
         session=session,
+        settings=settings,
         principal=who,
         key=key,
         date=date,
