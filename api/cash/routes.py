@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.auth.models import Role
 from api.auth.service import Principal
-from api.cash import corrections, service
+from api.cash import corrections, reconciliation, service
 from api.cash.models import (
     CollectionCreate,
     CollectionPublic,
@@ -120,7 +120,7 @@ def reconcile(
     response: Response,
 ) -> ReconciliationPublic:
     """日清日结: every crew's expected, collected and paid-in cash, mismatches flagged."""
-    record, created = service.reconcile(
+    record, created = reconciliation.reconcile(
         session=session, principal=principal, idempotency_key=key, date=date
     )
     _status(response, created)
@@ -129,7 +129,7 @@ def reconcile(
 
 @router.get("/{date}/reconciliation", response_model=ReconciliationPublic)
 def latest_reconciliation(date: dt.date, session: SessionDep, _: Reader) -> ReconciliationPublic:
-    return service.latest_reconciliation(session=session, date=date)
+    return reconciliation.latest_reconciliation(session=session, date=date)
 
 
 @router.post(

@@ -1,4 +1,5 @@
-"""Cash on board: what a crew collects, banks and hands to finance, and the day's 日清日结.
+"""Cash on board: what a crew collects, banks and hands to finance (the day's 日清日结 is
+in api.cash.reconciliation, finance's corrections in api.cash.corrections).
 
 Every record is a ledger entry (api.records) appended under the day's lock, so the cap and
 the "at most what is on board" rules are checked against the chain as it stands: two phones
@@ -11,41 +12,32 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from api.auth.service import Principal
 from api.cash.ledger import (
-    CrewCash,
     amount_fen,
     crew_cash,
-    day_cash,
     fen,
-    money_corrections,
     yuan,
 )
 from api.cash.models import (
     CollectionCreate,
     CollectionPublic,
-    CrewReconciliationPublic,
     DepositCreate,
     DepositPublic,
     HandoverCreate,
     HandoverPublic,
-    MismatchPublic,
-    MoneyCorrectionPublic,
     OnBoardPublic,
     PaymentMethod,
-    ReconciliationPublic,
     cny,
 )
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
-from api.core.errors import NotFound, RuleBroken
-from api.drivers.service import published_plan
+from api.core.errors import RuleBroken
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order
-from api.plans.models import PlanRoute
 from api.records.access import order_by_external_id, planned_stop, require_own_crew
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -335,113 +327,4 @@ def on_board(
         collected_transfer_cny=cny(cash.collected_transfer),
         deposited_cny=cny(cash.deposited),
         handed_over_cny=cny(cash.handed_over),
-    )
-
-
-def reconciliation_table(session: Session, *, date: dt.date) -> dict[str, Any]:
-    """Per crew on the published plan: expected, collected, paid in, left; amounts in fen."""
-    plan = published_plan(session=session, date=date)
-    codes = session.exec(select(PlanRoute.vehicle_code).where(PlanRoute.plan_id == plan.id)).all()
-    crews = day_cash(session, date=date, vehicle_codes=codes)
-    total = CrewCash()
-    for cash in crews.values():
-        total.add(cash)
-    rows = [_crew_row(code, crews[code]) for code in sorted(crews)]
-    corrections = money_corrections(session, date=date)
-    for row in rows:
-        row["mismatches"] += _not_accepted(date, corrections, row["vehicle_code"])
-    return {
-        "plan_id": plan.id,
-        "plan_version": plan.version,
-        "crews": rows,
-        "total": _crew_row("total", total),
-        "corrections": corrections,
-        "balanced": not any(row["mismatches"] for row in rows),
-    }
-
-
-def _not_accepted(
-    date: dt.date, corrections: Sequence[dict[str, Any]], vehicle_code: str
-) -> list[dict[str, str]]:
-    """A corrected money record counts once finance has accepted it; till then it is named."""
-    return [
-        {
-            "code": "correction_not_accepted",
-            "detail": f"{c['kind']} record {c['corrects']} corrected by {c['by']} as record "
-            f"{c['id']}: finance has not accepted it (POST /cash/{date}/corrections/"
-            f"{c['id']}/accept)",
-        }
-        for c in corrections
-        if c["vehicle_code"] == vehicle_code and c["accepted_by"] is None
-    ]
-
-
-def _crew_row(vehicle_code: str, cash: CrewCash) -> dict[str, Any]:
-    return {
-        "vehicle_code": vehicle_code,
-        "expected_fen": cash.expected,
-        "collected_cash_fen": cash.collected_cash,
-        "collected_transfer_fen": cash.collected_transfer,
-        "deposited_fen": cash.deposited,
-        "handed_over_fen": cash.handed_over,
-        "on_board_fen": cash.on_board,
-        "partial_orders": sorted(cash.partial_orders),
-        "mismatches": cash.mismatches(),
-    }
-
-
-def reconcile(
-    *, session: Session, principal: Principal, idempotency_key: str, date: dt.date
-) -> tuple[ReconciliationPublic, bool]:
-    """Compute the day's reconciliation and store it as a RECONCILED entry; (it, created)."""
-    published_plan(session=session, date=date)  # 404 before the day's lock is taken
-
-    def build(locked: Session) -> NewEntry:
-        table = reconciliation_table(locked, date=date)
-        return NewEntry(date=date, kind=Kind.RECONCILED, payload=table)
-
-    entry, created = append(
-        session,
-        principal=principal,
-        idempotency_key=idempotency_key,
-        request={"op": "reconciliation", "date": date.isoformat()},
-        date=date,
-        build=build,
-    )
-    return reconciliation_public(entry), created
-
-
-def latest_reconciliation(*, session: Session, date: dt.date) -> ReconciliationPublic:
-    rows = list(effective(entries(session, date=date, kinds=[Kind.RECONCILED])))
-    if not rows:
-        raise NotFound(f"no reconciliation is stored for {date} yet")
-    return reconciliation_public(rows[-1])
-
-
-def reconciliation_public(entry: LedgerEntry) -> ReconciliationPublic:
-    table = entry.payload
-    return ReconciliationPublic(
-        id=entry.id or 0,
-        date=entry.date,
-        plan_id=table["plan_id"],
-        plan_version=table["plan_version"],
-        balanced=table["balanced"],
-        crews=[_crew_public(row) for row in table["crews"]],
-        total=_crew_public(table["total"]),
-        corrections=[MoneyCorrectionPublic(**c) for c in table.get("corrections", [])],
-        by=entry.by,
-        recorded_at=entry.recorded_at,
-        hash=entry.hash,
-    )
-
-
-def _crew_public(row: dict[str, Any]) -> CrewReconciliationPublic:
-    amounts = {
-        k.removesuffix("_fen") + "_cny": cny(v) for k, v in row.items() if k.endswith("_fen")
-    }
-    return CrewReconciliationPublic(
-        **amounts,
-        vehicle_code=row["vehicle_code"],
-        partial_orders=row["partial_orders"],
-        mismatches=[MismatchPublic(**m) for m in row["mismatches"]],
     )
