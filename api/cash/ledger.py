@@ -10,12 +10,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from api.cash.models import PaymentMethod
 from api.orders.models import Order
-from api.records.kinds import Kind
+from api.records.kinds import MONEY, Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
 
@@ -91,7 +92,10 @@ class CrewCash:
 
 
 def amount_fen(row: LedgerEntry) -> int:
-    return int(row.payload.get("amount_fen", 0))
+    """The entry's amount; 0 for one an older release stored unreadable (say a list), which
+    the reconciliation lists as a correction not accepted, so it never passes for balanced."""
+    amount = row.payload.get("amount_fen", 0)
+    return amount if isinstance(amount, int) and not isinstance(amount, bool) else 0
 
 
 def _add_entry(cash: CrewCash, row: LedgerEntry) -> None:
@@ -106,12 +110,16 @@ def _add_entry(cash: CrewCash, row: LedgerEntry) -> None:
         cash.handed_over += amount_fen(row)
 
 
-def crew_cash(session: Session, *, date: dt.date, vehicle_code: str) -> CrewCash:
-    """A crew's collections, deposits and handovers so far (no expected amount)."""
+def crew_cash(
+    session: Session, *, date: dt.date, vehicle_code: str, leaving_out: int | None = None
+) -> CrewCash:
+    """A crew's collections, deposits and handovers so far (no expected amount); without
+    the entry `leaving_out`, which a correction is about to replace."""
     cash = CrewCash()
     rows = entries(session, date=date, vehicle_code=vehicle_code, kinds=CASH_KINDS)
     for row in effective(rows):
-        _add_entry(cash, row)
+        if row.id != leaving_out:
+            _add_entry(cash, row)
     return cash
 
 
@@ -146,3 +154,27 @@ def day_cash(
         if not row.payload.get("complete", True):
             cash.partial_orders.append(order.external_id)
     return crews
+
+
+def money_corrections(session: Session, *, date: dt.date) -> list[dict[str, Any]]:
+    """Each money record of the day as corrected, and who of finance accepted it, if anyone.
+
+    Corrected again, only the latest correction stands and needs accepting.
+    """
+    rows = entries(session, date=date, kinds=(*MONEY, Kind.CORRECTION_ACCEPTED))
+    acceptances = [row for row in rows if row.kind == Kind.CORRECTION_ACCEPTED]
+    accepted = {row.payload.get("correction"): row.by for row in acceptances}
+    money = [row for row in rows if row.kind in MONEY]
+    return [
+        {
+            "id": row.id,
+            "corrects": row.corrects,
+            "kind": row.kind,
+            "vehicle_code": row.vehicle_code,
+            "by": row.by,
+            "reason": str(row.payload.get("correction_reason", "")),
+            "accepted_by": accepted.get(row.id),
+        }
+        for row in effective(money)
+        if row.corrects is not None
+    ]

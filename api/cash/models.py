@@ -113,8 +113,21 @@ class OnBoardPublic(SQLModel):
 
 
 class MismatchPublic(SQLModel):
-    code: str  # collected_not_expected, left_on_board, paid_in_exceeds_collected
+    # collected_not_expected, left_on_board, paid_in_exceeds_collected, correction_not_accepted
+    code: str
     detail: str
+
+
+class MoneyCorrectionPublic(SQLModel):
+    """A corrected money record: the day balances once finance has accepted each."""
+
+    id: int  # the correction, as it now stands
+    corrects: int  # the record it replaces
+    kind: str
+    vehicle_code: str
+    by: str
+    reason: str
+    accepted_by: str | None
 
 
 class CrewReconciliationPublic(SQLModel):
@@ -134,9 +147,10 @@ class ReconciliationPublic(SQLModel):
     date: dt.date
     plan_id: int
     plan_version: int
-    balanced: bool  # no crew has a mismatch
+    balanced: bool  # no crew has a mismatch, every corrected money record accepted
     crews: list[CrewReconciliationPublic]
     total: CrewReconciliationPublic
+    corrections: list[MoneyCorrectionPublic] = []
     by: str
     recorded_at: str
     hash: str

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.auth.models import Role
 from api.auth.service import Principal
-from api.cash import service
+from api.cash import corrections, reconciliation, service
 from api.cash.models import (
     CollectionCreate,
     CollectionPublic,
@@ -24,8 +24,9 @@ from api.cash.models import (
     OnBoardPublic,
     ReconciliationPublic,
 )
-from api.core.deps import SessionDep, SettingsDep, require
+from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.records.access import IdempotencyKey, require_own_crew
+from api.records.models import LedgerEntryPublic
 
 router = APIRouter(prefix="/cash", tags=["cash"])
 Collector = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER))]
@@ -104,7 +105,7 @@ def on_board(
     settings: SettingsDep,
     principal: Watcher,
 ) -> OnBoardPublic:
-    require_own_crew(principal, vehicle_code)
+    require_own_crew(principal, vehicle_code, reading=True)
     return service.on_board(
         session=session, settings=settings, date=date, vehicle_code=vehicle_code
     )
@@ -119,7 +120,7 @@ def reconcile(
     response: Response,
 ) -> ReconciliationPublic:
     """日清日结: every crew's expected, collected and paid-in cash, mismatches flagged."""
-    record, created = service.reconcile(
+    record, created = reconciliation.reconcile(
         session=session, principal=principal, idempotency_key=key, date=date
     )
     _status(response, created)
@@ -128,4 +129,29 @@ def reconcile(
 
 @router.get("/{date}/reconciliation", response_model=ReconciliationPublic)
 def latest_reconciliation(date: dt.date, session: SessionDep, _: Reader) -> ReconciliationPublic:
-    return service.latest_reconciliation(session=session, date=date)
+    return reconciliation.latest_reconciliation(session=session, date=date)
+
+
+@router.post(
+    "/{date}/corrections/{entry_id}/accept", status_code=201, response_model=LedgerEntryPublic
+)
+def accept_correction(
+    date: dt.date,
+    entry_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Finance,
+    key: IdempotencyKey,
+    response: Response,
+) -> LedgerEntryPublic:
+    """Finance accepts a corrected money record; the day balances once each one is."""
+    entry, created = corrections.accept(
+        session=session,
+        settings=settings,
+        principal=principal,
+        idempotency_key=key,
+        date=date,
+        entry_id=entry_id,
+    )
+    _status(response, created)
+    return LedgerEntryPublic.model_validate(entry)

@@ -1,4 +1,5 @@
-"""Cash on board: what a crew collects, banks and hands to finance, and the day's 日清日结.
+"""Cash on board: what a crew collects, banks and hands to finance (the day's 日清日结 is
+in api.cash.reconciliation, finance's corrections in api.cash.corrections).
 
 Every record is a ledger entry (api.records) appended under the day's lock, so the cap and
 the "at most what is on board" rules are checked against the chain as it stands: two phones
@@ -11,32 +12,32 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from api.auth.service import Principal
-from api.cash.ledger import CrewCash, amount_fen, crew_cash, day_cash, fen, yuan
+from api.cash.ledger import (
+    amount_fen,
+    crew_cash,
+    fen,
+    yuan,
+)
 from api.cash.models import (
     CollectionCreate,
     CollectionPublic,
-    CrewReconciliationPublic,
     DepositCreate,
     DepositPublic,
     HandoverCreate,
     HandoverPublic,
-    MismatchPublic,
     OnBoardPublic,
     PaymentMethod,
-    ReconciliationPublic,
     cny,
 )
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
-from api.core.errors import NotFound, RuleBroken
-from api.drivers.service import published_plan
+from api.core.errors import RuleBroken
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order
-from api.plans.models import PlanRoute
 from api.records.access import order_by_external_id, planned_stop, require_own_crew
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -78,9 +79,10 @@ def collect(
 
     def build(locked: Session) -> NewEntry:
         rows = list(effective(entries(locked, date=date, order_id=order.id)))
-        _collectable(rows, order, amount)
-        if body.method is PaymentMethod.CASH:
-            _under_cap(locked, date, vehicle_code, amount, cap)
+        _collectable(rows, order)
+        collection_rules(
+            locked, date=date, order=order, vehicle_code=vehicle_code, body=body, cap=cap
+        )
         payload = {"amount_fen": amount, "method": body.method.value, "at": _at(body.at)}
         return NewEntry(
             date=date,
@@ -106,8 +108,29 @@ def collect(
     return public, created
 
 
-def _under_cap(session: Session, date: dt.date, vehicle_code: str, amount: int, cap: int) -> None:
-    on_board = crew_cash(session, date=date, vehicle_code=vehicle_code).on_board
+def collection_rules(
+    locked: Session,
+    *,
+    date: dt.date,
+    order: Order,
+    vehicle_code: str,
+    body: CollectionCreate,
+    cap: int,
+    leaving_out: int | None = None,
+) -> None:
+    """What a collection's amount must keep to, also when finance corrects one (the entry
+    `leaving_out`): never more than the order's due, cash never above the cap."""
+    amount = fen(body.amount_cny)
+    rows = effective(entries(locked, date=date, order_id=order.id))
+    _at_most_due([row for row in rows if row.id != leaving_out], order, amount)
+    if body.method is PaymentMethod.CASH:
+        on_board = crew_cash(
+            locked, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out
+        ).on_board
+        _under_cap(date, vehicle_code, on_board, amount, cap)
+
+
+def _under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap: int) -> None:
     if on_board + amount > cap:
         raise RuleBroken(
             f"collecting {yuan(amount)} in cash would take {vehicle_code}'s cash on board to "
@@ -118,8 +141,8 @@ def _under_cap(session: Session, date: dt.date, vehicle_code: str, amount: int, 
         )
 
 
-def _collectable(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None:
-    """The stop's own rules: arrived, not yet signed for, never more than the order's due."""
+def _collectable(rows: Sequence[LedgerEntry], order: Order) -> None:
+    """When money is taken: after the arrival, before the customer signs for it."""
     kinds = {row.kind for row in rows}
     if Kind.ARRIVED not in kinds:
         raise RuleBroken(
@@ -134,6 +157,9 @@ def _collectable(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None
             field="order",
             rule="before_sign_off",
         )
+
+
+def _at_most_due(rows: Sequence[LedgerEntry], order: Order, amount: int) -> None:
     due = fen(order.cash_cny)
     collected = sum(amount_fen(row) for row in rows if row.kind == Kind.COLLECTED)
     if collected + amount > due:
@@ -150,8 +176,17 @@ def _crew_names(session: Session, date: dt.date, vehicle_code: str) -> list[str]
     return [member.name for member in crews_on(session=session, date=date).get(vehicle_code, [])]
 
 
-def _at_most_on_board(session: Session, date: dt.date, vehicle_code: str, amount: int) -> None:
-    on_board = crew_cash(session, date=date, vehicle_code=vehicle_code).on_board
+def at_most_on_board(
+    session: Session,
+    date: dt.date,
+    vehicle_code: str,
+    amount: int,
+    leaving_out: int | None = None,
+) -> None:
+    """Cash paid in (banked or handed over) is at most the cash on board, the entry a
+    correction replaces (`leaving_out`) left out."""
+    cash = crew_cash(session, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out)
+    on_board = cash.on_board
     if amount > on_board:
         raise RuleBroken(
             f"{vehicle_code} has {yuan(on_board)} on board, less than {yuan(amount)}",
@@ -160,7 +195,7 @@ def _at_most_on_board(session: Session, date: dt.date, vehicle_code: str, amount
         )
 
 
-def _two_of_the_crew(
+def two_of_the_crew(
     session: Session, date: dt.date, vehicle_code: str, names: Sequence[str]
 ) -> list[str]:
     """A bank trip is made in pairs (one carries, one watches), both of that day's crew."""
@@ -183,6 +218,17 @@ def _two_of_the_crew(
     return members
 
 
+def one_of_the_crew(session: Session, date: dt.date, vehicle_code: str, name: str) -> None:
+    """Cash is handed to finance by a member of that day's crew."""
+    crew = _crew_names(session, date, vehicle_code)
+    if name not in crew:
+        raise RuleBroken(
+            f"{name} is not on {vehicle_code}'s crew on {date} ({', '.join(crew) or 'nobody'})",
+            field="handed_by",
+            rule="crew_member",
+        )
+
+
 def deposit(
     *,
     session: Session,
@@ -194,11 +240,11 @@ def deposit(
     """Record cash paid in at a bank by two members of the crew; (record, created)."""
     require_own_crew(principal, body.vehicle_code)
     get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
-    members = _two_of_the_crew(session, date, body.vehicle_code, body.members)
+    members = two_of_the_crew(session, date, body.vehicle_code, body.members)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        _at_most_on_board(locked, date, body.vehicle_code, amount)
+        at_most_on_board(locked, date, body.vehicle_code, amount)
         payload = {
             "amount_fen": amount,
             "members": members,
@@ -235,18 +281,11 @@ def hand_over(
 ) -> tuple[HandoverPublic, bool]:
     """Record cash a crew member handed to finance at the warehouse; (record, created)."""
     get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
-    crew = _crew_names(session, date, body.vehicle_code)
-    if body.handed_by not in crew:
-        raise RuleBroken(
-            f"{body.handed_by} is not on {body.vehicle_code}'s crew on {date} "
-            f"({', '.join(crew) or 'nobody'})",
-            field="handed_by",
-            rule="crew_member",
-        )
+    one_of_the_crew(session, date, body.vehicle_code, body.handed_by)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        _at_most_on_board(locked, date, body.vehicle_code, amount)
+        at_most_on_board(locked, date, body.vehicle_code, amount)
         payload = {
             "amount_fen": amount,
             "handed_by": body.handed_by,
@@ -288,92 +327,4 @@ def on_board(
         collected_transfer_cny=cny(cash.collected_transfer),
         deposited_cny=cny(cash.deposited),
         handed_over_cny=cny(cash.handed_over),
-    )
-
-
-def reconciliation_table(session: Session, *, date: dt.date) -> dict[str, Any]:
-    """Per crew on the published plan: expected, collected, paid in, left; amounts in fen."""
-    plan = published_plan(session=session, date=date)
-    codes = session.exec(select(PlanRoute.vehicle_code).where(PlanRoute.plan_id == plan.id)).all()
-    crews = day_cash(session, date=date, vehicle_codes=codes)
-    total = CrewCash()
-    for cash in crews.values():
-        total.add(cash)
-    rows = [_crew_row(code, crews[code]) for code in sorted(crews)]
-    return {
-        "plan_id": plan.id,
-        "plan_version": plan.version,
-        "crews": rows,
-        "total": _crew_row("total", total),
-        "balanced": not any(row["mismatches"] for row in rows),
-    }
-
-
-def _crew_row(vehicle_code: str, cash: CrewCash) -> dict[str, Any]:
-    return {
-        "vehicle_code": vehicle_code,
-        "expected_fen": cash.expected,
-        "collected_cash_fen": cash.collected_cash,
-        "collected_transfer_fen": cash.collected_transfer,
-        "deposited_fen": cash.deposited,
-        "handed_over_fen": cash.handed_over,
-        "on_board_fen": cash.on_board,
-        "partial_orders": sorted(cash.partial_orders),
-        "mismatches": cash.mismatches(),
-    }
-
-
-def reconcile(
-    *, session: Session, principal: Principal, idempotency_key: str, date: dt.date
-) -> tuple[ReconciliationPublic, bool]:
-    """Compute the day's reconciliation and store it as a RECONCILED entry; (it, created)."""
-    published_plan(session=session, date=date)  # 404 before the day's lock is taken
-
-    def build(locked: Session) -> NewEntry:
-        table = reconciliation_table(locked, date=date)
-        return NewEntry(date=date, kind=Kind.RECONCILED, payload=table)
-
-    entry, created = append(
-        session,
-        principal=principal,
-        idempotency_key=idempotency_key,
-        request={"op": "reconciliation", "date": date.isoformat()},
-        date=date,
-        build=build,
-    )
-    return reconciliation_public(entry), created
-
-
-def latest_reconciliation(*, session: Session, date: dt.date) -> ReconciliationPublic:
-    rows = list(effective(entries(session, date=date, kinds=[Kind.RECONCILED])))
-    if not rows:
-        raise NotFound(f"no reconciliation is stored for {date} yet")
-    return reconciliation_public(rows[-1])
-
-
-def reconciliation_public(entry: LedgerEntry) -> ReconciliationPublic:
-    table = entry.payload
-    return ReconciliationPublic(
-        id=entry.id or 0,
-        date=entry.date,
-        plan_id=table["plan_id"],
-        plan_version=table["plan_version"],
-        balanced=table["balanced"],
-        crews=[_crew_public(row) for row in table["crews"]],
-        total=_crew_public(table["total"]),
-        by=entry.by,
-        recorded_at=entry.recorded_at,
-        hash=entry.hash,
-    )
-
-
-def _crew_public(row: dict[str, Any]) -> CrewReconciliationPublic:
-    amounts = {
-        k.removesuffix("_fen") + "_cny": cny(v) for k, v in row.items() if k.endswith("_fen")
-    }
-    return CrewReconciliationPublic(
-        **amounts,
-        vehicle_code=row["vehicle_code"],
-        partial_orders=row["partial_orders"],
-        mismatches=[MismatchPublic(**m) for m in row["mismatches"]],
     )

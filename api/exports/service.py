@@ -7,10 +7,8 @@ page and garbles Chinese names; HTML escapes every value, since customers type t
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from api.core.crud import get_or_404
 from api.core.errors import NotFound
+from api.core.spreadsheet import csv_bytes
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderStatus
@@ -25,8 +24,6 @@ from api.orders.window import visit_window
 from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 from optimizer.settings import DispatchSettings
-
-BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -268,7 +265,7 @@ def dispatch_sheet_csv(sheet: DispatchSheet) -> bytes:
         for crew in sheet.crews
         for s in crew.stops
     ]
-    return _csv(SHEET_HEAD, rows)
+    return csv_bytes((SHEET_HEAD, rows))
 
 
 def picking_lists_csv(lists: PickingLists) -> bytes:
@@ -277,7 +274,7 @@ def picking_lists_csv(lists: PickingLists) -> bytes:
     for truck in lists.trucks:
         rows += [(truck.vehicle_code, *_pick_cells(line)) for line in truck.lines]
         rows.append((truck.vehicle_code, "", "", "", "", "total", *_pick_totals(truck.lines)))
-    return _csv(PICK_HEAD, rows)
+    return csv_bytes((PICK_HEAD, rows))
 
 
 def _pick_cells(line: PickLine) -> tuple[object, ...]:
@@ -299,14 +296,6 @@ def _pick_totals(lines: Sequence[PickLine]) -> tuple[object, ...]:
         f"{sum(line.weight_kg for line in lines):.2f}",
         f"{sum(line.volume_m3 for line in lines):.3f}",
     )
-
-
-def _csv(head: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(head)
-    writer.writerows(rows)
-    return (BOM + buffer.getvalue()).encode("utf-8")
 
 
 def dispatch_sheet_html(sheet: DispatchSheet) -> str:

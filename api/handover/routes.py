@@ -55,7 +55,7 @@ def _answer(stored: tuple[LedgerEntry, bool], response: Response) -> LedgerEntry
 
 @router.get("/{date}/loading/{vehicle}", response_model=LoadingStatus)
 def loading_status(session: SessionDep, who: Reader, date: dt.date, vehicle: str) -> LoadingStatus:
-    require_own_crew(who, vehicle)
+    require_own_crew(who, vehicle, reading=True)
     return loading.loading_status(session, date=date, vehicle_code=vehicle)
 
 
@@ -259,6 +259,8 @@ def day_records(
     session: SessionDep, who: Anyone, date: dt.date, vehicle: str | None = None
 ) -> list[LedgerEntryPublic]:
     if who.role is Role.DRIVER:
+        # Asking for another crew is refused like every other cross-crew request.
+        require_own_crew(who, vehicle or who.vehicle_code or "", reading=True)
         vehicle = who.vehicle_code
     rows = entries(session, date=date, vehicle_code=vehicle)
     return [LedgerEntryPublic.model_validate(row) for row in rows]
@@ -269,6 +271,7 @@ def day_records(
 )
 def correct_record(
     session: SessionDep,
+    settings: SettingsDep,
     who: Reader,
     key: IdempotencyKey,
     date: dt.date,
@@ -278,6 +281,7 @@ def correct_record(
 ) -> LedgerEntryPublic:
     stored = service.correct(
         session=session,
+        settings=settings,
         principal=who,
         key=key,
         date=date,

@@ -7,15 +7,18 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from api.auth.service import Principal
+from api.cash.corrections import check_money_correction, require_finance
+from api.core.config import ServiceSettings
 from api.core.errors import Forbidden, NotFound, RuleBroken
 from api.handover import loading, stops
 from api.handover.replan import apply_outcome, next_planning_date
 from api.orders.models import Order
 from api.records.access import order_by_external_id, planned_stop, require_own_crew
-from api.records.kinds import NEVER_CORRECTED, Kind
+from api.records.changes import check_fields
+from api.records.kinds import MONEY, NEVER_CORRECTED, Kind
 from api.records.models import LedgerEntry
 from api.records.service import NewEntry, append
 from optimizer.settings import DispatchSettings
@@ -83,6 +86,7 @@ def record_for_stop(
 def correct(
     *,
     session: Session,
+    settings: ServiceSettings,
     principal: Principal,
     key: str,
     date: dt.date,
@@ -90,15 +94,15 @@ def correct(
     reason: str,
     changes: dict[str, Any],
 ) -> tuple[LedgerEntry, bool]:
-    """A new entry of the same kind replacing the fields named, pointing at the original."""
+    """A new entry of the same kind replacing the fields named, pointing at the original.
+
+    The corrected fields keep the types the record was written with; a money record is
+    corrected by finance only, and passes the rules a new record of its kind passes.
+    """
     original = session.get(LedgerEntry, entry_id)
     if original is None or original.date != date:
         raise NotFound(f"record {entry_id} not found")
-    if original.kind in NEVER_CORRECTED:
-        raise RuleBroken(f"a {original.kind} record is never changed", rule="append_only")
-    if original.role != principal.role.value and principal.role.value != "admin":
-        raise Forbidden(f"a {original.role} record is corrected by a {original.role}")
-    require_own_crew(principal, original.vehicle_code)
+    _may_correct(principal, original)
     unknown = sorted(set(changes) - set(original.payload) - {"correction_reason"})
     if unknown:
         raise RuleBroken(f"these fields are not in the record: {unknown}", field="changes")
@@ -106,8 +110,13 @@ def correct(
         # The order already moved on (delivered, or planned again) because of these.
         raise RuleBroken("a delivery's counts and outcome stay as recorded", field="changes")
     payload = {**original.payload, **changes, "correction_reason": reason}
+    first = _first_version(session, original)
 
-    def build(_: Session) -> NewEntry:
+    def build(locked: Session) -> NewEntry:
+        _still_current(locked, original)
+        check_fields(first.payload, payload)
+        if original.kind in MONEY:
+            check_money_correction(locked, settings=settings, entry=original, payload=payload)
         return NewEntry(
             date=original.date,
             kind=original.kind,
@@ -126,6 +135,38 @@ def correct(
         date=original.date,
         build=build,
     )
+
+
+def _may_correct(principal: Principal, original: LedgerEntry) -> None:
+    if original.kind in NEVER_CORRECTED:
+        raise RuleBroken(f"a {original.kind} record is never changed", rule="append_only")
+    if original.kind in MONEY:
+        require_finance(principal, original)
+        return
+    if original.role != principal.role.value and principal.role.value != "admin":
+        raise Forbidden(f"a {original.role} record is corrected by a {original.role}")
+    require_own_crew(principal, original.vehicle_code)
+
+
+def _first_version(session: Session, entry: LedgerEntry) -> LedgerEntry:
+    """The record as the service first wrote it, before any correction."""
+    while entry.corrects is not None:
+        earlier = session.get(LedgerEntry, entry.corrects)
+        if earlier is None:
+            break
+        entry = earlier
+    return entry
+
+
+def _still_current(session: Session, entry: LedgerEntry) -> None:
+    """Corrections form one line: two of the same record would both count."""
+    later = session.exec(select(LedgerEntry).where(LedgerEntry.corrects == entry.id)).first()
+    if later is not None:
+        raise RuleBroken(
+            f"record {entry.id} was already corrected by record {later.id}; correct that one",
+            field="entry_id",
+            rule="latest_only",
+        )
 
 
 def _body(body: SQLModel) -> dict[str, Any]:

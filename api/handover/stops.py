@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from api.cash.ledger import amount_fen
 from api.core.errors import Conflict, RuleBroken
 from api.handover.models import (
     DeliveryCreate,
@@ -41,9 +42,7 @@ def stop_state(session: Session, *, date: dt.date, order: Order, vehicle_code: s
     kinds = {row.kind for row in rows}
     last = {row.kind: row for row in rows}
     departed = bool(entries(session, date=date, vehicle_code=vehicle_code, kinds=[Kind.DEPARTED]))
-    collected = sum(
-        int(row.payload.get("amount_fen", 0)) for row in rows if row.kind == Kind.COLLECTED
-    )
+    collected = sum(amount_fen(row) for row in rows if row.kind == Kind.COLLECTED)
     return StopState(
         departed=departed,
         arrived=Kind.ARRIVED in kinds,
@@ -141,8 +140,8 @@ def sign_off_entry(
         confirmed[line.sku] = confirmed.get(line.sku, 0) + line.quantity
     if {k: v for k, v in confirmed.items() if v} != delivered:
         raise RuleBroken(f"the counts signed must be those delivered: {delivered}", field="counts")
-    amount_fen = round(sign.amount_cny * 100)
-    if amount_fen != state.collected_fen:
+    signed_fen = round(sign.amount_cny * 100)
+    if signed_fen != state.collected_fen:
         collected = state.collected_fen / 100
         raise RuleBroken(
             f"the amount signed must be what was collected: {collected:.2f} CNY", field="amount_cny"
@@ -151,7 +150,7 @@ def sign_off_entry(
         **sign.where_and_when(),
         **_signed(session, sign.signer_name, sign.signature_png, sign.photos),
         "counts": [{"sku": sku, "quantity": n} for sku, n in sorted(delivered.items())],
-        "amount_fen": amount_fen,
+        "amount_fen": signed_fen,
     }
     return _entry(date, Kind.SIGNED_OFF, order, vehicle_code, payload)
 

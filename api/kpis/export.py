@@ -6,12 +6,10 @@ an empty rate cell means there was nothing to rate.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 
+from api.core.spreadsheet import csv_bytes
 from api.kpis.models import AveragePublic, KpiReportPublic, RatePublic
-from api.reports.service import BOM
 
 CREW_RATES = (
     "on_time_morning",
@@ -90,16 +88,8 @@ def _ticket_rows(report: KpiReportPublic) -> list[Sequence[object]]:
 
 
 def kpis_csv(report: KpiReportPublic) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    tables = (
+    return csv_bytes(
         (CREW_HEAD, _crew_rows(report)),
         (TECHNICIAN_HEAD, _technician_rows(report)),
         (TICKET_HEAD, _ticket_rows(report)),
     )
-    for number, (head, rows) in enumerate(tables):
-        if number:
-            writer.writerow(())
-        writer.writerow(head)
-        writer.writerows(rows)
-    return (BOM + buffer.getvalue()).encode("utf-8")

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from api.auth.models import Role
 from api.auth.service import Principal
+from api.cash.ledger import amount_fen
 from api.cash.service import on_board
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
@@ -235,7 +236,7 @@ def _stop_view(
     stop: DriverStopPublic, owed: Sequence[ItemLine], rows: Sequence[LedgerEntry]
 ) -> StopView:
     last = {row.kind: row for row in rows}
-    collected = sum(int(r.payload.get("amount_fen", 0)) for r in rows if r.kind == Kind.COLLECTED)
+    collected = sum(amount_fen(r) for r in rows if r.kind == Kind.COLLECTED)
     delivered, failed = last.get(Kind.DELIVERED), last.get(Kind.FAILED)
     items = tuple(line for line in owed if line.quantity > 0)
     if delivered is not None:

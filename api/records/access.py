@@ -27,10 +27,11 @@ IdempotencyKey = Annotated[
 ]
 
 
-def require_own_crew(principal: Principal, vehicle_code: str) -> None:
-    """A driver writes only for their own crew; other roles the route admits write for any."""
+def require_own_crew(principal: Principal, vehicle_code: str, *, reading: bool = False) -> None:
+    """A driver reads and writes only for their own crew; other roles the route admits, any."""
     if principal.role is Role.DRIVER and principal.vehicle_code != vehicle_code:
-        raise Forbidden(f"a driver writes only for their own crew, not {vehicle_code}")
+        verb = "reads" if reading else "writes"
+        raise Forbidden(f"a driver {verb} only for their own crew, not {vehicle_code}")
 
 
 def order_by_external_id(session: Session, external_id: str) -> Order:

@@ -24,8 +24,14 @@ class Kind(StrEnum):
     DEPOSITED = "deposited"
     HANDED_TO_FINANCE = "handed_to_finance"
     RECONCILED = "reconciled"  # finance's end-of-day reconciliation
+    CORRECTION_ACCEPTED = "correction_accepted"  # finance accepts a corrected money record
 
 
 # A correction is an entry of the same kind as the one it corrects, pointing at it.
-# These are never corrected: a signature stays as signed.
-NEVER_CORRECTED = frozenset({Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED})
+# These are never corrected: a signature stays as signed, a decision as taken.
+NEVER_CORRECTED = frozenset(
+    {Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED, Kind.CORRECTION_ACCEPTED}
+)
+# Money: a crew may not correct these (relabelling cash as a transfer would empty the truck
+# on paper); finance corrects them, and accepts each correction before the day balances.
+MONEY = frozenset({Kind.COLLECTED, Kind.DEPOSITED, Kind.HANDED_TO_FINANCE})

@@ -7,9 +7,7 @@ CSV starts with a byte-order mark: Excel otherwise reads UTF-8 as the local code
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from sqlmodel import Session, col, select
 from api.cash.ledger import OUTCOME_KINDS, CrewCash, day_cash, latest_outcomes
 from api.cash.models import cny
 from api.core.config import ServiceSettings
+from api.core.spreadsheet import csv_bytes
 from api.drivers.service import published_plan
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
@@ -31,8 +30,6 @@ from api.records.models import LedgerEntry
 from api.records.service import effective, entries
 from api.reports.models import CrewDayPublic, DailyReportPublic
 from optimizer.settings import seconds_of_day
-
-BOM = "\ufeff"
 
 
 def daily_report(
@@ -220,12 +217,10 @@ HEAD = ("vehicle", "vehicle_name", "crew", *COUNTS[:4], "failed_reasons", *COUNT
 
 def daily_report_csv(report: DailyReportPublic) -> bytes:
     """One row per crew, then the total row (its vehicle column says total)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEAD)
+    rows = []
     for crew in [*report.crews, report.total]:
         reasons = "; ".join(f"{k}: {n}" for k, n in sorted(crew.failed_reasons.items()))
-        writer.writerow(
+        rows.append(
             (
                 crew.vehicle_code,
                 crew.vehicle_name,
@@ -237,4 +232,4 @@ def daily_report_csv(report: DailyReportPublic) -> bytes:
                 *(f"{getattr(crew, name):.2f}" for name in AMOUNTS[1:]),
             )
         )
-    return (BOM + buffer.getvalue()).encode("utf-8")
+    return csv_bytes((HEAD, rows))

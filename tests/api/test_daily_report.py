@@ -185,3 +185,16 @@ def test_a_bad_date_is_422(day: TestClient, key_for: KeyMaker) -> None:
     """The date in the address must be a date."""
     answer = day.get("/reports/daily/2026-13-40", headers=key_for("dispatcher"))
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["path", "date"]
+
+
+def test_daily_report_csv_quotes_a_name_that_is_a_formula(
+    day: TestClient, key_for: KeyMaker, admin: dict[str, str]
+) -> None:
+    """A truck named like a formula is written as text; the amounts stay numbers."""
+    name = "-cmd|' /C calc'!A0"
+    renamed = day.patch("/vehicles/C01", json={"name": name}, headers=admin)
+    assert renamed.status_code == 200, renamed.text
+    play_the_day(day, key_for)
+    answer = day.get(f"{REPORT}.csv", headers=key_for("finance"))
+    c01 = next(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert (c01["vehicle_name"], c01["on_board_cny"]) == ("'" + name, "0.00")

@@ -9,9 +9,20 @@ from collections.abc import Iterator
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from plan_helpers import DAY, ORDERS, app_at, if_match, routes_of, seed_day, store_plan
+from plan_helpers import (
+    DAY,
+    ORDERS,
+    app_at,
+    engine_of,
+    if_match,
+    routes_of,
+    seed_day,
+    store_plan,
+)
+from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
+from api.orders.models import Order, OrderItem
 
 BOM = b"\xef\xbb\xbf"
 
@@ -159,3 +170,27 @@ def test_driver_cannot_read_exports(
     """Drivers see their own route elsewhere, not every crew's customers and cash."""
     driver = key_for("driver", vehicle_code="C01")
     assert client.get(path.format(plan_id=plan_id), headers=driver).status_code == 403
+
+
+def test_csv_exports_never_hand_a_spreadsheet_a_formula(
+    client: TestClient, admin: dict[str, str], plan_id: int
+) -> None:
+    """A customer, an address and an item that start like formulas are written as text."""
+    customer, address = '=HYPERLINK("http://evil.example","pay")', "+cmd|' /C calc'!A0"
+    item = "@SUM(1+1)*cmd|' /C calc'!A0"
+    with Session(engine_of(client)) as session:
+        order = session.exec(select(Order).where(Order.external_id == "SO-03")).one()
+        order.customer, order.address = customer, address
+        line = session.exec(select(OrderItem).where(OrderItem.order_id == order.id)).first()
+        assert line is not None
+        line.name = item
+        session.add_all([order, line])
+        session.commit()
+    sheet = csv_rows(client.get(f"/plans/{plan_id}/dispatch-sheet.csv", headers=admin).content)
+    row = next(r for r in sheet if r["order"] == "SO-03")
+    assert (row["customer"], row["address"]) == ("'" + customer, "'" + address)
+    assert row["cash_cny"] == "4000.00"
+    picked = csv_rows(client.get(f"/plans/{plan_id}/picking-lists.csv", headers=admin).content)
+    assert "'" + item in [r["name"] for r in picked if r["order"] == "SO-03"]
+    cells = [cell for r in sheet + picked for cell in r.values()]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@")]
