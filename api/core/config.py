@@ -54,6 +54,17 @@ class ServiceSettings(DispatchSettings):
     ticket_visit_tolerance_minutes: int = Field(default=30, ge=0, le=240)
     ticket_visit_skills: dict[str, str] = Field(default_factory=lambda: dict(TICKET_VISIT_SKILLS))
     ticket_visit_minutes: dict[str, int] = Field(default_factory=lambda: dict(TICKET_VISIT_MINUTES))
+    # Size limits, each answered with 413 naming it. A body past max_request_bytes is refused
+    # before it is read; the default fits a sign-off with its signature and max_photos photos
+    # of max_photo_bytes each (base64 adds a third). Images are decoded, never trusted by
+    # their first bytes. Free text a record keeps unchecked (a correction's changes) is cut
+    # at max_text_chars per value.
+    max_request_bytes: int = Field(default=12_000_000, ge=1_000)
+    max_photo_bytes: int = Field(default=2_000_000, gt=0)
+    max_signature_bytes: int = Field(default=500_000, gt=0)
+    max_photos: int = Field(default=4, ge=0)
+    max_image_pixels: int = Field(default=24_000_000, gt=0)
+    max_text_chars: int = Field(default=2_000, gt=0)
 
 
 @lru_cache

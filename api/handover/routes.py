@@ -18,6 +18,7 @@ from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.errors import NotFound
+from api.core.limits import check_text
 from api.handover import loading, service, stops
 from api.handover.models import (
     CorrectionCreate,
@@ -33,6 +34,7 @@ from api.handover.models import (
     SignOffCreate,
 )
 from api.handover.replan import next_planning_date
+from api.records import images
 from api.records.access import IdempotencyKey, require_own_crew
 from api.records.models import Attachment, LedgerEntry, LedgerEntryPublic
 from api.records.service import entries
@@ -225,32 +227,42 @@ def fail(call: Stop, body: FailureCreate) -> LedgerEntryPublic:
     )
 
 
+# Images are decoded here, before the day's records are locked for the write.
+
+
 @router.post(f"{STOP}/signoff", response_model=LedgerEntryPublic, status_code=201)
 def sign_off(call: Stop, body: SignOffCreate) -> LedgerEntryPublic:
+    signed = images.signed_images(call.settings, signature=body.signature_png, photos=body.photos)
     return call.write(
         "signoff",
         body,
-        lambda s, d, o, v: stops.sign_off_entry(s, date=d, order=o, vehicle_code=v, sign=body),
+        lambda s, d, o, v: stops.sign_off_entry(
+            s, date=d, order=o, vehicle_code=v, sign=body, images=signed
+        ),
     )
 
 
 @router.post(f"{STOP}/service-report", response_model=LedgerEntryPublic, status_code=201)
 def service_report(call: Stop, body: ServiceReportCreate) -> LedgerEntryPublic:
+    signed = images.signed_images(call.settings, signature=body.signature_png, photos=body.photos)
     return call.write(
         "service-report",
         body,
         lambda s, d, o, v: stops.service_report_entry(
-            s, date=d, order=o, vehicle_code=v, report=body
+            s, date=d, order=o, vehicle_code=v, report=body, images=signed
         ),
     )
 
 
 @router.post(f"{STOP}/photos", response_model=LedgerEntryPublic, status_code=201)
 def add_photo(call: Stop, body: PhotoCreate) -> LedgerEntryPublic:
+    image = images.photo(call.settings, body.image)
     return call.write(
         "photo",
         body,
-        lambda s, d, o, v: stops.photo_entry(s, date=d, order=o, vehicle_code=v, photo=body),
+        lambda s, d, o, v: stops.photo_entry(
+            s, date=d, order=o, vehicle_code=v, photo=body, image=image
+        ),
     )
 
 
@@ -275,7 +287,9 @@ def correct_record(
     entry_id: RowId,
     body: CorrectionCreate,
     response: Response,
+    settings: SettingsDep,
 ) -> LedgerEntryPublic:
+    check_text(body.changes, field="changes", max_chars=settings.max_text_chars)
     stored = service.correct(
         session=session,
         principal=who,
