@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import Response as RawResponse
 from sqlmodel import SQLModel
 
@@ -17,7 +17,6 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.core.errors import NotFound
 from api.core.limits import check_text
 from api.handover import loading, service, stops
 from api.handover.models import (
@@ -35,8 +34,8 @@ from api.handover.models import (
 )
 from api.handover.replan import next_planning_date
 from api.records import images
-from api.records.access import IdempotencyKey, require_own_crew
-from api.records.models import Attachment, LedgerEntry, LedgerEntryPublic
+from api.records.access import IdempotencyKey, crew_attachment, require_own_crew
+from api.records.models import LedgerEntry, LedgerEntryPublic
 from api.records.service import entries
 
 router = APIRouter(prefix="/handover", tags=["handover"])
@@ -303,8 +302,8 @@ def correct_record(
 
 
 @router.get("/attachments/{sha256}", response_class=RawResponse)
-def attachment(session: SessionDep, _: Reader, sha256: str) -> RawResponse:
-    stored = session.get(Attachment, sha256)
-    if stored is None:
-        raise NotFound(f"attachment {sha256} not found")
+def attachment(
+    session: SessionDep, who: Reader, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+) -> RawResponse:
+    stored = crew_attachment(session, who, sha256)
     return RawResponse(content=stored.content, media_type=stored.content_type)

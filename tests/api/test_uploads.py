@@ -177,3 +177,17 @@ def test_a_correction_cannot_store_a_huge_string(
             select(LedgerEntry).where(col(LedgerEntry.corrects).is_not(None))
         )
         assert corrections.all() == []
+
+
+def test_a_driver_reads_only_their_own_crews_images(day: TestClient, key_for: KeyMaker) -> None:
+    """Another crew's driver gets 403 on a signature by its hash; the crew and dispatch read it."""
+    driver = at_the_door(day, key_for)
+    signed = write(day, "/stops/SO-01/signoff", driver, json=sign_off(photos=[photo(5_000)]))
+    assert signed.status_code == 201, signed.text
+    payload = signed.json()["payload"]
+    for sha in (payload["signature_sha256"], payload["photos_sha256"][0]):
+        path = f"/handover/attachments/{sha}"
+        assert day.get(path, headers=key_for("driver", "C02")).status_code == 403
+        assert day.get(path, headers=driver).status_code == 200
+        assert day.get(path, headers=key_for("dispatcher")).status_code == 200
+    assert day.get(f"/handover/attachments/{'0' * 64}", headers=driver).status_code == 404
