@@ -17,6 +17,7 @@ from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
 from api.core.db import make_engine
 from api.core.errors import install_error_handlers
+from api.core.headers import SecurityHeaders
 from api.core.limits import install_body_limit
 from api.core.migrate import upgrade
 from api.drivers.routes import router as driver_router
@@ -84,6 +85,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
     )
     install_error_handlers(app)
     install_body_limit(app, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
     install_page_handlers(app)
     mount_assets(app)
     for router in (
