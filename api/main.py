@@ -12,6 +12,7 @@ from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
 from api.auth.session_routes import router as session_router
+from api.auth.throttle import SignInThrottle
 from api.cash.routes import router as cash_router
 from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
@@ -83,6 +84,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.sign_in_throttle = SignInThrottle(settings)
     install_error_handlers(app)
     install_body_limit(app, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)

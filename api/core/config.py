@@ -65,6 +65,19 @@ class ServiceSettings(DispatchSettings):
     max_photos: int = Field(default=4, ge=0)
     max_image_pixels: int = Field(default=24_000_000, gt=0)
     max_text_chars: int = Field(default=2_000, gt=0)
+    # A page's sign-in lasts a working day and a bit: a phone signed in at 07:00 stays in
+    # until the crew is back. The cookie is sent over HTTPS only (browsers treat
+    # http://localhost and 127.0.0.1 as secure too); a store serving its pages over plain
+    # HTTP on its own network turns that off with DISPATCH_SESSION_COOKIE_SECURE=false.
+    session_hours: float = Field(default=16, gt=0, le=24 * 30)
+    session_cookie_secure: bool = True
+    # Failed sign-ins (a wrong key, by cookie sign-in or by bearer header) from one client:
+    # the first sign_in_free_failures cost nothing, then each further one locks the client
+    # out twice as long as the one before, from sign_in_backoff_seconds up to the maximum
+    # (429 with Retry-After). A quiet maximum forgets the failures.
+    sign_in_free_failures: int = Field(default=5, ge=1)
+    sign_in_backoff_seconds: float = Field(default=1.0, gt=0)
+    sign_in_max_backoff_seconds: float = Field(default=300.0, gt=0)
 
 
 @lru_cache
