@@ -100,6 +100,8 @@ def test_a_20_mb_photo_body_is_not_echoed(day: TestClient, key_for: KeyMaker) ->
     body = {"at": AT, **GPS, "image": "A" * 20_000_000}
     answer = write(day, "/stops/SO-01/photos", driver, content=json.dumps(body))
     assert answer.status_code == 413 and len(answer.content) < 300
+    unread = write(day, "/stops/SO-01/photos", driver, content=b"{" + b"A" * 20_000_000)
+    assert unread.status_code == 413  # not a 422: the broken JSON was never parsed
 
 
 def test_more_photos_than_the_settings_allow_is_413(
