@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import uuid
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from PIL import Image, ImageDraw
 
-# A signature as the crew's phone would send it: a PNG drawn on a canvas.
-SIGNATURE = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"demo signature strokes").decode()
+
+def drawn_signature() -> str:
+    """A signature as the crew's phone sends it: a PNG of strokes on a canvas, base64."""
+    canvas = Image.new("L", (240, 80), 255)
+    ImageDraw.Draw(canvas).line([(10, 60), (60, 15), (110, 55), (170, 20), (230, 50)], width=3)
+    png = io.BytesIO()
+    canvas.save(png, format="PNG")
+    return base64.b64encode(png.getvalue()).decode()
+
+
+SIGNATURE = drawn_signature()
 
 
 class CrewDay:

@@ -12,11 +12,14 @@ from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
 from api.auth.session_routes import router as session_router
+from api.auth.throttle import SignInThrottle
 from api.cash.routes import router as cash_router
 from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
 from api.core.db import make_engine
 from api.core.errors import install_error_handlers
+from api.core.headers import SecurityHeaders
+from api.core.limits import install_body_limit
 from api.core.migrate import upgrade
 from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
@@ -81,7 +84,10 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.sign_in_throttle = SignInThrottle(settings)
     install_error_handlers(app)
+    install_body_limit(app, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
     install_page_handlers(app)
     mount_assets(app)
     for router in (

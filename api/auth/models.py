@@ -52,12 +52,23 @@ class ApiKeyIssued(ApiKeyPublic):
     key: str  # shown once, at creation
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in page. The cookie holds a random token, never the API key; the database
+    holds the token's SHA-256 and when it ends. Signing out deletes the row."""
+
+    __tablename__ = "web_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    key_id: int = Field(foreign_key="api_key.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
 class SessionCreate(SQLModel):
     key: str = Field(min_length=1, max_length=200)
 
 
 class SessionPublic(SQLModel):
-    """Who a signed-in page speaks for; the key itself stays in an HttpOnly cookie."""
+    """Who a signed-in page speaks for; its session token stays in an HttpOnly cookie."""
 
     name: str
     role: Role

@@ -1,19 +1,18 @@
-"""Signing a page in and out: the key goes into an HttpOnly cookie the API also accepts."""
+"""Signing a page in and out: a server-side session whose token the cookie carries."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from api.auth import service
+from api.auth import sessions
 from api.auth.models import SessionCreate, SessionPublic
 from api.auth.service import Principal
-from api.core.deps import SESSION_COOKIE, SessionDep, get_principal
+from api.auth.throttle import throttled_authenticate
+from api.core.deps import SESSION_COOKIE, SessionDep, SettingsDep, get_principal
 
 router = APIRouter(prefix="/session", tags=["session"])
-# A working day and a bit: a phone signed in at 07:00 stays signed in until the crew is back.
-SESSION_SECONDS = 16 * 3600
 
 
 def _public(principal: Principal) -> SessionPublic:
@@ -23,14 +22,24 @@ def _public(principal: Principal) -> SessionPublic:
 
 
 @router.post("", response_model=SessionPublic)
-def sign_in(body: SessionCreate, response: Response, session: SessionDep) -> SessionPublic:
-    principal = service.authenticate(session=session, key=body.key)
+def sign_in(
+    body: SessionCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SessionPublic:
+    principal = throttled_authenticate(request, session=session, key=body.key)
+    token = sessions.open_session(
+        session=session, principal=principal, hours=settings.session_hours
+    )
     response.set_cookie(
         SESSION_COOKIE,
-        body.key,
-        max_age=SESSION_SECONDS,
+        token,
+        max_age=round(settings.session_hours * 3600),
         httponly=True,
         samesite="strict",
+        secure=settings.session_cookie_secure,
         path="/",
     )
     return _public(principal)
@@ -42,7 +51,18 @@ def who_am_i(principal: Annotated[Principal, Depends(get_principal)]) -> Session
 
 
 @router.delete("", status_code=204)
-def sign_out(response: Response) -> Response:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+def sign_out(
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Ends the session on the server too: the old cookie is refused from then on."""
+    if token := request.cookies.get(SESSION_COOKIE):
+        sessions.close_session(session=session, token=token)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.session_cookie_secure,
+    )
     response.status_code = 204
     return response

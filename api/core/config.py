@@ -54,6 +54,30 @@ class ServiceSettings(DispatchSettings):
     ticket_visit_tolerance_minutes: int = Field(default=30, ge=0, le=240)
     ticket_visit_skills: dict[str, str] = Field(default_factory=lambda: dict(TICKET_VISIT_SKILLS))
     ticket_visit_minutes: dict[str, int] = Field(default_factory=lambda: dict(TICKET_VISIT_MINUTES))
+    # Size limits, each answered with 413 naming it. A body past max_request_bytes is refused
+    # before it is read; the default fits a sign-off with its signature and max_photos photos
+    # of max_photo_bytes each (base64 adds a third). Images are decoded, never trusted by
+    # their first bytes. Free text a record keeps unchecked (a correction's changes) is cut
+    # at max_text_chars per value.
+    max_request_bytes: int = Field(default=12_000_000, ge=1_000)
+    max_photo_bytes: int = Field(default=2_000_000, gt=0)
+    max_signature_bytes: int = Field(default=500_000, gt=0)
+    max_photos: int = Field(default=4, ge=0)
+    max_image_pixels: int = Field(default=24_000_000, gt=0)
+    max_text_chars: int = Field(default=2_000, gt=0)
+    # A page's sign-in lasts a working day and a bit: a phone signed in at 07:00 stays in
+    # until the crew is back. The cookie is sent over HTTPS only (browsers treat
+    # http://localhost and 127.0.0.1 as secure too); a store serving its pages over plain
+    # HTTP on its own network turns that off with DISPATCH_SESSION_COOKIE_SECURE=false.
+    session_hours: float = Field(default=16, gt=0, le=24 * 30)
+    session_cookie_secure: bool = True
+    # Failed sign-ins (a wrong key, by cookie sign-in or by bearer header) from one client:
+    # the first sign_in_free_failures cost nothing, then each further one locks the client
+    # out twice as long as the one before, from sign_in_backoff_seconds up to the maximum
+    # (429 with Retry-After). A quiet maximum forgets the failures.
+    sign_in_free_failures: int = Field(default=5, ge=1)
+    sign_in_backoff_seconds: float = Field(default=1.0, gt=0)
+    sign_in_max_backoff_seconds: float = Field(default=300.0, gt=0)
 
 
 @lru_cache

@@ -11,14 +11,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth.models import Role
-from api.auth.service import Principal, authenticate
+from api.auth.service import Principal
+from api.auth.sessions import session_principal
+from api.auth.throttle import throttled_authenticate
 from api.core.config import ServiceSettings
 from api.core.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
-# The pages sign in once and keep the key in this cookie, so maps in frames and links to
-# sheets authenticate too. HttpOnly keeps it from scripts, SameSite=Strict from other sites.
-SESSION_COOKIE = "dispatch_key"
+# The pages sign in once and keep a session token in this cookie, so maps in frames and
+# links to sheets authenticate too. HttpOnly keeps it from scripts, SameSite=Strict from
+# other sites, Secure from plain HTTP; the token is not the key, and signing out ends it.
+SESSION_COOKIE = "dispatch_session"
 
 
 def get_engine(request: Request) -> Engine:
@@ -49,9 +52,9 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        return authenticate(session=session, key=credentials.credentials)
+        return throttled_authenticate(request, session=session, key=credentials.credentials)
     if cookie := request.cookies.get(SESSION_COOKIE):
-        return authenticate(session=session, key=cookie)
+        return session_principal(session=session, token=cookie)
     raise Unauthorized("an API key is required: Authorization: Bearer <key>, or sign in")
 
 

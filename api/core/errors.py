@@ -47,6 +47,30 @@ class PreconditionRequired(DomainError):
     kind = "precondition_required"
 
 
+class TooLarge(DomainError):
+    """Past a size limit of the settings; the rule names the setting."""
+
+    status_code = 413
+    kind = "too_large"
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    kind = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, rule="sign_in_backoff")
+        self.retry_after = retry_after
+
+
+def _headers(error: DomainError) -> dict[str, str] | None:
+    if isinstance(error, Unauthorized):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, TooManyAttempts):
+        return {"Retry-After": str(error.retry_after)}
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
@@ -55,8 +79,7 @@ def install_error_handlers(app: FastAPI) -> None:
             body["rule"] = error.rule
         if error.field:
             body["field"] = error.field
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
-        return JSONResponse(status_code=error.status_code, content=body, headers=headers)
+        return JSONResponse(status_code=error.status_code, content=body, headers=_headers(error))
 
     @app.exception_handler(ValueError)
     async def _value(_request: Request, error: ValueError) -> JSONResponse:

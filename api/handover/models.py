@@ -14,7 +14,8 @@ from pydantic import AwareDatetime, StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Image = Annotated[str, StringConstraints(min_length=8, max_length=3_000_000)]  # base64
+# base64; its size, and how many photos a record may carry, are limits of the settings
+Image = Annotated[str, StringConstraints(min_length=8)]
 
 
 class FailReason(StrEnum):
@@ -93,7 +94,7 @@ class SignOffCreate(Place):
     signature_png: Image
     counts: list[ItemCount] = Field(min_length=1, max_length=500)
     amount_cny: float = Field(ge=0, le=10_000_000)
-    photos: list[Image] = Field(default_factory=list, max_length=10)
+    photos: list[Image] = Field(default_factory=list)
 
 
 class PartUsed(SQLModel):
@@ -109,7 +110,7 @@ class ServiceReportCreate(Place):
     comment: str = Field(default="", max_length=1000)
     signer_name: Name
     signature_png: Image
-    photos: list[Image] = Field(default_factory=list, max_length=10)
+    photos: list[Image] = Field(default_factory=list)
 
 
 class PhotoCreate(Place):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import Response as RawResponse
 from sqlmodel import SQLModel
 
@@ -17,7 +17,7 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.core.errors import NotFound
+from api.core.limits import check_text
 from api.handover import loading, service, stops
 from api.handover.models import (
     CorrectionCreate,
@@ -33,8 +33,9 @@ from api.handover.models import (
     SignOffCreate,
 )
 from api.handover.replan import next_planning_date
-from api.records.access import IdempotencyKey, require_own_crew
-from api.records.models import Attachment, LedgerEntry, LedgerEntryPublic
+from api.records import images
+from api.records.access import IdempotencyKey, crew_attachment, require_own_crew
+from api.records.models import LedgerEntry, LedgerEntryPublic
 from api.records.service import entries
 
 router = APIRouter(prefix="/handover", tags=["handover"])
@@ -225,32 +226,42 @@ def fail(call: Stop, body: FailureCreate) -> LedgerEntryPublic:
     )
 
 
+# Images are decoded here, before the day's records are locked for the write.
+
+
 @router.post(f"{STOP}/signoff", response_model=LedgerEntryPublic, status_code=201)
 def sign_off(call: Stop, body: SignOffCreate) -> LedgerEntryPublic:
+    signed = images.signed_images(call.settings, signature=body.signature_png, photos=body.photos)
     return call.write(
         "signoff",
         body,
-        lambda s, d, o, v: stops.sign_off_entry(s, date=d, order=o, vehicle_code=v, sign=body),
+        lambda s, d, o, v: stops.sign_off_entry(
+            s, date=d, order=o, vehicle_code=v, sign=body, images=signed
+        ),
     )
 
 
 @router.post(f"{STOP}/service-report", response_model=LedgerEntryPublic, status_code=201)
 def service_report(call: Stop, body: ServiceReportCreate) -> LedgerEntryPublic:
+    signed = images.signed_images(call.settings, signature=body.signature_png, photos=body.photos)
     return call.write(
         "service-report",
         body,
         lambda s, d, o, v: stops.service_report_entry(
-            s, date=d, order=o, vehicle_code=v, report=body
+            s, date=d, order=o, vehicle_code=v, report=body, images=signed
         ),
     )
 
 
 @router.post(f"{STOP}/photos", response_model=LedgerEntryPublic, status_code=201)
 def add_photo(call: Stop, body: PhotoCreate) -> LedgerEntryPublic:
+    image = images.photo(call.settings, body.image)
     return call.write(
         "photo",
         body,
-        lambda s, d, o, v: stops.photo_entry(s, date=d, order=o, vehicle_code=v, photo=body),
+        lambda s, d, o, v: stops.photo_entry(
+            s, date=d, order=o, vehicle_code=v, photo=body, image=image
+        ),
     )
 
 
@@ -279,6 +290,7 @@ def correct_record(
     body: CorrectionCreate,
     response: Response,
 ) -> LedgerEntryPublic:
+    check_text(body.changes, field="changes", max_chars=settings.max_text_chars)
     stored = service.correct(
         session=session,
         settings=settings,
@@ -293,8 +305,8 @@ def correct_record(
 
 
 @router.get("/attachments/{sha256}", response_class=RawResponse)
-def attachment(session: SessionDep, _: Reader, sha256: str) -> RawResponse:
-    stored = session.get(Attachment, sha256)
-    if stored is None:
-        raise NotFound(f"attachment {sha256} not found")
+def attachment(
+    session: SessionDep, who: Reader, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+) -> RawResponse:
+    stored = crew_attachment(session, who, sha256)
     return RawResponse(content=stored.content, media_type=stored.content_type)

@@ -20,9 +20,10 @@ from api.handover.models import (
     SignOffCreate,
 )
 from api.orders.models import Order, OrderItem
+from api.records.images import Signed, Upload
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
-from api.records.service import NewEntry, effective, entries, store_image
+from api.records.service import NewEntry, effective, entries, keep_image
 from optimizer.data import VisitKind
 
 
@@ -121,7 +122,13 @@ def failure_entry(
 
 
 def sign_off_entry(
-    session: Session, *, date: dt.date, order: Order, vehicle_code: str, sign: SignOffCreate
+    session: Session,
+    *,
+    date: dt.date,
+    order: Order,
+    vehicle_code: str,
+    sign: SignOffCreate,
+    images: Signed,
 ) -> NewEntry:
     state = stop_state(session, date=date, order=order, vehicle_code=vehicle_code)
     if not state.arrived:
@@ -148,7 +155,7 @@ def sign_off_entry(
         )
     payload = {
         **sign.where_and_when(),
-        **_signed(session, sign.signer_name, sign.signature_png, sign.photos),
+        **_signed(session, sign.signer_name, images),
         "counts": [{"sku": sku, "quantity": n} for sku, n in sorted(delivered.items())],
         "amount_fen": signed_fen,
     }
@@ -156,7 +163,13 @@ def sign_off_entry(
 
 
 def service_report_entry(
-    session: Session, *, date: dt.date, order: Order, vehicle_code: str, report: ServiceReportCreate
+    session: Session,
+    *,
+    date: dt.date,
+    order: Order,
+    vehicle_code: str,
+    report: ServiceReportCreate,
+    images: Signed,
 ) -> NewEntry:
     if order.service_type not in (VisitKind.INSTALL, VisitKind.REPAIR):
         raise RuleBroken(
@@ -174,13 +187,19 @@ def service_report_entry(
         "parts_used": [part.model_dump() for part in report.parts_used],
         "satisfaction": report.satisfaction,
         "comment": report.comment,
-        **_signed(session, report.signer_name, report.signature_png, report.photos),
+        **_signed(session, report.signer_name, images),
     }
     return _entry(date, Kind.SERVICE_REPORT, order, vehicle_code, payload)
 
 
 def photo_entry(
-    session: Session, *, date: dt.date, order: Order, vehicle_code: str, photo: PhotoCreate
+    session: Session,
+    *,
+    date: dt.date,
+    order: Order,
+    vehicle_code: str,
+    photo: PhotoCreate,
+    image: Upload,
 ) -> NewEntry:
     state = stop_state(session, date=date, order=order, vehicle_code=vehicle_code)
     if not state.departed:
@@ -188,17 +207,17 @@ def photo_entry(
     payload = {
         **photo.where_and_when(),
         "caption": photo.caption,
-        "image_sha256": store_image(session, encoded=photo.image, field_name="image"),
+        "image_sha256": keep_image(session, image),
     }
     return _entry(date, Kind.PHOTO, order, vehicle_code, payload)
 
 
-def _signed(session: Session, signer: str, signature: str, photos: list[str]) -> dict[str, Any]:
+def _signed(session: Session, signer: str, images: Signed) -> dict[str, Any]:
     """Who signed, and the signature and photos kept by their SHA-256."""
     return {
         "signer_name": signer,
-        "signature_sha256": store_image(session, encoded=signature, field_name="signature_png"),
-        "photos_sha256": [store_image(session, encoded=p, field_name="photos") for p in photos],
+        "signature_sha256": keep_image(session, images.signature),
+        "photos_sha256": [keep_image(session, photo) for photo in images.photos],
     }
 
 

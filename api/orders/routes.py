@@ -1,4 +1,7 @@
-"""Order endpoints: the order system books, dispatchers look after, others read."""
+"""Order endpoints: the order system books, dispatchers look after, finance reads.
+
+The warehouse reads the fleet, plans and exports, not the order book: customers' names,
+phones, addresses and cash are not theirs to list."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 Booker = Annotated[Principal, Depends(require(Role.ORDER_SYSTEM, Role.DISPATCHER))]
 Reader = Annotated[
     Principal,
-    Depends(require(Role.DISPATCHER, Role.WAREHOUSE, Role.FINANCE, Role.ORDER_SYSTEM)),
+    Depends(require(Role.DISPATCHER, Role.FINANCE, Role.ORDER_SYSTEM)),
 ]
 
 

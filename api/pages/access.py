@@ -9,7 +9,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth.models import Role
-from api.auth.service import Principal, authenticate
+from api.auth.service import Principal
+from api.auth.sessions import session_principal
 from api.core.deps import SESSION_COOKIE, SessionDep
 from api.core.errors import Unauthorized
 from api.pages.templating import message_page
@@ -31,13 +32,13 @@ class PageForbidden(Exception):
 
 
 def current_principal(request: Request, session: SessionDep) -> Principal | None:
-    key = request.cookies.get(SESSION_COOKIE)
-    if not key:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         return None
     try:
-        return authenticate(session=session, key=key)
+        return session_principal(session=session, token=token)
     except Unauthorized:
-        return None  # revoked or unknown: sign in again
+        return None  # ended, signed out or its key revoked: sign in again
 
 
 def page_for(*roles: Role) -> Callable[..., Principal]:

@@ -13,6 +13,7 @@ from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import SessionDep, SettingsDep
 from api.core.errors import NotFound
+from api.core.headers import framed_map
 from api.pages.access import DriverPage
 from api.pages.driver_view import WORDS, crew_map_html, driver_view, page_context, requested_crew
 from api.pages.templating import message_page, render
@@ -69,4 +70,4 @@ def driver_map(
         return message_page(
             request, principal=day.principal, status_code=404, message=missing.message, words=WORDS
         )
-    return HTMLResponse(page)
+    return framed_map(page, tiles=settings.map_tiles)

@@ -14,6 +14,7 @@ from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.deps import RowId, SessionDep, SettingsDep, require
+from api.core.headers import framed_map
 from api.orders.models import Order, OrderItem
 from api.pages.assets import map_background
 from api.plans.drafts import load
@@ -59,5 +60,8 @@ def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings
 
 
 @router.get("/plans/{plan_id}/map.html", response_class=HTMLResponse)
-def plan_map_page(plan_id: RowId, session: SessionDep, settings: SettingsDep, _: Viewer) -> str:
-    return plan_map_html(session=session, plan_id=plan_id, settings=settings)
+def plan_map_page(
+    plan_id: RowId, session: SessionDep, settings: SettingsDep, _: Viewer
+) -> HTMLResponse:
+    page = plan_map_html(session=session, plan_id=plan_id, settings=settings)
+    return framed_map(page, tiles=settings.map_tiles)

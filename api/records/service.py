@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,15 +13,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from api.auth.service import Principal
-from api.core.errors import Conflict, RuleBroken
+from api.core.errors import Conflict
 from api.core.hashing import digest
+from api.records.images import Upload
 from api.records.models import Attachment, LedgerEntry, LedgerHead
 
 # A concurrent append to the same day (or a retry racing its original) loses the race
 # and runs again on the new chain head; this many times before the caller hears "busy".
 ATTEMPTS = 6
-MAX_ATTACHMENT_BYTES = 2_000_000
-IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,19 +183,10 @@ def effective(rows: Sequence[LedgerEntry]) -> Iterator[LedgerEntry]:
             yield row
 
 
-def store_image(session: Session, *, encoded: str, field_name: str) -> str:
-    """Keep a base64 PNG or JPEG and return its SHA-256; the same bytes are kept once."""
-    try:
-        content = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise RuleBroken(f"{field_name}: not valid base64", field=field_name) from None
-    kind = next((t for magic, t in IMAGE_TYPES.items() if content.startswith(magic)), None)
-    if kind is None:
-        raise RuleBroken(f"{field_name}: must be a PNG or JPEG image", field=field_name)
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        limit = MAX_ATTACHMENT_BYTES // 1000
-        raise RuleBroken(f"{field_name}: larger than {limit} kB", field=field_name)
-    sha = hashlib.sha256(content).hexdigest()
-    if session.get(Attachment, sha) is None:
-        session.add(Attachment(sha256=sha, content_type=kind, content=content))
-    return sha
+def keep_image(session: Session, upload: Upload) -> str:
+    """Keep a decoded image once, however often it is sent, and return its SHA-256."""
+    if session.get(Attachment, upload.sha256) is None:
+        session.add(
+            Attachment(sha256=upload.sha256, content_type=upload.media_type, content=upload.content)
+        )
+    return upload.sha256

@@ -142,8 +142,13 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 @pytest.fixture
 def settings(database_url: str) -> ServiceSettings:
+    # The test client speaks plain http://testserver, where a Secure cookie is never sent
+    # back; the Secure default has a test of its own.
     return ServiceSettings(
-        database_url=database_url, bootstrap_admin_key=ADMIN_KEY, run_scheduler=False
+        database_url=database_url,
+        bootstrap_admin_key=ADMIN_KEY,
+        run_scheduler=False,
+        session_cookie_secure=False,
     )
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
+from api.demo_day import drawn_signature
 from api.orders.models import Order
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -23,6 +24,7 @@ from api.records.service import NewEntry, append
 ON_THE_DAY = dt.datetime.combine(DAY, dt.time(9, 0), tzinfo=ZONE)
 AT = ON_THE_DAY.isoformat()
 GPS = {"lat": 30.66, "lon": 104.07}
+PNG = drawn_signature()  # decoded in full by the service, so a real image
 
 
 def published_day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:

@@ -36,6 +36,8 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         database_url=f"sqlite:///{folder / 'fuzz.db'}",
         bootstrap_admin_key=KEY,
         run_scheduler=False,
+        # Generated sign-ins carry made-up keys; locked out, every later case would be a 429.
+        sign_in_free_failures=1_000_000,
     )
     with running_service(create_app(service)) as url:
         yield url

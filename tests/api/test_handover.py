@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import AT, GPS, published_day
+from ledger_helpers import AT, GPS, PNG, published_day
 from plan_helpers import CREWS, DAY, ORDERS, engine_of
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -33,7 +33,6 @@ from optimizer.data import VisitKind
 from optimizer.params import SolveParams
 from optimizer.solve import solve
 
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"signature strokes").decode()
 C01_STOPS = sorted(o for o, v in CREWS.items() if v == "C01")  # SO-01, SO-02, SO-03
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from ledger_helpers import PNG
 from plan_helpers import DAY, ZONE, app_at, engine_of, store_solved
 from sqlmodel import Session, select
 
@@ -276,7 +277,7 @@ def test_a_signed_service_report_completes_the_installation(
                     "work_done": "橱柜安装完成",
                     "satisfaction": 5,
                     "signer_name": "客户1",
-                    "signature_png": "iVBORw0KGgpzaWduYXR1cmU=",
+                    "signature_png": PNG,
                 },
             ),
         ):

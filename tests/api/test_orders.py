@@ -353,7 +353,9 @@ def test_unknown_order_is_404(client: TestClient, admin: dict[str, str], path: s
         ("warehouse", "POST", "/orders", 403),  # the warehouse only reads
         (None, "POST", "/orders", 401),  # no key at all
         ("finance", "GET", "/orders", 200),  # finance reads
-        ("warehouse", "GET", "/orders", 200),  # the warehouse reads
+        ("warehouse", "GET", "/orders", 403),  # the warehouse reads plans, not the order book
+        ("warehouse", "GET", "/orders/SO-1", 403),  # nor one order's customer
+        ("warehouse", "GET", "/orders/SO-1/history", 403),
         ("driver", "GET", "/orders", 403),  # drivers see their own route, not the order book
         ("finance", "POST", "/orders/SO-1/cancel", 403),  # finance cannot cancel
         ("order_system", "POST", "/orders/SO-1/cancel", 200),  # the order system can

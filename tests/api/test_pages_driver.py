@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import uuid
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import AT, GPS, collection, published_day, record
+from ledger_helpers import AT, GPS, PNG, collection, published_day, record
 from plan_helpers import CREWS, DAY, ORDERS, engine_of
 from sqlalchemy import event
 
@@ -268,10 +267,6 @@ def test_the_page_posts_what_the_api_accepts(day: TestClient, key_for: KeyMaker)
     assert post(day, f"{base}/stops/SO-01/signoff", sign, driver) == 201
     (card,) = tags(day.get("/app/driver").text, "li", data_order="SO-01")
     assert card["data-state"] == "signed"
-
-
-# The PNG signature and a few bytes, base64, as the pad's toDataURL gives without "data:".
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"signature strokes").decode()
 
 
 def post(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> int:

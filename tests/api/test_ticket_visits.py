@@ -3,7 +3,6 @@ the agreed time, assigned on publishing, and closed with the report signed at th
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import stored_service_report
+from ledger_helpers import PNG, stored_service_report
 from plan_helpers import DAY, NOW, ZONE, app_at, engine_of, if_match, store_solved
 from sqlmodel import Session, col, select
 
@@ -22,7 +21,6 @@ from api.tickets.models import TicketEvent, TicketEventKind
 
 ON_SITE = dt.datetime.combine(DAY, dt.time(10, 30), tzinfo=ZONE)
 VISIT_MORNING = dt.datetime.combine(DAY, dt.time(8, 0), tzinfo=ZONE)
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"signature strokes").decode()
 TICKET = {
     "external_id": "TK-1",
     "category": "repair",

@@ -18,6 +18,18 @@ DEPOT = {"latitude": 30.66, "longitude": 104.06}
 PHONE = {"width": 390, "height": 844}
 
 
+def _refusals(context: Any) -> list[str]:
+    """What the content policy refuses on the context's pages and frames; stays empty."""
+    refused: list[str] = []
+    context.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refused
+
+
 def _sign_in(context: Any, url: str, key: str) -> Any:
     page = context.new_page()
     page.goto(f"{url}/app/sign-in")
@@ -29,12 +41,14 @@ def _sign_in(context: Any, url: str, key: str) -> Any:
 
 def _plan_and_publish(live: LiveService, browser: Any, screenshot: Any) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    refused = _refusals(context)
     page = _sign_in(context, live.url, live.key(Role.DISPATCHER, name="调度 王芳"))
     page.goto(f"{live.url}/app/board?date={DAY}")
     page.fill("#plan-seconds", "3")
     page.click("#plan-button")
     # the bar moves while the solver runs; then the board shows the new plan
-    page.wait_for_function("Number(document.querySelector('#progress').value) > 0")
+    # a function, not an expression: the page's policy forbids evaluating strings
+    page.wait_for_function("() => Number(document.querySelector('#progress').value) > 0")
     page.wait_for_selector(".timeline .crew .bar[data-kind='service']", timeout=60_000)
     screenshot(page, "board-planned")
     page.on("dialog", lambda dialog: dialog.accept())
@@ -43,6 +57,7 @@ def _plan_and_publish(live: LiveService, browser: Any, screenshot: Any) -> None:
     frame = page.frame_locator("iframe.map")
     frame.locator(".leaflet-marker-icon").first.wait_for()
     screenshot(page, "board-published")
+    assert refused == []
     context.close()
 
 
@@ -127,6 +142,7 @@ def test_plan_publish_and_a_driver_completes_a_stop(
         geolocation=DEPOT,
         permissions=["geolocation"],
     )
+    refused = _refusals(phone)
     page = _sign_in(phone, live.url, driver_key)
     assert page.url.endswith("/app/driver")
     own = page.locator(".stop")
@@ -148,6 +164,7 @@ def test_plan_publish_and_a_driver_completes_a_stop(
     screenshot(page, "driver-signed")
     stored = live.admin.get(f"/cash/{DAY}/on-board/{vehicle}").json()
     assert stored["cash_on_board_cny"] == pytest.approx(stop["cash_to_collect_cny"])
+    assert refused == []
 
     stranger = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = _sign_in(stranger, live.url, live.key(Role.DRIVER, other, name="陈静"))
@@ -185,6 +202,7 @@ def test_routes_stay_visible_without_a_tile_server(
     plan = live.admin.get(f"/plans/{plan_id}").json()
     routes = [route for route in plan["routes"] if route["stops"]]
     context = browser.new_context(viewport={"width": 1200, "height": 800})
+    refused = _refusals(context)
     page = _sign_in(context, live.url, live.key(Role.DISPATCHER))
     outside: list[str] = []
     page.on(
@@ -204,4 +222,5 @@ def test_routes_stay_visible_without_a_tile_server(
     lines = page.locator("path.leaflet-interactive")
     assert all(lines.nth(k).is_visible() for k in range(len(routes)))
     assert outside == []  # nothing fetched from a CDN or any other host
+    assert refused == []
     screenshot(page, "map-without-tiles")
