@@ -252,7 +252,8 @@ def reoptimize_plan(
     routes = {route.vehicle_id: list(route.visit_ids) for route in result.routes}
     judge(inputs.data, routes)  # solve has checked already; kept so every edit has one gate
     unassigned = {u.visit_id: (u.code.value, u.reason) for u in result.unassigned}
-    after = Draft(routes=routes, pinned=pins, unassigned={**unassigned, **held})
+    left = {**unassigned, **inputs.refusals(), **held}
+    after = Draft(routes=routes, pinned=pins, unassigned=left)
     values = {
         "kpis": kpis(inputs.data, result.routes, left_out(after.unassigned)),
         "seed": request.seed,
@@ -265,7 +266,7 @@ def reoptimize_plan(
         replaced=None,
         routes=result.routes,
         draft=after,
-        orders={**stored.by_external_id, **inputs.orders},
+        orders={**stored.by_external_id, **inputs.every_order},
         plan_values=values,
     )
     detail = {"seed": request.seed, "time_limit_s": request.time_limit_s, "pins": pins}

@@ -186,7 +186,7 @@ def store_plan(*, session: Session, job: PlanJob, result: Result, planning: Plan
     session.add(plan)
     session.flush()
     assert plan.id is not None  # assigned by the flush
-    rows = result_rows(plan_id=plan.id, result=result, orders=planning.orders)
+    rows = result_rows(plan_id=plan.id, result=result, orders=planning.every_order)
     session.add_all([*rows.routes, *rows.stops, *rows.unassigned])
     _supersede_drafts(session, plan)
     return plan
