@@ -65,6 +65,9 @@ class DispatchSettings(BaseSettings):
     item_quantity_max: int = Field(default=10_000, gt=0)
     order_items_max: int = Field(default=200, gt=0)
     service_minutes_max: int = Field(default=8 * 60, gt=0)
+    # And what one vehicle may: a 49-tonne lorry carries less, a furniture box van 40 m³.
+    vehicle_weight_max_kg: int = Field(default=100_000, gt=0)
+    vehicle_volume_max_m3: int = Field(default=500, gt=0)
 
     road_detour_factor: float = Field(default=1.3, ge=1.0)
     average_speed_kmh: float = Field(default=25.0, gt=0)

@@ -24,15 +24,25 @@ def check_order_numbers(
     items: Sequence[OrderItemCreate],
     cash_cny: float,
     service_minutes: int,
+    totals: tuple[float, float] = (0.0, 0.0),
 ) -> None:
-    """422 naming the first number of an incoming order past its bound."""
+    """422 naming the first number of an incoming order past its bound.
+
+    `totals` are the order's weight and volume when only those are known (a slot question).
+    """
     if len(items) > settings.order_items_max:
         raise RuleBroken(
             f"items: at most {settings.order_items_max} items per order, got {len(items)}",
             field="items",
             rule=RULE,
         )
-    for field, value, bound in _incoming(settings, items, cash_cny, service_minutes):
+    weight, volume = total_bounds(settings)
+    numbers = [
+        *_incoming(settings, items, cash_cny, service_minutes),
+        ("weight_kg", totals[0], weight),
+        ("volume_m3", totals[1], volume),
+    ]
+    for field, value, bound in numbers:
         problem = _beyond(value, bound)
         if problem:
             raise RuleBroken(f"{field}: {problem}", field=field, rule=RULE)
@@ -61,14 +71,19 @@ def _incoming(
         yield f"items[{index}].volume_m3", item.volume_m3, settings.item_volume_max_m3
 
 
-def _stored(order: Order, settings: DispatchSettings) -> Iterator[tuple[str, float, float]]:
-    # An order's totals may reach every item at its largest.
+def total_bounds(settings: DispatchSettings) -> tuple[int, int]:
+    """An order's largest weight and volume: every item at its largest."""
     most = settings.order_items_max * settings.item_quantity_max
+    return most * settings.item_weight_max_kg, most * settings.item_volume_max_m3
+
+
+def _stored(order: Order, settings: DispatchSettings) -> Iterator[tuple[str, float, float]]:
+    weight, volume = total_bounds(settings)
     yield "lat", abs(order.lat), 90
     yield "lon", abs(order.lon), 180
     yield "cash_cny", order.cash_cny, settings.order_cash_max_cny
-    yield "weight_kg", order.weight_kg, most * settings.item_weight_max_kg
-    yield "volume_m3", order.volume_m3, most * settings.item_volume_max_m3
+    yield "weight_kg", order.weight_kg, weight
+    yield "volume_m3", order.volume_m3, volume
     yield "service_minutes", order.service_minutes, settings.service_minutes_max
 
 

@@ -14,6 +14,7 @@ from api.core.config import ServiceSettings
 from api.core.crud import get_or_404, save
 from api.core.errors import Conflict, RuleBroken
 from api.orders.models import Order
+from api.orders.service import check_horizon
 from api.plans.mapping import PlanningInput, result_rows, stored_id
 from api.plans.models import (
     JobStatus,
@@ -68,6 +69,7 @@ def submit_job(
 ) -> PlanJob:
     if request.date < today:
         raise RuleBroken(f"{request.date} is in the past; plan today or later", field="date")
+    check_horizon(settings=settings, today=today, date=request.date)
     job = new_job(
         date=request.date,
         settings=settings,

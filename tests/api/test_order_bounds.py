@@ -1,4 +1,4 @@
-"""An order's numbers and date at intake: finite, within the settings' bounds and horizon."""
+"""An order's numbers at intake: finite, and within the settings' bounds."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from api.core.config import ServiceSettings
 from api.main import create_app
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-LATEST = "2027-02-22"  # NOW's date plus the 90 days of the booking horizon
 
 
 @pytest.fixture
@@ -123,30 +122,3 @@ def test_huge_strings_are_not_echoed(client: TestClient, admin: dict[str, str]) 
     assert answer.status_code == 422
     assert answer.json()["field"] == "customer"
     assert len(answer.content) < 1_000
-
-
-@pytest.mark.parametrize(
-    ("date", "status"),
-    [
-        (LATEST, 201),  # the last day of the horizon
-        ("2027-02-23", 422),  # one day past it
-        ("9999-12-31", 422),
-    ],
-)
-def test_booking_horizon(client: TestClient, admin: dict[str, str], date: str, status: int) -> None:
-    """Dates past the booking horizon are refused naming date and the latest date."""
-    answer = client.post("/orders", json=order(date=date), headers=admin)
-    assert answer.status_code == status, answer.text
-    if status == 422:
-        assert (answer.json()["field"], answer.json()["rule"]) == ("date", "booking_horizon_days")
-        assert LATEST in answer.json()["detail"]
-
-
-def test_reschedule_keeps_the_horizon(client: TestClient, admin: dict[str, str]) -> None:
-    """Moving an order past the horizon is refused naming date; the order stays."""
-    client.post("/orders", json=order(), headers=admin)
-    move = {"date": "9999-12-31", "slot": "morning"}
-    answer = client.post("/orders/SO-1/reschedule", json=move, headers=admin)
-    assert answer.status_code == 422
-    assert answer.json()["field"] == "date"
-    assert client.get("/orders/SO-1", headers=admin).json()["date"] == "2026-11-27"
