@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 SOURCES = ("body", "query", "path", "header", "cookie")
 MESSAGE_CHARS = 300  # a validator's message may quote the input; never send much of it back
 NAME_CHARS = 64  # a location may hold a key of the client's own dict
+MAX_ERRORS = 20  # ten thousand bad items need not be answered one by one
 
 
 class DomainError(Exception):
@@ -71,7 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         # Pydantic's errors carry the offending input (and ctx may too): a 20 MB string, or a
         # NaN that JSON cannot even encode. Only where and what is sent back.
-        errors = [_public_error(each) for each in error.errors()]
+        errors = [_public_error(each) for each in error.errors()[:MAX_ERRORS]]
         body: dict[str, Any] = {"error": "invalid", "detail": errors}
         if errors:
             body["field"] = errors[0]["field"]
@@ -89,7 +90,7 @@ def _public_error(error: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "loc": loc,
         "field": field,
-        "msg": f"{field}: {error['msg']}"[:MESSAGE_CHARS],
+        "msg": str(error["msg"])[:MESSAGE_CHARS],
         "type": str(error["type"]),
     }
 

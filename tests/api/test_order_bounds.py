@@ -122,3 +122,11 @@ def test_huge_strings_are_not_echoed(client: TestClient, admin: dict[str, str]) 
     assert answer.status_code == 422
     assert answer.json()["field"] == "customer"
     assert len(answer.content) < 1_000
+
+
+def test_many_bad_items_get_a_short_answer(client: TestClient, admin: dict[str, str]) -> None:
+    """A thousand broken items are answered with the first twenty errors, the first named."""
+    answer = client.post("/orders", json=order(items=[item(quantity=0)] * 1000), headers=admin)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "items[0].quantity"
+    assert len(answer.json()["detail"]) == 20
