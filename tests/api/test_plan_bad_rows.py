@@ -84,11 +84,15 @@ def test_a_bad_row_is_left_out_named_and_the_rest_is_planned(
 def test_a_plan_with_a_bad_row_can_be_shown_and_reoptimised(
     client: TestClient, admin: dict[str, str]
 ) -> None:
-    """Its map draws, and re-optimising keeps the bad order listed with its reason."""
+    """Its map and board draw, and re-optimising keeps the bad order listed with its reason."""
     seed_day(client, admin)
     spoil(client, admin, cash_cny=float("inf"))
     plan_id = plan_the_day(client, admin)["plan_id"]
     assert client.get(f"/plans/{plan_id}/map.html", headers=admin).status_code == 200
+    key = admin["Authorization"].removeprefix("Bearer ")
+    assert client.post("/session", json={"key": key}).status_code == 200  # pages sign in
+    board = client.get("/app/board", params={"date": DAY.isoformat()})
+    assert board.status_code == 200 and "订单数据无效" in board.text
     version = client.get(f"/plans/{plan_id}", headers=admin).json()["version"]
     again = client.post(
         f"/plans/{plan_id}/reoptimize",
