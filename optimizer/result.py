@@ -27,6 +27,7 @@ class ReasonCode(StrEnum):
     DISPATCHER = "dispatcher"  # a dispatcher took it off the routes by hand
     NO_CREW_THAT_DAY = "no_crew_that_day"  # no crew works any day the visit may be made on
     LATER_DAY = "later_day"  # routed on a later day of a several-day horizon: not today's work
+    INVALID_ORDER = "invalid_order"  # its stored numbers cannot be planned (the service's check)
 
 
 @dataclass(frozen=True, slots=True)

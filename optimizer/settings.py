@@ -41,6 +41,8 @@ class DispatchSettings(BaseSettings):
     afternoon_end: time = time(18, 0)
 
     booking_lead_days: int = Field(default=3, ge=0)
+    # No order, visit or plan further ahead than this: a date years away is a typing error.
+    booking_horizon_days: int = Field(default=90, ge=1)
     planning_time: time = time(15, 0)
     publish_cutoff: time = time(17, 0)
     customer_notice_by: time = time(19, 0)
@@ -53,6 +55,19 @@ class DispatchSettings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_INSTALL_TYPES)
     )
     install_reminder_by: time = time(17, 0)
+
+    # What one order may carry, checked where it comes in: past these it is a typing error
+    # (or worse), not an order. The largest goods are stone slabs and tile pallets, the
+    # largest counts tiles and floor boards, the largest cash a whole kitchen paid on delivery.
+    order_cash_max_cny: int = Field(default=1_000_000, gt=0)
+    item_weight_max_kg: int = Field(default=5_000, gt=0)
+    item_volume_max_m3: int = Field(default=50, gt=0)
+    item_quantity_max: int = Field(default=10_000, gt=0)
+    order_items_max: int = Field(default=200, gt=0)
+    service_minutes_max: int = Field(default=8 * 60, gt=0)
+    # And what one vehicle may: a 49-tonne lorry carries less, a furniture box van 40 m³.
+    vehicle_weight_max_kg: int = Field(default=100_000, gt=0)
+    vehicle_volume_max_m3: int = Field(default=500, gt=0)
 
     road_detour_factor: float = Field(default=1.3, ge=1.0)
     average_speed_kmh: float = Field(default=25.0, gt=0)

@@ -10,6 +10,7 @@ from pydantic import StringConstraints, field_validator, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from api.core.requests import FINITE
 from optimizer.data import VehicleKind
 
 Code = str  # short human code: "WH-N", "C01"
@@ -73,10 +74,11 @@ class DepotBase(_Hours):
 
 
 class DepotCreate(DepotBase):
-    pass
+    model_config = FINITE
 
 
 class DepotUpdate(_Hours):
+    model_config = FINITE
     name: str | None = Field(default=None, max_length=100)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -109,10 +111,11 @@ class VehicleBase(_Hours):
 
 
 class VehicleCreate(VehicleBase):
-    pass
+    model_config = FINITE
 
 
 class VehicleUpdate(_Hours):
+    model_config = FINITE
     name: str | None = Field(default=None, max_length=100)
     depot_code: Code | None = Field(default=None, max_length=32)
     weight_kg: float | None = Field(default=None, gt=0)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from api.auth.models import Role
 from api.auth.service import Principal
-from api.core.deps import RowId, SessionDep, require
+from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.fleet import service
 from api.fleet.models import (
     CrewMemberCreate,
@@ -59,8 +59,10 @@ def update_depot(code: str, body: DepotUpdate, session: SessionDep, _: Editor) -
 
 
 @router.post("/vehicles", status_code=CREATED, response_model=VehiclePublic)
-def create_vehicle(body: VehicleCreate, session: SessionDep, _: Editor) -> object:
-    return service.create_vehicle(session=session, vehicle=body)
+def create_vehicle(
+    body: VehicleCreate, session: SessionDep, settings: SettingsDep, _: Editor
+) -> object:
+    return service.create_vehicle(session=session, settings=settings, vehicle=body)
 
 
 @router.get("/vehicles", response_model=list[VehiclePublic])
@@ -69,8 +71,10 @@ def list_vehicles(session: SessionDep, _: Reader, active_only: bool = False) -> 
 
 
 @router.patch("/vehicles/{code}", response_model=VehiclePublic)
-def update_vehicle(code: str, body: VehicleUpdate, session: SessionDep, _: Editor) -> object:
-    return service.update_vehicle(session=session, code=code, update=body)
+def update_vehicle(
+    code: str, body: VehicleUpdate, session: SessionDep, settings: SettingsDep, _: Editor
+) -> object:
+    return service.update_vehicle(session=session, settings=settings, code=code, update=body)
 
 
 @router.post("/staff", status_code=CREATED, response_model=StaffPublic)

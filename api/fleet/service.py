@@ -25,6 +25,7 @@ from api.fleet.models import (
     VehicleCreate,
     VehicleUpdate,
 )
+from optimizer.settings import DispatchSettings
 
 
 def known_skills(*, session: Session, skills: Iterable[str], field: str = "skills") -> list[str]:
@@ -66,7 +67,22 @@ def _hours_in_order(start: dt.time, end: dt.time, field: str) -> None:
         raise RuleBroken(f"{field} must be after the start ({start:%H:%M})", field=field)
 
 
-def create_vehicle(*, session: Session, vehicle: VehicleCreate) -> Vehicle:
+def _capacities_bounded(settings: DispatchSettings, vehicle: VehicleCreate | VehicleUpdate) -> None:
+    """A truck of 1e308 kg is a typing error, and would stop the planning of every day."""
+    bounds = (
+        ("weight_kg", vehicle.weight_kg, settings.vehicle_weight_max_kg),
+        ("volume_m3", vehicle.volume_m3, settings.vehicle_volume_max_m3),
+        ("cash_cap_cny", vehicle.cash_cap_cny, settings.order_cash_max_cny),
+    )
+    for field, value, bound in bounds:
+        if value is not None and value > bound:
+            raise RuleBroken(f"{field}: must be at most {bound:,}", field=field, rule="bounds")
+
+
+def create_vehicle(
+    *, session: Session, settings: DispatchSettings, vehicle: VehicleCreate
+) -> Vehicle:
+    _capacities_bounded(settings, vehicle)
     get_or_404(session, Depot, "depot", code=vehicle.depot_code)
     row = Vehicle.model_validate(vehicle)
     row.skills = known_skills(session=session, skills=vehicle.skills)
@@ -80,7 +96,10 @@ def list_vehicles(*, session: Session, active_only: bool = False) -> list[Vehicl
     return list(session.exec(query))
 
 
-def update_vehicle(*, session: Session, code: str, update: VehicleUpdate) -> Vehicle:
+def update_vehicle(
+    *, session: Session, settings: DispatchSettings, code: str, update: VehicleUpdate
+) -> Vehicle:
+    _capacities_bounded(settings, update)
     vehicle = get_or_404(session, Vehicle, "vehicle", code=code)
     if update.depot_code is not None:
         get_or_404(session, Depot, "depot", code=update.depot_code)

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
+from api.core.requests import FINITE
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # base64; its size, and how many photos a record may carry, are limits of the settings
 Image = Annotated[str, StringConstraints(min_length=8)]
@@ -35,6 +37,7 @@ class FailOutcome(StrEnum):
 class Place(SQLModel):
     """Device time and GPS of a record; the server adds its own time on storing."""
 
+    model_config = FINITE
     at: AwareDatetime
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)

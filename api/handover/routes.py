@@ -33,6 +33,7 @@ from api.handover.models import (
     SignOffCreate,
 )
 from api.handover.replan import next_planning_date
+from api.orders.service import check_horizon
 from api.records import images
 from api.records.access import IdempotencyKey, crew_attachment, require_own_crew
 from api.records.models import LedgerEntry, LedgerEntryPublic
@@ -217,6 +218,9 @@ def deliver(call: Stop, body: DeliveryCreate) -> LedgerEntryPublic:
 @router.post(f"{STOP}/fail", response_model=LedgerEntryPublic, status_code=201)
 def fail(call: Stop, body: FailureCreate) -> LedgerEntryPublic:
     next_date = next_planning_date(call.settings, call.now)
+    if body.reschedule_date is not None:
+        today, when = call.now.date(), body.reschedule_date
+        check_horizon(settings=call.settings, today=today, date=when, field="reschedule_date")
     return call.write(
         "fail",
         body,

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from api.auth.models import utcnow
+from api.core.requests import FINITE
 from optimizer.data import VisitKind
 
 
@@ -41,7 +42,7 @@ class OrderItemBase(SQLModel):
 
 
 class OrderItemCreate(OrderItemBase):
-    pass
+    model_config = FINITE
 
 
 class OrderItem(OrderItemBase, table=True):
@@ -69,11 +70,12 @@ class OrderBase(SQLModel):
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     priority: int = Field(default=1, ge=0, le=10)
     min_crew: int = Field(default=1, ge=1, le=6)
-    service_minutes: int = Field(default=20, ge=0, le=8 * 60)
+    service_minutes: int = Field(default=20, ge=0, description="at most the settings' bound")
     notes: str = Field(default="", max_length=500)
 
 
 class OrderCreate(OrderBase):
+    model_config = FINITE
     items: list[OrderItemCreate] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from api.auth.models import utcnow
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.hashing import digest
 from api.fleet.service import known_skills
+from api.orders.bounds import check_order_numbers
 from api.orders.installs import check_install_types, overdue_installations
 from api.orders.models import (
     Order,
@@ -49,6 +50,29 @@ def check_lead_time(*, settings: DispatchSettings, today: dt.date, date: dt.date
         )
 
 
+def latest_bookable(*, settings: DispatchSettings, today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=settings.booking_horizon_days)
+
+
+def check_horizon(
+    *, settings: DispatchSettings, today: dt.date, date: dt.date, field: str = "date"
+) -> None:
+    """Nothing is booked or planned past the horizon: such a date is a typing error."""
+    latest = latest_bookable(settings=settings, today=today)
+    if date > latest:
+        raise RuleBroken(
+            f"{field}: visits are booked at most {settings.booking_horizon_days} days ahead: "
+            f"the latest date is {latest.isoformat()}",
+            field=field,
+            rule="booking_horizon_days",
+        )
+
+
+def check_booking_date(*, settings: DispatchSettings, today: dt.date, date: dt.date) -> None:
+    check_lead_time(settings=settings, today=today, date=date)
+    check_horizon(settings=settings, today=today, date=date)
+
+
 def payload_hash(order: OrderCreate) -> str:
     """SHA-256 of the canonical JSON, so a retry is recognised whatever its key order."""
     return digest(order.model_dump(mode="json"))
@@ -63,7 +87,13 @@ def create_order(
     # A retry is answered before the rules: it may arrive after the lead time has passed.
     if stored is not None:
         return _retry(session, stored, digest), False
-    check_lead_time(settings=settings, today=today, date=order.date)
+    check_order_numbers(
+        settings=settings,
+        items=order.items,
+        cash_cny=order.cash_cny,
+        service_minutes=order.service_minutes,
+    )
+    check_booking_date(settings=settings, today=today, date=order.date)
     skills = known_skills(session=session, skills=order.skills)
     check_install_types(session=session, settings=settings, items=order.items)
     lat, lon = _coordinates(order, settings)
@@ -113,6 +143,7 @@ def _retry(session: Session, stored: Order, digest: str) -> OrderPublic:
 
 
 def _total(order: OrderCreate, unit: str) -> float:
+    # Safe from overflow: api.orders.bounds has checked every quantity and unit already.
     return round(math.fsum(item.quantity * getattr(item, unit) for item in order.items), 6)
 
 
@@ -239,6 +270,7 @@ def reschedule_order(
             field="date",
             rule="planned_day_before",
         )
+    check_horizon(settings=settings, today=today, date=request.date)
     detail = {
         "from": {"date": order.date.isoformat(), "slot": order.slot.value},
         "to": {"date": request.date.isoformat(), "slot": request.slot.value},

@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, NotFound, RuleBroken
+from api.core.requests import FINITE
 from api.plans.cutoff import late_warning, minutes_late
 from api.plans.drafts import (
     Change,
@@ -34,7 +35,7 @@ from api.plans.drafts import (
     store,
 )
 from api.plans.mapping import planning_input
-from api.plans.models import Plan, PlanChange, PlanStatus, PlanStop
+from api.plans.models import MAX_SEED, Plan, PlanChange, PlanStatus, PlanStop
 from api.plans.plannable import PLANNABLE
 from api.tickets.visits import assign_planned_visits, release_dropped_visits
 from optimizer.horizon import first_day
@@ -67,8 +68,9 @@ class UnassignRequest(EditRequest):
 
 
 class ReoptimizeRequest(EditRequest):
+    model_config = FINITE
     time_limit_s: float = Field(default=10.0, gt=0, le=MAX_REOPTIMIZE_S)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 class PlanEdited(SQLModel):
@@ -252,7 +254,8 @@ def reoptimize_plan(
     routes = {route.vehicle_id: list(route.visit_ids) for route in result.routes}
     judge(inputs.data, routes)  # solve has checked already; kept so every edit has one gate
     unassigned = {u.visit_id: (u.code.value, u.reason) for u in result.unassigned}
-    after = Draft(routes=routes, pinned=pins, unassigned={**unassigned, **held})
+    left = {**unassigned, **inputs.refusals(), **held}
+    after = Draft(routes=routes, pinned=pins, unassigned=left)
     values = {
         "kpis": kpis(inputs.data, result.routes, left_out(after.unassigned)),
         "seed": request.seed,
@@ -265,7 +268,7 @@ def reoptimize_plan(
         replaced=None,
         routes=result.routes,
         draft=after,
-        orders={**stored.by_external_id, **inputs.orders},
+        orders={**stored.by_external_id, **inputs.every_order},
         plan_values=values,
     )
     detail = {"seed": request.seed, "time_limit_s": request.time_limit_s, "pins": pins}

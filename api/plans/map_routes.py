@@ -44,10 +44,12 @@ def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings
     stored = load(session, get_or_404(session, Plan, "plan", id=plan_id))
     orders = list(stored.orders.values())
     data = display_input(session=session, date=stored.plan.date, orders=orders, settings=settings)
+    shown = {visit.id for visit in data.visits}
     result = stored_result(
         routes=stored.routes,
         stops=stored.stops,
-        unassigned=stored.unassigned,
+        # An order refused when planned has no place to show it at.
+        unassigned=[row for row in stored.unassigned if stored.external_ids[row.order_id] in shown],
         external_ids=stored.external_ids,
         kpis=stored.plan.kpis,
         seed=stored.plan.seed,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, select
 
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
+from api.orders.bounds import stored_order_problem
 from api.orders.models import Order
 from api.orders.window import visit_window
 from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
@@ -34,6 +35,31 @@ class PlanningInput:
     date: dt.date
     data: ProblemData
     orders: Mapping[str, Order]  # external id -> order
+    # Orders of the date the model refused, external id -> (order, why): left out, named.
+    refused: Mapping[str, tuple[Order, str]] = field(default_factory=dict)
+
+    @property
+    def every_order(self) -> dict[str, Order]:
+        return {**self.orders, **{key: order for key, (order, _) in self.refused.items()}}
+
+    def refusals(self) -> dict[str, tuple[str, str]]:
+        """External id -> (reason code, reason) of the refused orders, as a Draft lists them."""
+        code = ReasonCode.INVALID_ORDER.value
+        return {key: (code, why) for key, (_, why) in self.refused.items()}
+
+    def with_refused(self, result: Result) -> Result:
+        """The solver's result with the refused orders listed as unassigned and counted."""
+        if not self.refused:
+            return result
+        left = tuple(
+            Unassigned(key, ReasonCode.INVALID_ORDER, why) for key, (_, why) in self.refused.items()
+        )
+        kpis = replace(
+            result.kpis,
+            visits_total=result.kpis.visits_total + len(left),
+            visits_unassigned=result.kpis.visits_unassigned + len(left),
+        )
+        return replace(result, unassigned=(*result.unassigned, *left), kpis=kpis)
 
 
 def provider_for(settings: DispatchSettings) -> MatrixProvider:
@@ -70,15 +96,21 @@ def planning_input(
     later = later_technician_orders(session=session, date=date, days=horizon)
     model = _fleet_model(session=session, date=date, horizon=horizon, settings=settings)
     pins = pins or {}
+    refused = {}
     for order in orders:
-        _add_order(model, order, settings, pins.get(order.external_id), days[order.external_id])
+        pin, when = pins.get(order.external_id), days[order.external_id]
+        why = _try_order(model, order, settings, pin, when)
+        if why is not None:
+            refused[order.external_id] = (order, why)
     for day, order in later:
         if order.external_id not in days:
-            _add_order(model, order, settings, None, (day, day))
+            # Refused here too, it is named in the plan of its own day.
+            _try_order(model, order, settings, None, (day, day))
     return PlanningInput(
         date=date,
         data=model.data(provider_for(settings)),
-        orders={order.external_id: order for order in orders},
+        orders={order.external_id: order for order in orders if order.external_id not in refused},
+        refused=refused,
     )
 
 
@@ -149,6 +181,29 @@ def _crew_sizes(*, session: Session, date: dt.date) -> dict[str, int]:
     for code in session.exec(select(CrewMember.vehicle_code).where(CrewMember.date == date)):
         sizes[code] = sizes.get(code, 0) + 1
     return sizes
+
+
+def _try_order(
+    model: Model,
+    order: Order,
+    settings: DispatchSettings,
+    pin: str | None,
+    days: tuple[int, int] = (0, 0),
+) -> str | None:
+    """Add the order's visit; why it cannot be planned when the model refuses it.
+
+    One bad row (written by an old release, or by hand) must not stop a whole day's
+    planning, so it is left out, named with the field at fault.
+    """
+    problem = stored_order_problem(order, settings)
+    if problem is None:
+        try:
+            _add_order(model, order, settings, pin, days)
+        except (ValueError, OverflowError) as error:
+            problem = str(error)
+    if problem is None:
+        return None
+    return f"order {order.external_id} cannot be planned: {problem}; correct the order"
 
 
 def _add_order(
@@ -316,5 +371,5 @@ def display_input(
     for vehicle in session.exec(select(Vehicle).order_by(Vehicle.code)):
         _add_vehicle(model, vehicle, depots, {}, settings)
     for order in orders:
-        _add_order(model, order, settings, None)
+        _try_order(model, order, settings, None)  # one refused when planned is not on a route
     return model.data(provider_for(settings))

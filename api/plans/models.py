@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.auth.models import utcnow
+from api.core.requests import FINITE
 from api.orders.models import Slot
 from optimizer.data import VisitKind
 
@@ -22,6 +23,9 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+MAX_SEED = 2**31 - 1  # stored as a 32-bit integer on every database
+
+
 class PlanStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -31,11 +35,11 @@ class PlanStatus(StrEnum):
 class PlanJobBase(SQLModel):
     date: dt.date
     time_limit_s: float | None = Field(default=None, gt=0, le=3600)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 class PlanJobCreate(PlanJobBase):
-    pass
+    model_config = FINITE
 
 
 class PlanJob(PlanJobBase, table=True):

@@ -14,6 +14,7 @@ from api.core.config import ServiceSettings
 from api.core.crud import get_or_404, save
 from api.core.errors import Conflict, RuleBroken
 from api.orders.models import Order
+from api.orders.service import check_horizon
 from api.plans.mapping import PlanningInput, result_rows, stored_id
 from api.plans.models import (
     JobStatus,
@@ -68,6 +69,7 @@ def submit_job(
 ) -> PlanJob:
     if request.date < today:
         raise RuleBroken(f"{request.date} is in the past; plan today or later", field="date")
+    check_horizon(settings=settings, today=today, date=request.date)
     job = new_job(
         date=request.date,
         settings=settings,
@@ -186,7 +188,7 @@ def store_plan(*, session: Session, job: PlanJob, result: Result, planning: Plan
     session.add(plan)
     session.flush()
     assert plan.id is not None  # assigned by the flush
-    rows = result_rows(plan_id=plan.id, result=result, orders=planning.orders)
+    rows = result_rows(plan_id=plan.id, result=result, orders=planning.every_order)
     session.add_all([*rows.routes, *rows.stops, *rows.unassigned])
     _supersede_drafts(session, plan)
     return plan

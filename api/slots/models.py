@@ -6,12 +6,15 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
+from api.core.requests import FINITE
 from api.orders.models import Slot
 from optimizer.data import VisitKind
 
 
 class SlotQuery(SQLModel):
     """What the order system knows about an order before it is booked."""
+
+    model_config = FINITE
 
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -20,7 +23,7 @@ class SlotQuery(SQLModel):
     cash_cny: float = Field(default=0, ge=0, description="cash to collect on the visit")
     service_type: VisitKind = VisitKind.DELIVERY
     skills: str = Field(default="", max_length=500, description="comma-separated skill names")
-    service_minutes: int = Field(default=20, ge=0, le=8 * 60)
+    service_minutes: int = Field(default=20, ge=0, description="at most the settings' bound")
     days: int = Field(default=14, ge=1, le=60, description="how many dates to answer for")
 
     def skill_names(self) -> list[str]:

@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 
 from api.fleet.models import Depot, Vehicle
 from api.fleet.service import known_skills
+from api.orders.bounds import check_order_numbers
 from api.orders.models import Order, Slot
-from api.orders.service import earliest_bookable
+from api.orders.service import earliest_bookable, latest_bookable
 from api.plans.plannable import PLANNABLE, working_vehicles
 from api.slots.models import Remaining, SlotOffer, SlotQuery
 from optimizer.data import VisitKind
@@ -51,9 +52,20 @@ def offer_slots(
     *, session: Session, settings: DispatchSettings, today: dt.date, query: SlotQuery
 ) -> list[SlotOffer]:
     """Every slot of `query.days` dates from the earliest bookable one, offered or not."""
+    check_order_numbers(
+        settings=settings,
+        items=(),
+        cash_cny=query.cash_cny,
+        service_minutes=query.service_minutes,
+        totals=(query.weight_kg, query.volume_m3),
+    )
     skills = frozenset(known_skills(session=session, skills=query.skill_names()))
     first = earliest_bookable(settings=settings, today=today)
+    last = latest_bookable(settings=settings, today=today)  # nothing is booked past it
     dates = [first + dt.timedelta(days=n) for n in range(query.days)]
+    dates = [date for date in dates if date <= last]
+    if not dates:
+        return []
     depots = {depot.code: depot for depot in session.exec(select(Depot))}
     legs = _legs(settings, query, list(depots.values()))
     booked = _booked(session, dates[0], dates[-1])

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from api.auth.models import utcnow
+from api.core.requests import FINITE
 
 
 class TicketCategory(StrEnum):
@@ -59,6 +60,7 @@ class TicketEventKind(StrEnum):
 class TicketDetails(SQLModel):
     """What may be filled in after opening; a ticket is dispatchable once all of it is known."""
 
+    model_config = FINITE
     description: str | None = Field(default=None, max_length=2000)
     urgency: TicketUrgency | None = None
     preferred_time: dt.datetime | None = None

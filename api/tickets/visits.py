@@ -21,6 +21,7 @@ from api.core.errors import Conflict, RuleBroken
 from api.core.hashing import digest
 from api.fleet.models import Skill
 from api.orders.models import Order, OrderEvent, OrderStatus, Slot
+from api.orders.service import check_horizon
 from api.plans.models import PlanStop
 from api.tickets.models import (
     Ticket,
@@ -96,6 +97,7 @@ def _schedule(
             field="on_site_at",
             rule="future",
         )
+    check_horizon(settings=settings, today=today, date=wanted["date"], field="on_site_at")
     current = _current_visit(session, ticket)
     if current is None or _done(current, today):
         _create(session, ticket, wanted, now=now, by=by)

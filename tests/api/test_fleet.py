@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -110,3 +111,26 @@ def test_skills_listed(client: TestClient, admin: dict[str, str]) -> None:
     bad = client.post("/skills", json={"name": "Gas Appliance"}, headers=admin)
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("weight_kg", 1e308),  # the model's grams would overflow, stopping every day's plan
+        ("weight_kg", 100_001),  # past the settings' 100 t
+        ("volume_m3", 501),
+        ("cash_cap_cny", 1_000_001),
+    ],
+)
+def test_absurd_capacities_are_refused_naming_the_field(
+    client: TestClient, admin: dict[str, str], field: str, value: float
+) -> None:
+    """A vehicle past the settings' bounds is a 422 naming the field, created or updated."""
+    seed_fleet(client, admin)
+    truck = {"code": "C02", "depot_code": "WH", "weight_kg": 1000, "volume_m3": 12, field: value}
+    created = client.post("/vehicles", json=truck, headers=admin)
+    updated = client.patch("/vehicles/C01", json={field: value}, headers=admin)
+    for answer in (created, updated):
+        assert (answer.status_code, answer.json()["field"]) == (422, field), answer.text
+    assert [v["code"] for v in client.get("/vehicles", headers=admin).json()] == ["C01"]
+    assert client.get("/vehicles", headers=admin).json()[0]["weight_kg"] != value

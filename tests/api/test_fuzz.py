@@ -2,14 +2,19 @@
 
 Schemathesis generates requests from our own OpenAPI schema, valid and malformed, and sends
 them over real HTTP to the running service. Bad input must come back as 4xx, never 5xx.
+Edge numbers the generator never reaches are sent explicitly, and must be refused by name.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -51,3 +56,114 @@ def test_no_server_errors(case: schemathesis.Case, service_url: str) -> None:
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {KEY}"}
     response = case.call(base_url=service_url)
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
+
+
+# Numbers at the edges of what JSON and Python can carry, which generated cases never reach:
+# NaN and infinity (not standard JSON, but parsed), the largest float, an integer no float
+# holds, minus zero, and strings far longer than any field takes.
+EDGES: dict[str, object] = {
+    "inf": float("inf"),
+    "-inf": float("-inf"),
+    "nan": float("nan"),
+    "1e308": 1e308,
+    "10**400": 10**400,
+    "-0.0": -0.0,
+    "huge string": "9" * 200_000,
+}
+# Values every numeric field here must refuse, naming the field; -0.0 may be a fine zero.
+REFUSED = {"inf", "-inf", "nan", "1e308", "10**400", "huge string"}
+SOON = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+ORDER = {
+    "customer": "李娜",
+    "phone": "13800138000",
+    "address": "成都市武侯区天府大道北段100号",
+    "lat": 30.65,
+    "lon": 104.07,
+    "date": SOON,
+    "slot": "morning",
+    "items": [{"sku": "T", "name": "瓷砖", "quantity": 1, "weight_kg": 20, "volume_m3": 0.1}],
+}
+VEHICLE = {"code": "E1", "depot_code": "WH", "weight_kg": 1000, "volume_m3": 12}
+# (path, a valid body, the fields to set to each edge value, in the body's own nesting)
+BODIES = [
+    (
+        "/orders",
+        ORDER,
+        ["cash_cny", "lat", "lon", "service_minutes", "priority", "items.0.quantity"]
+        + ["items.0.weight_kg", "items.0.volume_m3"],
+    ),
+    ("/vehicles", VEHICLE, ["weight_kg", "volume_m3", "cash_cap_cny", "crew_size"]),
+    ("/depots", {"code": "E", "lat": 30.6, "lon": 104.0}, ["lat", "lon"]),
+    ("/tickets", {"external_id": "E", "category": "repair"}, ["lat", "lon"]),
+    ("/plans", {"date": SOON}, ["time_limit_s", "seed"]),
+]
+SLOT_FIELDS = ["lat", "lon", "weight_kg", "volume_m3", "cash_cny", "service_minutes", "days"]
+
+
+def _with(body: dict[str, Any], dotted: str, value: object) -> dict[str, Any]:
+    """A deep copy of `body` with the field at `dotted` ("items.0.quantity") set to `value`."""
+    copy = json.loads(json.dumps(body))
+    *parents, last = dotted.split(".")
+    target = copy
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[int(last) if last.isdigit() else last] = value
+    return dict(copy)
+
+
+def _named(dotted: str) -> str:
+    """The field as the API names it: items.0.quantity is items[0].quantity."""
+    return dotted.replace(".0.", "[0].")
+
+
+@pytest.mark.parametrize("edge", list(EDGES))
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        pytest.param(path, body, field, id=f"{path} {field}")
+        for path, body, fields in BODIES
+        for field in fields
+    ],
+)
+def test_edge_numbers_in_bodies(
+    service_url: str, path: str, body: dict[str, Any], field: str, edge: str
+) -> None:
+    """An edge number in any numeric field is a 4xx; a refused one names the field."""
+    if path == "/plans" and edge == "-0.0":
+        pytest.skip("a valid plan request would queue a solve")
+    payload = _with(body, field, EDGES[edge])
+    if path in ("/orders", "/tickets"):
+        payload["external_id"] = f"E-{field}-{edge}"
+    answer = httpx.post(
+        service_url + path,
+        content=json.dumps(payload, ensure_ascii=False),  # NaN and Infinity as parsers read them
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code < 500, f"{path} {field}={edge}: {answer.text[:300]}"
+    if edge in REFUSED:
+        assert answer.status_code in (413, 422), answer.text[:300]
+    if answer.status_code == 422 and edge in REFUSED:
+        assert answer.json()["field"] == _named(field), answer.text[:300]
+        assert len(answer.content) < 2_000  # the input is never echoed
+
+
+@pytest.mark.parametrize("edge", list(EDGES))
+@pytest.mark.parametrize("field", SLOT_FIELDS)
+def test_edge_numbers_in_slot_questions(service_url: str, field: str, edge: str) -> None:
+    """GET /slots with an edge number in any query parameter is a 4xx naming the parameter."""
+    value = EDGES[edge]
+    if edge == "huge string":
+        value = "9" * 5_000  # a URL this long still reaches the service
+    params = {"lat": 30.65, "lon": 104.07, field: str(value)}
+    answer = httpx.get(
+        service_url + "/slots",
+        params=params,
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=30,
+    )
+    assert answer.status_code < 500, f"/slots {field}={edge}: {answer.text[:300]}"
+    if edge in REFUSED:
+        assert answer.status_code == 422, answer.text[:300]
+        assert answer.json()["field"] == field, answer.text[:300]
+        assert len(answer.content) < 2_000
