@@ -9,9 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from api.auth.models import Role
+from api.core.config import get_service_settings
 from api.core.errors import DomainError
+from api.pages.assets import map_background, standalone_map_html
 from api.plan_text import plan_text, progress_bar
-from maps.plan_map import VisitInfo, plan_map
+from maps.plan_map import Background, VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
 from optimizer.engine import Progress
 from optimizer.matrix import provider_from_settings
@@ -102,6 +104,11 @@ def _show_progress(update: Progress) -> None:
     sys.stderr.flush()
 
 
+def _map_background() -> Background:
+    """The service's tiles, so DISPATCH_MAP_TILES=none gives the CLI a blank background too."""
+    return map_background(get_service_settings())
+
+
 def plan_json(day: Day, result: Result, params: SolveParams) -> dict[str, object]:
     return {
         "city": day.city,
@@ -147,7 +154,8 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
             for visit, d in day.details.items()
         }
         args.map.parent.mkdir(parents=True, exist_ok=True)
-        plan_map(day.data, result, info=info).save(str(args.map))
+        fmap = plan_map(day.data, result, info=info, background=_map_background())
+        args.map.write_text(standalone_map_html(fmap), encoding="utf-8")
         print(f"map written to {args.map}")
     return 0 if result.ok else 2
 

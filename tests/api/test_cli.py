@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -80,3 +81,12 @@ def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture
     assert f"visit '{day['visits'][0]['id']}': lat: must be between -90 and 90" in (
         capsys.readouterr().err
     )
+
+
+def test_map_loads_nothing_from_the_internet(planned: tuple[Path, Path, str]) -> None:
+    """The CLI's map carries Leaflet and jQuery itself: no script or stylesheet from a URL."""
+    page = planned[1].read_text()
+    sources = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*"([^"]*)"', page)
+    assert sources, "the map names its scripts and stylesheets"
+    assert [s for s in sources if not s.startswith("data:")] == []
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", page)
