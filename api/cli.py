@@ -78,11 +78,10 @@ def run_audit(args: argparse.Namespace) -> int:
     """Exit 0 when every day's chain is intact, 1 naming each broken entry otherwise."""
     from sqlmodel import Session
 
-    from api.core.config import get_service_settings
-    from api.core.db import make_engine
+    from api.core.db import open_existing
     from api.records.audit import verify
 
-    engine = make_engine(get_service_settings().database_url)
+    engine = open_existing(get_service_settings().database_url, table="ledger_head")
     with Session(engine) as session:
         problems = verify(session, date=args.date)
     engine.dispose()

@@ -6,12 +6,15 @@ import contextlib
 import io
 import json
 import re
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from api.cli import main
+from api.core.config import get_service_settings
 from optimizer.dayfile import load_day, read_day
 from optimizer.settings import DispatchSettings
 
@@ -90,3 +93,46 @@ def test_map_loads_nothing_from_the_internet(planned: tuple[Path, Path, str]) ->
     assert sources, "the map names its scripts and stylesheets"
     assert [s for s in sources if not s.startswith("data:")] == []
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", page)
+
+
+@pytest.fixture
+def database_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Sets DATABASE_URL for one test; the settings are cached, so they are read again."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_service_settings.cache_clear()
+
+    yield use
+    get_service_settings.cache_clear()
+
+
+def test_audit_without_a_database_says_where_it_looked(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`audit verify` where no database exists names the file and what to do, and creates none."""
+    monkeypatch.chdir(tmp_path)
+    database_url("sqlite:///dispatch.db")
+    code = main(["audit", "verify"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert str(tmp_path / "dispatch.db") in error and "dispatch serve" in error
+    assert "Traceback" not in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_on_an_unmigrated_database_is_a_clear_error(
+    tmp_path: Path, database_url: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty SQLite file is not taken for a ledger: the error says the schema is missing."""
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    database_url(f"sqlite:///{empty}")
+    code = main(["audit", "verify"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"sqlite:///{empty}" in error and "no ledger_head table" in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
