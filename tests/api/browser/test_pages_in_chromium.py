@@ -72,6 +72,30 @@ def _load_and_sign(live: LiveService, vehicle: str, driver_key: str) -> None:
     assert crew.post(f"{base}/sign", json=sign, headers=headers).status_code == 201
 
 
+def _assert_markers_in_clear_view(frame: Any) -> None:
+    """Every marker lies wholly inside the map and under none of its corner controls."""
+    view = frame.locator(".leaflet-container").bounding_box()
+    controls = [
+        frame.locator(selector).bounding_box()
+        for selector in (".leaflet-control-attribution", ".leaflet-control-scale")
+    ]
+    markers = frame.locator(".leaflet-marker-icon")
+    for k in range(markers.count()):
+        box = markers.nth(k).bounding_box()
+        assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"]
+        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+        for control in controls:
+            apart_x = (
+                box["x"] + box["width"] <= control["x"]
+                or control["x"] + control["width"] <= box["x"]
+            )
+            apart_y = (
+                box["y"] + box["height"] <= control["y"]
+                or control["y"] + control["height"] <= box["y"]
+            )
+            assert apart_x or apart_y, (k, box, control)
+
+
 def _draw_signature(page: Any, canvas: Any) -> None:
     box = canvas.bounding_box()
     x, y = box["x"], box["y"]
@@ -140,6 +164,7 @@ def test_plan_publish_and_a_driver_completes_a_stop(
     # one numbered marker per stop, plus the depot, and one line: the route
     expect(map_frame.locator(".leaflet-marker-icon")).to_have_count(len(planned) + 1)
     expect(map_frame.locator("path.leaflet-interactive")).to_have_count(1)
+    _assert_markers_in_clear_view(map_frame)
     screenshot(page, "driver-route", full_page=False)
     assert "0" in page.locator("#cash-on-board").inner_text()
     page.locator("[data-action='depart']").click()
