@@ -21,7 +21,11 @@ import numpy as np
 import pyvrp
 from numpy.typing import NDArray
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.IteratedLocalSearch import (
+    IteratedLocalSearch,
+    IteratedLocalSearchCallbacks,
+    IteratedLocalSearchParams,
+)
 from pyvrp.PenaltyManager import PenaltyManager
 from pyvrp.search import LocalSearch, PerturbationManager
 
@@ -54,6 +58,9 @@ class _Criterion:
         self.stale = pyvrp.stop.NoImprovement(no_improvement) if no_improvement else None
         self.report = report
         self.count = 0
+        # Visits routed and metres of the best feasible plan so far: PyVRP hands the criterion
+        # only a cost, so _BestPlan records them whenever the search finds a new best.
+        self.plan = (0, 0)
 
     def __call__(self, best_cost: int) -> bool:
         now = time.monotonic()
@@ -68,7 +75,7 @@ class _Criterion:
             limit = self.deadline - self.started
             # Until a feasible plan exists PyVRP's cost is a sentinel, not a cost: say "none".
             cost = 0 if best_cost >= NO_FEASIBLE_PLAN else int(best_cost)
-            update = Progress(now - self.started, limit, cost, 0)
+            update = Progress(now - self.started, limit, cost, *self.plan)
             if self.report(update):
                 return True
         if self.iterations is not None and self.iterations(best_cost):
@@ -76,6 +83,17 @@ class _Criterion:
         if self.stale is not None and self.stale(best_cost):
             return True
         return now >= self.deadline
+
+
+class _BestPlan(IteratedLocalSearchCallbacks):
+    """Tells the criterion what the best plan serves and drives; the search is untouched."""
+
+    def __init__(self, criterion: _Criterion) -> None:
+        self.criterion = criterion
+
+    def on_best(self, best: pyvrp.Solution) -> None:
+        if best.is_feasible():
+            self.criterion.plan = (best.num_clients(), int(best.distance()))
 
 
 def _profiles(
@@ -178,11 +196,19 @@ def _search(
     warm: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """pyvrp.solve, except that the local search may get our own neighbourhood."""
+    if warm is not None and warm.is_feasible():
+        criterion.plan = (warm.num_clients(), int(warm.distance()))
+    # Callbacks only observe: they do not take part in PyVRP's comparison of parameters.
+    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=_BestPlan(criterion)))
     if neighbours is None:
         return pyvrp.solve(
-            problem, stop=criterion, seed=seed, collect_stats=False, initial_solution=warm
+            problem,
+            stop=criterion,
+            seed=seed,
+            collect_stats=False,
+            initial_solution=warm,
+            params=params,
         )
-    params = pyvrp.SolveParams()
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     search = LocalSearch(problem, rng, neighbours, PerturbationManager(params.perturbation))
     for operator in params.operators:
