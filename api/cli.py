@@ -12,7 +12,7 @@ from api.auth.models import Role
 from api.core.config import get_service_settings
 from api.core.errors import DomainError
 from api.pages.assets import map_background, standalone_map_html
-from api.plan_text import plan_text, progress_bar
+from api.plan_text import SearchDisplay, best_so_far, print_plan, text_console
 from maps.plan_map import Background, VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
 from optimizer.engine import Progress
@@ -94,18 +94,17 @@ def run_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_progress(update: Progress) -> None:
-    fraction = update.elapsed_s / update.time_limit_s
-    sys.stderr.write(
-        f"\r{progress_bar(fraction)}  {update.visits_routed} routed, "
-        f"{update.objective / 1000:,.1f} cost"
-    )
-    sys.stderr.flush()
-
-
 def _map_background() -> Background:
     """The service's tiles, so DISPATCH_MAP_TILES=none gives the CLI a blank background too."""
     return map_background(get_service_settings())
+
+
+def _final(result: Result, params: SolveParams) -> Progress:
+    """The plan as solved, for the bar's last words."""
+    kpis = result.kpis
+    return Progress(
+        params.time_limit_s, params.time_limit_s, 0, kpis.visits_routed, kpis.distance_m
+    )
 
 
 def plan_json(day: Day, result: Result, params: SolveParams) -> dict[str, object]:
@@ -134,13 +133,18 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
         f"on {day.date} ({day.city}), {args.seconds:.0f} s",
         file=sys.stderr,
     )
-    result = solve(day.data, params, seed=args.seed, progress=_show_progress)
-    sys.stderr.write("\n")
+    with SearchDisplay(text_console(stderr=True)) as display:
+
+        def show(update: Progress) -> None:
+            display.update(update.elapsed_s / update.time_limit_s, best_so_far(update))
+
+        result = solve(day.data, params, seed=args.seed, progress=show)
+        display.update(1.0, best_so_far(_final(result, params)))
     crews = {
         vehicle: " ".join(member.get("name", "") for member in members)
         for vehicle, members in day.crews.items()
     }
-    print(plan_text(day.data, result, day.details, crews))
+    print_plan(text_console(), day.data, result, day.details, crews)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
