@@ -23,7 +23,7 @@ from api.core.config import ServiceSettings
 from api.demo_day import pick_crew, walk_crew_day
 from api.demo_service import technicians_day
 from api.main import create_app
-from api.plan_text import SearchDisplay, plan_words, text_console
+from api.plan_text import SearchDisplay, text_console
 from api.serve import running_service
 from fixtures.catalogue import install_type
 from optimizer.dayfile import read_day
@@ -140,8 +140,8 @@ def run_planning(api: httpx.Client, on: dt.date, seconds: float) -> dict[str, An
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
             job = _ok(api.get(f"/plans/jobs/{job['id']}"))
-            # The job's own figures, as the board shows them.
-            display.update(job["progress"], plan_words(job["visits_routed"], job["distance_km"]))
+            # The job's own words and figures, as the board shows them.
+            display.update(job["progress"], job["message"] or job["status"])
     if job["status"] != "succeeded":
         raise RuntimeError(f"planning ended {job['status']}: {job['message']}")
     return dict(_ok(api.get(f"/plans/{job['plan_id']}")))

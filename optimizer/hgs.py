@@ -58,9 +58,7 @@ class _Criterion:
         self.stale = pyvrp.stop.NoImprovement(no_improvement) if no_improvement else None
         self.report = report
         self.count = 0
-        # Visits routed and metres of the best feasible plan so far: PyVRP hands the criterion
-        # only a cost, so _BestPlan records them whenever the search finds a new best.
-        self.plan = (0, 0)
+        self.best = _BestPlan(None)
 
     def __call__(self, best_cost: int) -> bool:
         now = time.monotonic()
@@ -75,7 +73,7 @@ class _Criterion:
             limit = self.deadline - self.started
             # Until a feasible plan exists PyVRP's cost is a sentinel, not a cost: say "none".
             cost = 0 if best_cost >= NO_FEASIBLE_PLAN else int(best_cost)
-            update = Progress(now - self.started, limit, cost, *self.plan)
+            update = Progress(now - self.started, limit, cost, *self.best.plan())
             if self.report(update):
                 return True
         if self.iterations is not None and self.iterations(best_cost):
@@ -86,14 +84,29 @@ class _Criterion:
 
 
 class _BestPlan(IteratedLocalSearchCallbacks):
-    """Tells the criterion what the best plan serves and drives; the search is untouched."""
+    """Keeps the search's best solution for the criterion's reports; the search is untouched.
 
-    def __init__(self, criterion: _Criterion) -> None:
-        self.criterion = criterion
+    PyVRP hands the criterion only a cost. The best solution arrives with every iteration
+    (keeping a reference costs nothing) and is read only when a report is due.
+    """
 
-    def on_best(self, best: pyvrp.Solution) -> None:
-        if best.is_feasible():
-            self.criterion.plan = (best.num_clients(), int(best.distance()))
+    def __init__(self, warm: pyvrp.Solution | None) -> None:
+        self.best = warm
+
+    def on_iteration(
+        self,
+        current: pyvrp.Solution,
+        candidate: pyvrp.Solution,
+        best: pyvrp.Solution,
+        cost_evaluator: pyvrp.CostEvaluator,
+    ) -> None:
+        self.best = best
+
+    def plan(self) -> tuple[int, int]:
+        """Visits routed and metres of the best feasible plan; (0, 0) while there is none."""
+        if self.best is None or not self.best.is_feasible():
+            return (0, 0)
+        return (self.best.num_clients(), int(self.best.distance()))
 
 
 def _profiles(
@@ -196,10 +209,9 @@ def _search(
     warm: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """pyvrp.solve, except that the local search may get our own neighbourhood."""
-    if warm is not None and warm.is_feasible():
-        criterion.plan = (warm.num_clients(), int(warm.distance()))
+    criterion.best = _BestPlan(warm)
     # Callbacks only observe: they do not take part in PyVRP's comparison of parameters.
-    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=_BestPlan(criterion)))
+    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=criterion.best))
     if neighbours is None:
         return pyvrp.solve(
             problem,
