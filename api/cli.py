@@ -133,7 +133,7 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
         f"on {day.date} ({day.city}), {args.seconds:.0f} s",
         file=sys.stderr,
     )
-    with SearchDisplay(text_console(stderr=True)) as display:
+    with SearchDisplay(text_console(stderr=True), time_limit_s=args.seconds) as display:
 
         def show(update: Progress) -> None:
             display.update(update.elapsed_s / update.time_limit_s, best_so_far(update))

@@ -7,6 +7,7 @@ seconds instead, so a ten-minute run leaves a few dozen lines, not hundreds of r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -23,6 +24,7 @@ from optimizer.explain import hhmm
 from optimizer.result import Result, Route
 
 PLAIN_EVERY_S = 5.0  # how often a log file hears how the search is going
+TICK_S = 0.5  # how often the display's own clock moves the bar between reports
 TEXT_WIDTH = 100  # columns of a plan written to a file or a pipe
 
 
@@ -38,15 +40,30 @@ def best_so_far(progress: Progress) -> str:
 
 
 class SearchDisplay:
-    """A search's progress: a bar on a terminal, a plain line every few seconds elsewhere."""
+    """A search's progress: a bar on a terminal, a plain line every few seconds elsewhere.
 
-    def __init__(self, console: Console, *, plain_every_s: float = PLAIN_EVERY_S) -> None:
+    Given the time limit, the display keeps its own clock too: a large day's search can go
+    many seconds between reports, and the bar should not stand still meanwhile. The share
+    shown is the larger of the clock's and the last report's, so it never goes back.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        time_limit_s: float | None = None,
+        plain_every_s: float = PLAIN_EVERY_S,
+    ) -> None:
         self.console = console
+        self.time_limit_s = time_limit_s
         self.plain_every_s = plain_every_s
         self._bar: Bar | None = None
         self._task = TaskID(0)
         self._next_line = 0.0
-        self._last = (0.0, "")
+        self._last = (0.0, "no plan yet")
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._clock: threading.Thread | None = None
 
     def __enter__(self) -> SearchDisplay:
         if self.console.is_terminal:
@@ -59,18 +76,22 @@ class SearchDisplay:
                 transient=False,
             )
             self._bar.start()
-            self._task = self._bar.add_task("planning", total=1.0, words="no plan yet")
+            self._task = self._bar.add_task("planning", total=1.0, words=self._last[1])
         self._next_line = time.monotonic()
+        if self.time_limit_s:
+            self._clock = threading.Thread(target=self._tick, args=(time.monotonic(),))
+            self._clock.start()
         return self
 
-    def update(self, fraction: float, words: str) -> None:
-        share = max(0.0, min(1.0, fraction))
-        self._last = (share, words)
-        if self._bar is not None:
-            self._bar.update(self._task, completed=share, words=words)
-        elif time.monotonic() >= self._next_line:
-            self._next_line = time.monotonic() + self.plain_every_s
-            self._line()
+    def update(self, fraction: float, words: str | None = None) -> None:
+        with self._lock:
+            share = max(self._last[0], min(1.0, fraction))
+            self._last = (share, self._last[1] if words is None else words)
+            if self._bar is not None:
+                self._bar.update(self._task, completed=share, words=self._last[1])
+            elif time.monotonic() >= self._next_line:
+                self._next_line = time.monotonic() + self.plain_every_s
+                self._line()
 
     def __exit__(
         self,
@@ -78,10 +99,19 @@ class SearchDisplay:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self._done.set()
+        if self._clock is not None:
+            self._clock.join()
         if self._bar is not None:
             self._bar.stop()
         elif kind is None:
             self._line()  # where the search ended, however soon after the last line
+
+    def _tick(self, started: float) -> None:
+        assert self.time_limit_s is not None
+        # Stops short of the end: only the finished plan says 100%.
+        while not self._done.wait(TICK_S):
+            self.update(min((time.monotonic() - started) / self.time_limit_s, 0.99))
 
     def _line(self) -> None:
         share, words = self._last

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -185,3 +186,14 @@ def test_caller_text_in_a_table_is_printed_as_written(capsys: pytest.CaptureFixt
     text_console().print(table)
     shown = capsys.readouterr().out
     assert "[b]C01[/b]" in shown and "[red]SO-1[/red]" in shown
+
+
+def test_bar_moves_with_the_clock_between_reports() -> None:
+    """A search silent for a while still moves the bar, short of 100% until the plan is in."""
+    log = io.StringIO()
+    with SearchDisplay(Console(file=log), time_limit_s=1.0, plain_every_s=0.2) as display:
+        time.sleep(1.3)
+        display.update(0.1, "110 visits routed, 642.3 km")  # a late report's own share is lower
+    shares = [float(s) for s in re.findall(r"^planning +(\d+\.\d)%", log.getvalue(), re.M)]
+    assert len(shares) >= 4 and shares == sorted(shares)
+    assert shares[1] > 0 and shares[-1] == 99.0
