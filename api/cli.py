@@ -9,9 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from api.auth.models import Role
+from api.core.config import get_service_settings
 from api.core.errors import DomainError
-from api.plan_text import plan_text, progress_bar
-from maps.plan_map import VisitInfo, plan_map
+from api.pages.assets import map_background, standalone_map_html
+from api.plan_text import SearchDisplay, best_so_far, print_plan, text_console
+from maps.plan_map import Background, VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
 from optimizer.engine import Progress
 from optimizer.matrix import provider_from_settings
@@ -76,11 +78,10 @@ def run_audit(args: argparse.Namespace) -> int:
     """Exit 0 when every day's chain is intact, 1 naming each broken entry otherwise."""
     from sqlmodel import Session
 
-    from api.core.config import get_service_settings
-    from api.core.db import make_engine
+    from api.core.db import open_existing
     from api.records.audit import verify
 
-    engine = make_engine(get_service_settings().database_url)
+    engine = open_existing(get_service_settings().database_url, table="ledger_head")
     with Session(engine) as session:
         problems = verify(session, date=args.date)
     engine.dispose()
@@ -93,13 +94,17 @@ def run_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_progress(update: Progress) -> None:
-    fraction = update.elapsed_s / update.time_limit_s
-    sys.stderr.write(
-        f"\r{progress_bar(fraction)}  {update.visits_routed} routed, "
-        f"{update.objective / 1000:,.1f} cost"
+def _map_background() -> Background:
+    """The service's tiles, so DISPATCH_MAP_TILES=none gives the CLI a blank background too."""
+    return map_background(get_service_settings())
+
+
+def _final(result: Result, params: SolveParams) -> Progress:
+    """The plan as solved, for the bar's last words."""
+    kpis = result.kpis
+    return Progress(
+        params.time_limit_s, params.time_limit_s, 0, kpis.visits_routed, kpis.distance_m
     )
-    sys.stderr.flush()
 
 
 def plan_json(day: Day, result: Result, params: SolveParams) -> dict[str, object]:
@@ -128,13 +133,18 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
         f"on {day.date} ({day.city}), {args.seconds:.0f} s",
         file=sys.stderr,
     )
-    result = solve(day.data, params, seed=args.seed, progress=_show_progress)
-    sys.stderr.write("\n")
+    with SearchDisplay(text_console(stderr=True), time_limit_s=args.seconds) as display:
+
+        def show(update: Progress) -> None:
+            display.update(update.elapsed_s / update.time_limit_s, best_so_far(update))
+
+        result = solve(day.data, params, seed=args.seed, progress=show)
+        display.update(1.0, best_so_far(_final(result, params)))
     crews = {
         vehicle: " ".join(member.get("name", "") for member in members)
         for vehicle, members in day.crews.items()
     }
-    print(plan_text(day.data, result, day.details, crews))
+    print_plan(text_console(), day.data, result, day.details, crews)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
@@ -147,7 +157,8 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
             for visit, d in day.details.items()
         }
         args.map.parent.mkdir(parents=True, exist_ok=True)
-        plan_map(day.data, result, info=info).save(str(args.map))
+        fmap = plan_map(day.data, result, info=info, background=_map_background())
+        args.map.write_text(standalone_map_html(fmap), encoding="utf-8")
         print(f"map written to {args.map}")
     return 0 if result.ok else 2
 

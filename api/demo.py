@@ -23,7 +23,7 @@ from api.core.config import ServiceSettings
 from api.demo_day import pick_crew, walk_crew_day
 from api.demo_service import technicians_day
 from api.main import create_app
-from api.plan_text import progress_bar
+from api.plan_text import SearchDisplay, text_console
 from api.serve import running_service
 from fixtures.catalogue import install_type
 from optimizer.dayfile import read_day
@@ -136,11 +136,12 @@ def book_orders(api: httpx.Client, day: dict[str, Any], source: str, on: dt.date
 
 def run_planning(api: httpx.Client, on: dt.date, seconds: float) -> dict[str, Any]:
     job = _ok(api.post("/plans", json={"date": on.isoformat(), "time_limit_s": seconds}))
-    while job["status"] in ("queued", "running"):
-        time.sleep(0.5)
-        job = _ok(api.get(f"/plans/jobs/{job['id']}"))
-        sys.stderr.write(f"\r{progress_bar(job['progress'])} {job['status']:<10}")
-    sys.stderr.write("\n")
+    with SearchDisplay(text_console(stderr=True)) as display:
+        while job["status"] in ("queued", "running"):
+            time.sleep(0.5)
+            job = _ok(api.get(f"/plans/jobs/{job['id']}"))
+            # The job's own words and figures, as the board shows them.
+            display.update(job["progress"], job["message"] or job["status"])
     if job["status"] != "succeeded":
         raise RuntimeError(f"planning ended {job['status']}: {job['message']}")
     return dict(_ok(api.get(f"/plans/{job['plan_id']}")))

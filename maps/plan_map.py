@@ -23,6 +23,11 @@ UNASSIGNED_LAYER = "未安排 Unassigned"
 UNASSIGNED_COLOUR = "#808080"  # kept out of the palette so a crew never looks unplanned
 DEPOT_COLOUR = "#222222"
 BADGE_PX = 26
+# Room fitBounds leaves at the map's edges, in pixels (x, y): half a badge, since a badge is
+# centred on its point, plus a margin; the bottom also clears the scale and the attribution,
+# which otherwise cover the stops nearest the bottom edge on a phone's short map.
+EDGE_TOP_LEFT_PX = (BADGE_PX, BADGE_PX)
+EDGE_BOTTOM_RIGHT_PX = (BADGE_PX, BADGE_PX + 28)
 
 # Strong, well separated colours first: most days use fewer than ten crews.
 PALETTE = (
@@ -141,7 +146,12 @@ def _base_map(points: list[tuple[float, float]], background: Background) -> foli
         fmap.default_css = [("leaflet_css", f"{base}/leaflet.css")]
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=17)
+        fmap.fit_bounds(
+            [[min(lats), min(lons)], [max(lats), max(lons)]],
+            padding_top_left=EDGE_TOP_LEFT_PX,
+            padding_bottom_right=EDGE_BOTTOM_RIGHT_PX,
+            max_zoom=17,
+        )
     return fmap
 
 

@@ -25,10 +25,16 @@ PRIORITY_BASE = 4  # one visit of priority p outweighs three of priority p-1
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """Where a search stands; visits_routed and distance_m are those of its best plan so far.
+
+    Both are 0 while the search holds no plan yet.
+    """
+
     elapsed_s: float
     time_limit_s: float
     objective: int
     visits_routed: int
+    distance_m: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +103,14 @@ def solve_with_ortools(
     if progress is not None:
 
         def report() -> None:
+            routed, metres = _routed_and_metres(routing, len(data.vehicles))
             stop = progress(
                 Progress(
                     elapsed_s=time.monotonic() - started,
                     time_limit_s=params.time_limit_s,
                     objective=routing.CostVar().Max(),
-                    visits_routed=_count_routed(routing, manager, len(data.vehicles)),
+                    visits_routed=routed,
+                    distance_m=metres,
                 )
             )
             if stop:
@@ -245,16 +253,22 @@ def _read_routes(
     return routes
 
 
-def _count_routed(
-    routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, vehicles: int
-) -> int:
-    routed = 0
+def _routed_and_metres(routing: pywrapcp.RoutingModel, vehicles: int) -> tuple[int, int]:
+    """Visits on a route, and metres driven, of the solution the search just found."""
+    routed = metres = 0
     for vehicle in range(vehicles):
-        index = routing.NextVar(routing.Start(vehicle)).Value()
-        while not routing.IsEnd(index):
+        here = routing.Start(vehicle)
+        index = routing.NextVar(here).Value()
+        # An unused vehicle goes straight to its end; it drives nothing.
+        if routing.IsEnd(index):
+            continue
+        while True:
+            metres += routing.GetArcCostForVehicle(here, index, vehicle)
+            if routing.IsEnd(index):
+                break
             routed += 1
-            index = routing.NextVar(index).Value()
-    return routed
+            here, index = index, routing.NextVar(index).Value()
+    return routed, metres
 
 
 def _status_name(routing: pywrapcp.RoutingModel) -> str:

@@ -21,7 +21,11 @@ import numpy as np
 import pyvrp
 from numpy.typing import NDArray
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.IteratedLocalSearch import (
+    IteratedLocalSearch,
+    IteratedLocalSearchCallbacks,
+    IteratedLocalSearchParams,
+)
 from pyvrp.PenaltyManager import PenaltyManager
 from pyvrp.search import LocalSearch, PerturbationManager
 
@@ -54,6 +58,7 @@ class _Criterion:
         self.stale = pyvrp.stop.NoImprovement(no_improvement) if no_improvement else None
         self.report = report
         self.count = 0
+        self.best = _BestPlan(None)
 
     def __call__(self, best_cost: int) -> bool:
         now = time.monotonic()
@@ -68,7 +73,7 @@ class _Criterion:
             limit = self.deadline - self.started
             # Until a feasible plan exists PyVRP's cost is a sentinel, not a cost: say "none".
             cost = 0 if best_cost >= NO_FEASIBLE_PLAN else int(best_cost)
-            update = Progress(now - self.started, limit, cost, 0)
+            update = Progress(now - self.started, limit, cost, *self.best.plan())
             if self.report(update):
                 return True
         if self.iterations is not None and self.iterations(best_cost):
@@ -76,6 +81,32 @@ class _Criterion:
         if self.stale is not None and self.stale(best_cost):
             return True
         return now >= self.deadline
+
+
+class _BestPlan(IteratedLocalSearchCallbacks):
+    """Keeps the search's best solution for the criterion's reports; the search is untouched.
+
+    PyVRP hands the criterion only a cost. The best solution arrives with every iteration
+    (keeping a reference costs nothing) and is read only when a report is due.
+    """
+
+    def __init__(self, warm: pyvrp.Solution | None) -> None:
+        self.best = warm
+
+    def on_iteration(
+        self,
+        current: pyvrp.Solution,
+        candidate: pyvrp.Solution,
+        best: pyvrp.Solution,
+        cost_evaluator: pyvrp.CostEvaluator,
+    ) -> None:
+        self.best = best
+
+    def plan(self) -> tuple[int, int]:
+        """Visits routed and metres of the best feasible plan; (0, 0) while there is none."""
+        if self.best is None or not self.best.is_feasible():
+            return (0, 0)
+        return (self.best.num_clients(), int(self.best.distance()))
 
 
 def _profiles(
@@ -178,11 +209,18 @@ def _search(
     warm: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """pyvrp.solve, except that the local search may get our own neighbourhood."""
+    criterion.best = _BestPlan(warm)
+    # Callbacks only observe: they do not take part in PyVRP's comparison of parameters.
+    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=criterion.best))
     if neighbours is None:
         return pyvrp.solve(
-            problem, stop=criterion, seed=seed, collect_stats=False, initial_solution=warm
+            problem,
+            stop=criterion,
+            seed=seed,
+            collect_stats=False,
+            initial_solution=warm,
+            params=params,
         )
-    params = pyvrp.SolveParams()
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     search = LocalSearch(problem, rng, neighbours, PerturbationManager(params.perturbation))
     for operator in params.operators:

@@ -19,6 +19,7 @@ from optimizer.engine import Progress, ProgressCallback
 from optimizer.params import SolveParams
 from optimizer.result import Result
 from optimizer.solve import solve
+from optimizer.tracking import Tracker
 
 # The caller hears from the search at least this often, even while no better plan is found,
 # so cancelling never waits for the next improvement.
@@ -73,6 +74,10 @@ def solve_isolated(
     )
     child.start()
     latest = Progress(0.0, params.time_limit_s, 0, 0)
+    # The child's reports are already steady; this one keeps the clock running while it is
+    # silent (reading the day, building a model), when the last report is sent again.
+    if progress is not None:
+        progress = Tracker(progress, params.time_limit_s, deadline - params.time_limit_s)
     try:
         while True:
             try:

@@ -98,12 +98,16 @@ def objective(data: ProblemData, run: EngineRun, allowed: Mapping[int, Sequence[
     penalty = sum(
         p for v, p in zip(visits, drop_penalties(data, visits), strict=True) if v not in served
     )
+    return metres_driven(data, run) + penalty
+
+
+def metres_driven(data: ProblemData, run: EngineRun) -> int:
     metres = 0
     for vehicle, route in run.routes.items():
         if route:
             nodes = data.route_nodes(vehicle, route)
             metres += int(data.distances[nodes[:-1], nodes[1:]].sum())
-    return metres + penalty
+    return metres
 
 
 def run_engines(
@@ -133,7 +137,8 @@ def run_engines(
         # Genetic search reports only costs while it runs; say what it achieved.
         served = sum(len(route) for route in run.routes.values())
         elapsed = time.monotonic() - started
-        return latch(Progress(elapsed, limit, objective(data, run, allowed), served))
+        cost = objective(data, run, allowed)
+        return latch(Progress(elapsed, limit, cost, served, metres_driven(data, run)))
 
     best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None, announce)
     if progress is not None and best.found:

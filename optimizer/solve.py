@@ -21,6 +21,7 @@ from optimizer.portfolio import run_engines
 from optimizer.repair import insert_left_out
 from optimizer.result import ReasonCode, Result, Route, Status, Unassigned
 from optimizer.schedule import build_route
+from optimizer.tracking import Tracker
 
 
 def solve(
@@ -39,6 +40,9 @@ def solve(
     """
     params = params or SolveParams()
     started = time.monotonic()
+    deadline = deadline or started + params.time_limit_s
+    if progress is not None:
+        progress = Tracker(progress, params.time_limit_s, deadline - params.time_limit_s)
     allowed_by_rule = eligibility(data)
     allowed = allowed_by_rule.allowed
     unassigned = [reason for _, reason in allowed_by_rule.rejected]
@@ -51,7 +55,7 @@ def solve(
         seed=seed,
         initial=_indices(data, initial_routes),
         progress=progress,
-        deadline=deadline or started + params.time_limit_s,
+        deadline=deadline,
     )
     if not run.found:
         unassigned += [

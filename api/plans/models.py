@@ -54,7 +54,12 @@ class PlanJob(PlanJobBase, table=True):
     requested_by: str = ""
     cancel_requested: bool = False
     plan_id: int | None = None
-    attempts: int = 0
+    attempts: int = 0  # runs that claimed it; a clean shutdown gives its attempt back
+    requeues: int = 0  # times it was put back in the queue mid-run
+    requeue_reason: str = ""  # why, the last time
+    # The best plan of the running search: None until it holds one.
+    visits_routed: int | None = None
+    distance_km: float | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
@@ -69,6 +74,11 @@ class PlanJobPublic(PlanJobBase):
     plan_id: int | None
     requested_by: str = ""
     cancel_requested: bool = False  # a running job stops at its next progress report
+    attempts: int = 0
+    requeues: int = 0
+    requeue_reason: str = ""
+    visits_routed: int | None = None
+    distance_km: float | None = None
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
 from api.core.db import transaction
+from api.plan_text import best_so_far
 from api.plans.mapping import PlanningInput, planning_input
 from api.plans.models import JobStatus, PlanJob
 from api.plans.service import store_plan
@@ -37,6 +38,9 @@ PROGRESS_EVERY_S = 1.0
 POLL_S = 1.0
 STOP_WAIT_S = 30.0
 MESSAGE_CHARS = 2000
+# Why a job went back to the queue, as its resource and the board say it.
+INTERRUPTED = "the service stopped during the run without finishing it (a crash or a kill)"
+SHUT_DOWN = "the service was shut down during the run"
 
 
 class JobRunner(Protocol):
@@ -71,6 +75,8 @@ def claim(engine: Engine, job_id: int) -> int | None:
                 started_at=utcnow(),
                 progress=0.0,
                 message="reading the day",
+                visits_routed=None,
+                distance_km=None,
             )
         )
         if taken.rowcount != 1:
@@ -120,7 +126,15 @@ def recover_interrupted(engine: Engine) -> None:
         connection.execute(
             update(PlanJob)
             .where(running)
-            .values(status=JobStatus.QUEUED, progress=0.0, message="re-queued after interruption")
+            .values(
+                status=JobStatus.QUEUED,
+                progress=0.0,
+                message="re-queued after interruption",
+                requeues=col(PlanJob.requeues) + 1,
+                requeue_reason=INTERRUPTED,
+                visits_routed=None,
+                distance_km=None,
+            )
         )
 
 
@@ -161,13 +175,17 @@ class _Watch:
 
     def _report(self, progress: Progress) -> None:
         fraction = min(progress.elapsed_s / progress.time_limit_s, 0.99)
-        message = f"searching: {progress.visits_routed} visits routed"
+        found = progress.visits_routed > 0
+        values = {
+            "progress": round(fraction, 3),
+            "message": f"searching: {best_so_far(progress)}",
+            "visits_routed": progress.visits_routed if found else None,
+            "distance_km": round(progress.distance_m / 1000, 1) if found else None,
+        }
         try:
             with self.engine.begin() as connection:
                 written = connection.execute(
-                    _fenced(self.ticket.id, self.ticket.attempt).values(
-                        progress=round(fraction, 3), message=message
-                    )
+                    _fenced(self.ticket.id, self.ticket.attempt).values(**values)
                 ).rowcount
                 if written != 1:
                     self.lost = True
@@ -295,6 +313,8 @@ class InProcessRunner:
                     .where(col(PlanJob.id) == ticket.id)
                     .values(
                         plan_id=plan.id,
+                        visits_routed=kpis.visits_routed,
+                        distance_km=round(kpis.distance_m / 1000, 1),
                         message=f"plan {plan.id}: {kpis.visits_routed} routed, "
                         f"{kpis.visits_unassigned} unassigned, in {result.seconds:.1f} s",
                     )
@@ -312,6 +332,10 @@ class InProcessRunner:
                     attempts=col(PlanJob.attempts) - 1,
                     progress=0.0,
                     message="re-queued: the service stopped during the run",
+                    requeues=col(PlanJob.requeues) + 1,
+                    requeue_reason=SHUT_DOWN,
+                    visits_routed=None,
+                    distance_km=None,
                 )
             )
 

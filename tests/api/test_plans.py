@@ -18,9 +18,16 @@ from sqlmodel import Session, col, select
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.main import create_app
+from api.plan_text import plan_words
 from api.plans.mapping import planning_input
 from api.plans.models import JobStatus, Plan, PlanJob
-from api.plans.runner import InProcessRunner, claim, recover_interrupted
+from api.plans.runner import (
+    INTERRUPTED,
+    SHUT_DOWN,
+    InProcessRunner,
+    claim,
+    recover_interrupted,
+)
 from api.plans.scheduler import SCHEDULER, due_auto_job
 from api.plans.service import new_job
 from optimizer.check import check_routes
@@ -155,6 +162,9 @@ def test_plan_routes_every_order_and_passes_the_checker(
     assert left["SO-7"]["code"] == "too_heavy" and left["SO-7"]["reason"]
     assert plan["kpis"]["visits_total"] == 8
     assert plan["kpis"]["visits_unassigned"] == len(left)
+    # the finished job's figures are the stored plan's
+    assert done["visits_routed"] == plan["kpis"]["visits_routed"] == len(routed)
+    assert done["distance_km"] == plan["kpis"]["distance_km"]
     for route in plan["routes"]:
         assert HHMM.match(route["departure"]) and HHMM.match(route["return_time"])
         assert [stop["position"] for stop in route["stops"]] == list(
@@ -223,6 +233,25 @@ def test_shutdown_stops_the_solve_and_requeues_the_job(
         row = session.get(PlanJob, job_id)
         assert row is not None
         assert (row.status, row.attempts, row.plan_id) == (JobStatus.QUEUED, 0, None)
+        assert (row.requeues, row.requeue_reason) == (1, SHUT_DOWN)
+
+
+def test_a_running_job_shows_its_best_plan_so_far(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """While it searches, the job gives visits routed and km, and its message says the same."""
+    seed_day(client, admin)
+    job_id = two_minute_job(client)
+    client.app.state.runner.wake()  # type: ignore[attr-defined]
+    running = wait_for(
+        client, admin, job_id, lambda j: j["visits_routed"] is not None, timeout_s=30
+    )
+    assert running["status"] == "running" and running["distance_km"] > 0
+    words = plan_words(running["visits_routed"], running["distance_km"])
+    assert running["message"] == f"searching: {words}"
+    assert re.fullmatch(r"searching: \d+ visits routed, [\d,]+\.\d km", running["message"])
+    client.post(f"/plans/jobs/{job_id}/cancel", headers=admin)
+    wait_for(client, admin, job_id, timeout_s=30)
 
 
 def test_queued_job_cancels_at_once_and_finished_job_is_409(
@@ -272,6 +301,9 @@ def test_job_left_running_by_a_dead_process(
         done = wait_for(restarted, admin, job_id)
         assert done["status"] == status, done
         found = plans_of(engine_of(restarted))
+    # the job's resource says it ran again, and why
+    assert done["attempts"] == (attempts + 1 if plans else attempts)
+    assert (done["requeues"], done["requeue_reason"]) == ((1, INTERRUPTED) if plans else (0, ""))
     assert len(found) == plans
     assert all(plan.job_id == job_id for plan in found)
     with Session(engine_of(client)) as session:

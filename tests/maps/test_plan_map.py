@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import folium
 import numpy as np
 import pytest
 from branca.element import Element
 
-from maps.plan_map import PALETTE, Background, VisitInfo, crew_colour, plan_map, route_map
+from maps.plan_map import BADGE_PX, PALETTE, Background, VisitInfo, crew_colour, plan_map, route_map
 from optimizer.data import ProblemData
 from optimizer.matrix import TravelMatrix
 from optimizer.model import Model
@@ -249,3 +250,13 @@ def test_route_map_shows_one_crew_only() -> None:
     assert len(_of(fmap, folium.LayerControl)) == 0
     depots = [m for m in _of(fmap, folium.Marker) if "仓" in _icon_html(m)]
     assert len(depots) == 1
+
+
+@pytest.mark.parametrize("draw", [plan_map, lambda d, r: route_map(d, r, "V1")])
+def test_bounds_leave_room_for_badges_and_attribution(draw: Any) -> None:
+    """The view keeps every badge off the edges, and the bottom clear of the attribution."""
+    (bounds,) = _of(draw(_data(), _result()), folium.FitBounds)
+    top, left = bounds.options["paddingTopLeft"]
+    bottom_x, bottom_y = bounds.options["paddingBottomRight"]
+    assert min(top, left, bottom_x) >= BADGE_PX // 2 + 2
+    assert bottom_y >= BADGE_PX // 2 + 20  # Leaflet's attribution line is about 18 px high

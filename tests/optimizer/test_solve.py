@@ -47,6 +47,23 @@ def test_progress_is_reported(day: LineDay) -> None:
     assert all(0 <= p.elapsed_s <= 5 for p in seen)
 
 
+def test_progress_is_steady_and_names_the_best_plan(day: LineDay) -> None:
+    """Reports never go back in time or in plan, and carry the best plan's visits and metres."""
+    data = spread_day(day, 40).data()
+    seen: list[Progress] = []
+    result = solve(data, SolveParams(time_limit_s=3), progress=seen.append)
+    shares = [p.elapsed_s / p.time_limit_s for p in seen]
+    assert shares == sorted(shares) and all(0 <= share <= 1 for share in shares)
+    plans = [(p.visits_routed, -p.distance_m) for p in seen]
+    assert plans == sorted(plans)
+    # the genetic search names its plan while it runs, long before the polish at the end
+    assert any(p.visits_routed > 0 and p.distance_m > 0 for p in seen if p.elapsed_s < 1.5)
+    assert (seen[-1].visits_routed, seen[-1].distance_m) == (
+        result.kpis.visits_routed,
+        result.kpis.distance_m,
+    )
+
+
 def test_warm_start_keeps_a_good_plan(day: LineDay) -> None:
     """Starting from a previous plan never makes the plan worse under greedy descent."""
     data = spread_day(day, 12).data()

@@ -37,20 +37,29 @@
     const share = Math.max(0, Math.min(1, job.progress || 0));
     $("progress-box").hidden = false;
     $("progress").value = share;
-    $("progress-text").textContent = `${Math.round(share * 100)}% ${job.message || t.job_queued}`;
+    $("progress-text").textContent =
+      `${Math.round(share * 100)}% ${job.message || t.job_queued}${retryNote(job)}`;
+  }
+
+  // A job put back in the queue mid-run (a crash, a restart) says so, and which run this is.
+  function retryNote(job) {
+    if (!job.requeues) return "";
+    const attempt = t.job_attempt.replace("{n}", String(job.attempts));
+    return ` · ${attempt}, ${t.job_requeued}: ${job.requeue_reason}`;
   }
 
   function finished(job) {
     sessionStorage.removeItem(JOB_KEY);
     jobId = null;
     if (job.status === "succeeded" && job.plan_id) {
-      Dispatch.toast(t.job_done);
+      Dispatch.toast(`${t.job_done}${retryNote(job)}`);
       go({ date: data.date, plan: job.plan_id });
       return;
     }
     setBusy(false);
     const word = job.status === "cancelled" ? t.job_cancelled : t.job_failed;
-    Dispatch.toast(job.message ? `${word}: ${job.message}` : word, job.status !== "cancelled");
+    const said = job.message ? `${word}: ${job.message}` : word;
+    Dispatch.toast(`${said}${retryNote(job)}`, job.status !== "cancelled");
   }
 
   function follow(job) {

@@ -10,8 +10,12 @@ import pytest
 from live_service import LiveService
 from plan_helpers import DAY, NOW, ZONE, seed_day
 from playwright.sync_api import expect
+from sqlmodel import Session
 
 from api.auth.models import Role
+from api.plans.models import JobStatus
+from api.plans.runner import INTERRUPTED, recover_interrupted
+from api.plans.service import new_job
 
 ON_THE_DAY = dt.datetime.combine(DAY, dt.time(8, 0), tzinfo=ZONE)
 DEPOT = {"latitude": 30.66, "longitude": 104.06}
@@ -87,6 +91,30 @@ def _load_and_sign(live: LiveService, vehicle: str, driver_key: str) -> None:
     assert crew.post(f"{base}/sign", json=sign, headers=headers).status_code == 201
 
 
+def _assert_markers_in_clear_view(frame: Any) -> None:
+    """Every marker lies wholly inside the map and under none of its corner controls."""
+    view = frame.locator(".leaflet-container").bounding_box()
+    controls = [
+        frame.locator(selector).bounding_box()
+        for selector in (".leaflet-control-attribution", ".leaflet-control-scale")
+    ]
+    markers = frame.locator(".leaflet-marker-icon")
+    for k in range(markers.count()):
+        box = markers.nth(k).bounding_box()
+        assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"]
+        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+        for control in controls:
+            apart_x = (
+                box["x"] + box["width"] <= control["x"]
+                or control["x"] + control["width"] <= box["x"]
+            )
+            apart_y = (
+                box["y"] + box["height"] <= control["y"]
+                or control["y"] + control["height"] <= box["y"]
+            )
+            assert apart_x or apart_y, (k, box, control)
+
+
 def _draw_signature(page: Any, canvas: Any) -> None:
     box = canvas.bounding_box()
     x, y = box["x"], box["y"]
@@ -156,6 +184,7 @@ def test_plan_publish_and_a_driver_completes_a_stop(
     # one numbered marker per stop, plus the depot, and one line: the route
     expect(map_frame.locator(".leaflet-marker-icon")).to_have_count(len(planned) + 1)
     expect(map_frame.locator("path.leaflet-interactive")).to_have_count(1)
+    _assert_markers_in_clear_view(map_frame)
     screenshot(page, "driver-route", full_page=False)
     assert "0" in page.locator("#cash-on-board").inner_text()
     page.locator("[data-action='depart']").click()
@@ -224,3 +253,33 @@ def test_routes_stay_visible_without_a_tile_server(
     assert outside == []  # nothing fetched from a CDN or any other host
     assert refused == []
     screenshot(page, "map-without-tiles")
+
+
+@pytest.mark.timeout(120)
+def test_board_says_a_job_was_re_queued(
+    live_service: LiveService, browser: Any, screenshot: Any
+) -> None:
+    """A job found running at start-up runs again, and the board says which run and why."""
+    live = live_service
+    live.clock.fixed = NOW
+    seed_day(live.admin, {})
+    engine = live.app.state.engine
+    job = new_job(date=DAY, settings=live.app.state.settings, requested_by="test")
+    # OR-Tools alone runs to its limit, so the board finds the job still running
+    job.time_limit_s, job.params = 120.0, {**job.params, "engines": ["ortools"]}
+    job.status, job.attempts = JobStatus.RUNNING, 1  # as a killed process left it
+    with Session(engine) as session:
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    recover_interrupted(engine)  # what the next start does
+    live.app.state.runner.wake()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en")
+    page = _sign_in(context, live.url, live.key(Role.DISPATCHER))
+    page.goto(f"{live.url}/app/board?date={DAY}&lang=en")
+    expect(page.locator("#progress-text")).to_contain_text("run 2", timeout=30_000)
+    expect(page.locator("#progress-text")).to_contain_text(f"re-queued because: {INTERRUPTED}")
+    expect(page.locator("#progress-text")).to_contain_text("visits routed", timeout=30_000)
+    screenshot(page, "board-job-re-queued")
+    assert live.admin.post(f"/plans/jobs/{job_id}/cancel").status_code == 200
+    context.close()
