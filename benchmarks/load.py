@@ -2,7 +2,7 @@
 reads and handover writes at once, on SQLite and on PostgreSQL, with and without a planning
 job running.
 
-    python -m benchmarks.load [--clients 20] [--seconds 60] [--requests 6000] \\
+    python -m benchmarks.load [--clients 20] [--seconds 60] [--requests 10000] \\
         [--databases sqlite,postgresql] [--planning off,on] [--json OUT.json]
 
 Per database: a fresh database, the real service in its own process on a free loopback port
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0, help="at most, per run")
-    parser.add_argument("--requests", type=int, default=6000, help="at most, per run")
+    parser.add_argument("--requests", type=int, default=10_000, help="at most, per run")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--planning", type=_switches, default=[False, True], help="off,on")
     parser.add_argument("--plan-seconds", type=float, default=10.0, help="to plan the first day")
