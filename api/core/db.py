@@ -55,7 +55,8 @@ class _WriterTurns:
 
     def _before_execute(self, connection: Connection, *args: Any) -> None:
         statement = str(args[1]).lstrip()[:7].upper()
-        if statement.startswith(WRITES) and not connection.info.get("writer_turn"):
+        if statement.startswith(WRITES) and "writer_turn" not in connection.info:
+            # False when the wait ran out: the transaction goes on without a turn, once.
             connection.info["writer_turn"] = self._lock.acquire(timeout=BUSY_S)
 
     def _end(self, connection: Connection) -> None:
