@@ -8,6 +8,7 @@ through a queue and stops when the caller's callback asks it to, exactly like so
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import time
 from collections.abc import Mapping, Sequence
@@ -34,7 +35,11 @@ def _child(
     updates: Any,
     stop: Event,
     deadline: float,
+    niceness: int,
 ) -> None:
+    if niceness:
+        os.nice(niceness)  # before the search starts its own processes, which inherit it
+
     def report(progress: Progress) -> bool:
         updates.put(("progress", progress))
         return stop.is_set()
@@ -60,8 +65,13 @@ def solve_isolated(
     seed: int = 0,
     initial_routes: Mapping[str, Sequence[str]] | None = None,
     progress: ProgressCallback | None = None,
+    niceness: int = 0,
 ) -> Result:
-    """Same contract as solve(); a crash of the child raises RuntimeError."""
+    """Same contract as solve(); a crash of the child raises RuntimeError.
+
+    `niceness` lowers the priority of the search's processes, so a service solving in the
+    background keeps answering its requests first; the search gets every idle cycle.
+    """
     params = params or SolveParams()
     # Starting the process and sending it the day count against the caller's time limit.
     deadline = time.monotonic() + params.time_limit_s
@@ -70,7 +80,7 @@ def solve_isolated(
     stop = context.Event()
     # Not a daemon: the solve may start its own search processes, one per core.
     child = context.Process(
-        target=_child, args=(data, params, seed, initial_routes, updates, stop, deadline)
+        target=_child, args=(data, params, seed, initial_routes, updates, stop, deadline, niceness)
     )
     child.start()
     latest = Progress(0.0, params.time_limit_s, 0, 0)

@@ -23,7 +23,7 @@ class Clock:
         return self.now().date()
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:  # async: no worker thread to read state
     clock: Clock = request.app.state.clock
     return clock
 

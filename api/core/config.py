@@ -35,6 +35,13 @@ class ServiceSettings(DispatchSettings):
     bootstrap_admin_key: str = ""
     run_scheduler: bool = True  # start tomorrow's plan at planning_time every day
     worker_threads: int = 1
+    # Planning searches run at this lower priority (Unix nice, 0-19): they take every core
+    # they can, and requests (bookings, slot offers, the crews' writes) must not wait on them.
+    planning_niceness: int = Field(default=10, ge=0, le=19)
+    # Threads serving requests at once. Python runs one of them at a time, so many threads
+    # only share it thinner: a request holding the day's ledger lock then waits its turn
+    # behind all the others, and every crew's write waits behind it.
+    request_threads: int = Field(default=8, ge=1, le=200)
     default_plan_seconds: float = 60.0
     # Map background: a folium tile name, or a tile URL template with {z}/{x}/{y} (a store's
     # own tile server), or "none" for a blank background. Routes show on any of them.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
@@ -19,12 +20,15 @@ _HOW_TO_CREATE = (
     "run `dispatch serve` (or `python -m api.core.migrate upgrade`) to create it, "
     "or set DATABASE_URL to the service's database"
 )
+BUSY_S = 30
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_S})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _WriterTurns().install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -60,8 +64,45 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_S * 1000}")
     cursor.close()
+
+
+class _WriterTurns:
+    """One writing transaction at a time among this process's SQLite connections.
+
+    SQLite lets one transaction write at a time, and one that finds the file locked polls
+    for it with growing sleeps: under twenty concurrent requests a write waited up to 2 s
+    for locks held a few milliseconds. Taking turns on a lock here hands the file to the
+    next writer as soon as the last one commits. The turn is taken at a transaction's first
+    write and given back when it ends; past BUSY_S the write goes ahead and SQLite's own
+    busy timeout decides, so a forgotten turn can slow writes but never stop them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "commit", self._end)
+        event.listen(engine, "rollback", self._end)
+        event.listen(engine, "checkin", self._checkin)
+
+    def _before_execute(self, connection: Connection, *args: Any) -> None:
+        statement = str(args[1]).lstrip()[:7].upper()
+        if statement.startswith(WRITES) and "writer_turn" not in connection.info:
+            # False when the wait ran out: the transaction goes on without a turn, once.
+            connection.info["writer_turn"] = self._lock.acquire(timeout=BUSY_S)
+
+    def _end(self, connection: Connection) -> None:
+        self._give_back(connection.info)
+
+    def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        self._give_back(record.info)  # a connection returned mid-transaction is rolled back
+
+    def _give_back(self, info: dict[str, Any]) -> None:
+        if info.pop("writer_turn", False):
+            self._lock.release()
 
 
 @contextmanager

@@ -270,7 +270,10 @@ class InProcessRunner:
             ticket = _Ticket(job=job, attempt=attempt)
             watch = _Watch(self.engine, ticket, self._stopping)
             params = SolveParams(**{**job.params, "time_limit_s": job.time_limit_s})
-            solved = solve_isolated(planning.data, params, seed=job.seed, progress=watch)
+            niceness = self.settings.planning_niceness
+            solved = solve_isolated(
+                planning.data, params, seed=job.seed, progress=watch, niceness=niceness
+            )
             result = planning.with_refused(first_day(planning.data, solved))
             self._conclude(ticket, watch, result, planning)
         except Exception as error:

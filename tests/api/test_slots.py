@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
@@ -243,3 +244,28 @@ def test_who_may_ask_for_slots(
     """Only those who book may ask."""
     headers = {} if role is None else key_for(role, "C01" if role == "driver" else None)
     assert client.get("/slots", params=HOME, headers=headers).status_code == status
+
+
+@pytest.mark.usefixtures("one_truck")
+def test_the_queries_do_not_grow_with_dates_or_bookings(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """Sixty dates and forty bookings take as many database queries as two dates and none."""
+
+    def queries(days: int) -> int:
+        statements: list[str] = []
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+
+        def listen(*args: Any) -> None:
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", listen)
+        slots(client, admin, days=days)
+        event.remove(engine, "before_cursor_execute", listen)
+        return len(statements)
+
+    few = queries(2)
+    start = dt.date.fromisoformat(EARLIEST)
+    for n in range(40):
+        book(client, admin, f"SO-{n}", date=(start + dt.timedelta(days=n)).isoformat())
+    assert queries(60) == few

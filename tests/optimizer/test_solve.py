@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from line_day import AFTERNOON, MORNING, LineDay
@@ -149,3 +152,20 @@ def test_isolated_solve_matches_the_contract(day: LineDay) -> None:
     assert result.ok and check(data, result) == []
     assert result.seed == 3
     assert result.seconds < 30
+
+
+def test_isolated_solve_runs_at_the_given_niceness(day: LineDay) -> None:
+    """The child process searches at the caller's priority lowered by `niceness`."""
+    data = spread_day(day, 12).data()
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: list[int] = []
+
+    def note_priority(update: Progress) -> bool:
+        # Before the child's first report it may still be starting, at the caller's priority.
+        if update.elapsed_s > 0:
+            seen.extend(os.getpriority(os.PRIO_PROCESS, c.pid or 0) for c in mp.active_children())
+        return len(seen) >= 2
+
+    result = solve_isolated(data, SolveParams(time_limit_s=60), progress=note_priority, niceness=5)
+    assert result.ok
+    assert seen and set(seen) == {min(mine + 5, 19)}
