@@ -166,6 +166,8 @@ class Day:
 
 
 def _fleet(api: httpx.Client, fixture: dict[str, Any], dates: list[dt.date]) -> None:
+    # Not api.demo.load_fleet: that books crews for one date, and the benchmark must also run
+    # against older checkouts, whose demo may differ, to measure "before" the same way.
     for skill in fixture["skills"]:
         ok(api.post("/skills", json={"name": skill}))
     for depot in fixture["depots"]:

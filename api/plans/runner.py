@@ -99,6 +99,19 @@ def queued_jobs(engine: Engine, limit: int = 10) -> list[int]:
         return [job_id for job_id in connection.execute(query).scalars() if job_id is not None]
 
 
+def _requeued(reason: str, message: str) -> dict[str, Any]:
+    """A job back in the queue: the re-run counted with its reason, last run's figures cleared."""
+    return {
+        "status": JobStatus.QUEUED,
+        "progress": 0.0,
+        "message": message,
+        "requeues": col(PlanJob.requeues) + 1,
+        "requeue_reason": reason,
+        "visits_routed": None,
+        "distance_km": None,
+    }
+
+
 def recover_interrupted(engine: Engine) -> None:
     """Jobs left running by a process that died: re-queue, or give up after MAX_ATTEMPTS.
 
@@ -126,15 +139,7 @@ def recover_interrupted(engine: Engine) -> None:
         connection.execute(
             update(PlanJob)
             .where(running)
-            .values(
-                status=JobStatus.QUEUED,
-                progress=0.0,
-                message="re-queued after interruption",
-                requeues=col(PlanJob.requeues) + 1,
-                requeue_reason=INTERRUPTED,
-                visits_routed=None,
-                distance_km=None,
-            )
+            .values(**_requeued(INTERRUPTED, "re-queued after interruption"))
         )
 
 
@@ -331,14 +336,8 @@ class InProcessRunner:
         with self.engine.begin() as connection:
             connection.execute(
                 _fenced(ticket.id, ticket.attempt).values(
-                    status=JobStatus.QUEUED,
                     attempts=col(PlanJob.attempts) - 1,
-                    progress=0.0,
-                    message="re-queued: the service stopped during the run",
-                    requeues=col(PlanJob.requeues) + 1,
-                    requeue_reason=SHUT_DOWN,
-                    visits_routed=None,
-                    distance_km=None,
+                    **_requeued(SHUT_DOWN, "re-queued: the service stopped during the run"),
                 )
             )
 
