@@ -27,7 +27,8 @@ PRIORITY_BASE = 4  # one visit of priority p outweighs three of priority p-1
 class Progress:
     """Where a search stands; visits_routed and distance_m are those of its best plan so far.
 
-    Both are 0 while the search holds no plan yet.
+    Both are 0 while the search holds no plan yet. `settled`: the plan the solve would return
+    if stopped now (the portfolio's best whole day), not one search's, which may be of a part.
     """
 
     elapsed_s: float
@@ -35,6 +36,7 @@ class Progress:
     objective: int
     visits_routed: int
     distance_m: int = 0
+    settled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,7 +138,7 @@ def run_engines(
         served = sum(len(route) for route in run.routes.values())
         elapsed = time.monotonic() - started
         cost = objective(data, run, allowed)
-        return latch(Progress(elapsed, limit, cost, served, metres_driven(data, run)))
+        return latch(Progress(elapsed, limit, cost, served, metres_driven(data, run), True))
 
     best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None, announce)
     if progress is not None and best.found:

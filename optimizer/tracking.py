@@ -28,10 +28,20 @@ class Tracker:
     def __call__(self, update: Progress) -> bool:
         now = time.monotonic() - self.started
         self.elapsed_s = max(self.elapsed_s, min(now, self.time_limit_s))
-        if update.visits_routed > 0 and (update.visits_routed, -update.distance_m) > (
-            self.best.visits_routed,
-            -self.best.distance_m,
-        ):
+        if self._better(update):
             self.best = update
         steady = replace(self.best, elapsed_s=self.elapsed_s, time_limit_s=self.time_limit_s)
         return bool(self.callback(steady))
+
+    def _better(self, update: Progress) -> bool:
+        # The portfolio's own best may route fewer visits on fewer km (its objective weighs
+        # both), and it is what the solve returns: it stands. A search's report counts only
+        # when it routes more, or as many on fewer metres, so a part of the day, searched in
+        # rounds, never stands for the whole (at 5,000 visits the figures froze on the first
+        # whole-day plan for 70% of the time while the rounds cut 1,900 km).
+        if update.settled:
+            return True
+        return update.visits_routed > 0 and (update.visits_routed, -update.distance_m) > (
+            self.best.visits_routed,
+            -self.best.distance_m,
+        )

@@ -44,3 +44,19 @@ def test_stop_request_is_passed_back() -> None:
     """The caller's wish to stop reaches the search that reported."""
     assert Tracker(lambda _: True, 5.0, time.monotonic())(Progress(1.0, 5.0, 0, 0)) is True
     assert Tracker(lambda _: None, 5.0, time.monotonic())(Progress(1.0, 5.0, 0, 0)) is False
+
+
+def test_the_portfolios_own_best_stands_over_the_searches() -> None:
+    """A settled plan replaces the figures even with fewer visits; later parts do not."""
+    seen: list[Progress] = []
+    track = Tracker(seen.append, 10.0, time.monotonic() - 4.0)
+    track(Progress(3.0, 10.0, 900, 4450, 17_841_400))  # a whole-day search's first plan
+    track(Progress(5.0, 10.0, 700, 4448, 16_100_000, settled=True))  # the best after a round
+    track(Progress(1.0, 5.0, 300, 2224, 8_000_000))  # one part of the next round
+    track(Progress(6.0, 10.0, 650, 4448, 15_875_300, settled=True))
+    assert [(p.visits_routed, p.distance_m) for p in seen] == [
+        (4450, 17_841_400),
+        (4448, 16_100_000),
+        (4448, 16_100_000),
+        (4448, 15_875_300),
+    ]
