@@ -7,6 +7,7 @@ window, so it stays plannable, dated earlier, until its window closes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel import Session, and_, col, or_, select
 
@@ -22,9 +23,27 @@ PLANNABLE = (OrderStatus.BOOKED, OrderStatus.PLANNED, OrderStatus.FAILED)
 
 def working_vehicles(*, session: Session, date: dt.date) -> list[Vehicle]:
     """Vehicles with a crew on that date; with no crews entered for it, every active vehicle."""
-    crewed = set(session.exec(select(CrewMember.vehicle_code).where(CrewMember.date == date)))
-    vehicles = session.exec(select(Vehicle).where(Vehicle.active == True).order_by(Vehicle.code))  # noqa: E712
-    return [v for v in vehicles if not crewed or v.code in crewed]
+    return working_vehicles_on(session=session, dates=[date])[date]
+
+
+def working_vehicles_on(
+    *, session: Session, dates: Sequence[dt.date]
+) -> dict[dt.date, list[Vehicle]]:
+    """working_vehicles of each date, in two queries however many dates (a slot question
+    asks about a fortnight at once)."""
+    crews = select(col(CrewMember.date), col(CrewMember.vehicle_code)).where(
+        col(CrewMember.date).in_(dates)
+    )
+    crewed: dict[dt.date, set[str]] = {}
+    for date, code in session.exec(crews):
+        crewed.setdefault(date, set()).add(code)
+    vehicles = list(
+        session.exec(select(Vehicle).where(Vehicle.active == True).order_by(Vehicle.code))  # noqa: E712
+    )
+    return {
+        date: [v for v in vehicles if date not in crewed or v.code in crewed[date]]
+        for date in dates
+    }
 
 
 def plannable_orders(*, session: Session, date: dt.date) -> list[Order]:

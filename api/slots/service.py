@@ -17,12 +17,12 @@ from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from api.fleet.models import CrewMember, Depot, Vehicle
+from api.fleet.models import Depot, Vehicle
 from api.fleet.service import known_skills
 from api.orders.bounds import check_order_numbers
 from api.orders.models import Order, Slot
 from api.orders.service import earliest_bookable, latest_bookable
-from api.plans.plannable import PLANNABLE
+from api.plans.plannable import PLANNABLE, working_vehicles_on
 from api.slots.models import Remaining, SlotOffer, SlotQuery
 from optimizer.data import VisitKind
 from optimizer.matrix import GreatCircleProvider
@@ -84,7 +84,7 @@ def offer_slots(
     depots = {depot.code: depot for depot in session.exec(select(Depot))}
     legs = _legs(settings, query, list(depots.values()))
     booked = _booked(session, dates[0], dates[-1])
-    working = _working_vehicles(session, dates)
+    working = working_vehicles_on(session=session, dates=dates)
     filters = _filters(query, skills, settings)
     offers = []
     for date in dates:
@@ -171,23 +171,6 @@ def _crew(
         back_s=legs[1],
         cash_cap_cny=_cash_cap(vehicle, settings),
     )
-
-
-def _working_vehicles(session: Session, dates: Sequence[dt.date]) -> dict[dt.date, list[Vehicle]]:
-    """Each date's vehicles with a crew, or every active vehicle on a date without crews (as
-    plannable.working_vehicles), in two queries for all dates instead of two per date."""
-    crews = select(col(CrewMember.date), col(CrewMember.vehicle_code)).where(
-        col(CrewMember.date) >= dates[0], col(CrewMember.date) <= dates[-1]
-    )
-    crewed: dict[dt.date, set[str]] = {}
-    for date, code in session.exec(crews):
-        crewed.setdefault(date, set()).add(code)
-    active = list(
-        session.exec(select(Vehicle).where(Vehicle.active == True).order_by(Vehicle.code))  # noqa: E712
-    )
-    return {
-        date: [v for v in active if date not in crewed or v.code in crewed[date]] for date in dates
-    }
 
 
 def _booked(session: Session, first: dt.date, last: dt.date) -> dict[dt.date, list[_Booked]]:
