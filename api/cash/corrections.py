@@ -26,7 +26,7 @@ from api.core.errors import Forbidden, NotFound, RuleBroken
 from api.orders.models import Order
 from api.records.kinds import MONEY, Kind
 from api.records.models import LedgerEntry
-from api.records.service import NewEntry, append
+from api.records.service import NewEntry, append, corrected_by
 
 Request = CollectionCreate | DepositCreate | HandoverCreate
 REQUESTS: dict[str, type[Request]] = {
@@ -155,7 +155,7 @@ def _acceptable(session: Session, correction: LedgerEntry) -> None:
             field="entry_id",
             rule="money_correction",
         )
-    later = session.exec(select(LedgerEntry).where(LedgerEntry.corrects == correction.id)).first()
+    later = corrected_by(session, correction.id)
     if later is not None:
         raise RuleBroken(
             f"record {correction.id} was corrected again by record {later.id}; accept that one",

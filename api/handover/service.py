@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from api.auth.service import Principal
 from api.cash.corrections import check_money_correction, require_finance
@@ -20,7 +20,7 @@ from api.records.access import order_by_external_id, planned_stop, require_own_c
 from api.records.changes import check_fields
 from api.records.kinds import MONEY, NEVER_CORRECTED, Kind
 from api.records.models import LedgerEntry
-from api.records.service import NewEntry, append
+from api.records.service import NewEntry, append, corrected_by
 from optimizer.settings import DispatchSettings
 
 # What a stop's record needs from the caller besides the stop: (session, date, order, crew).
@@ -160,7 +160,7 @@ def _first_version(session: Session, entry: LedgerEntry) -> LedgerEntry:
 
 def _still_current(session: Session, entry: LedgerEntry) -> None:
     """Corrections form one line: two of the same record would both count."""
-    later = session.exec(select(LedgerEntry).where(LedgerEntry.corrects == entry.id)).first()
+    later = corrected_by(session, entry.id)
     if later is not None:
         raise RuleBroken(
             f"record {entry.id} was already corrected by record {later.id}; correct that one",

@@ -183,6 +183,12 @@ def effective(rows: Sequence[LedgerEntry]) -> Iterator[LedgerEntry]:
             yield row
 
 
+def corrected_by(session: Session, entry_id: int | None) -> LedgerEntry | None:
+    """The correction of the entry, if it has one: corrections form one line, and only its
+    latest entry may be corrected or accepted."""
+    return session.exec(select(LedgerEntry).where(LedgerEntry.corrects == entry_id)).first()
+
+
 def keep_image(session: Session, upload: Upload) -> str:
     """Keep a decoded image once, however often it is sent, and return its SHA-256."""
     if session.get(Attachment, upload.sha256) is None:
