@@ -12,7 +12,7 @@ from api.auth.models import Role
 from api.core.config import get_service_settings
 from api.core.errors import DomainError
 from api.pages.assets import map_background, standalone_map_html
-from api.plan_text import SearchDisplay, best_so_far, print_plan, text_console
+from api.plan_text import SearchDisplay, best_so_far, plan_words, print_plan, text_console
 from maps.plan_map import Background, VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
 from optimizer.engine import Progress
@@ -99,14 +99,6 @@ def _map_background() -> Background:
     return map_background(get_service_settings())
 
 
-def _final(result: Result, params: SolveParams) -> Progress:
-    """The plan as solved, for the bar's last words."""
-    kpis = result.kpis
-    return Progress(
-        params.time_limit_s, params.time_limit_s, 0, kpis.visits_routed, kpis.distance_m
-    )
-
-
 def plan_json(day: Day, result: Result, params: SolveParams) -> dict[str, object]:
     return {
         "city": day.city,
@@ -139,7 +131,8 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
             display.update(update.elapsed_s / update.time_limit_s, best_so_far(update))
 
         result = solve(day.data, params, seed=args.seed, progress=show)
-        display.update(1.0, best_so_far(_final(result, params)))
+        kpis = result.kpis
+        display.update(1.0, plan_words(kpis.visits_routed, kpis.distance_m / 1000))
     crews = {
         vehicle: " ".join(member.get("name", "") for member in members)
         for vehicle, members in day.crews.items()

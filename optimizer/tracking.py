@@ -4,7 +4,9 @@ A solve runs several searches, one after another and several processes at once, 
 its own clock and some on only a part of the day. Relayed as they came, a bar jumped between
 them (83.8% -> 16.6% -> 85.6% on a 5,000-visit day) and started again at the last stage.
 The caller sees instead the share of the whole time limit used, which never goes back, and
-the best plan any search has reported so far: most visits routed, then fewest metres.
+the plan the solve would return now: the portfolio's own latest best, or before it has one
+(and when a search then routes more), the best any search has reported: most visits
+routed, then fewest metres.
 """
 
 from __future__ import annotations
