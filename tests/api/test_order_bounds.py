@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from test_orders import NOW, app_at, order_payload
 
-from api.core.clock import Clock
 from api.core.config import ServiceSettings
-from api.main import create_app
-
-NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
 def client(settings: ServiceSettings) -> Iterator[TestClient]:
     """Replaces conftest's client with one whose clock stands at NOW."""
-    with TestClient(create_app(settings, clock=Clock(settings.timezone, fixed=NOW))) as client:
+    with app_at(settings, NOW) as client:
         yield client
-
-
-def order(external_id: str = "SO-1", **changes: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "external_id": external_id,
-        "customer": "李娜",
-        "phone": "13800138000",
-        "address": "成都市武侯区天府大道北段100号",
-        "lat": 30.65,
-        "lon": 104.07,
-        "date": "2026-11-27",
-        "slot": "morning",
-        "items": [item()],
-    }
-    return payload | changes
 
 
 def item(**changes: Any) -> dict[str, Any]:
@@ -70,7 +50,7 @@ def test_non_finite_numbers_are_422_naming_the_field(
     client: TestClient, admin: dict[str, str], raw: str, field: str
 ) -> None:
     """NaN and infinity are refused naming the field, and the input is not echoed back."""
-    body = json.dumps(order(), ensure_ascii=False)[:-1] + ", " + raw + "}"
+    body = json.dumps(order_payload(), ensure_ascii=False)[:-1] + ", " + raw + "}"
     answer = post_raw(client, admin, body)
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == field
@@ -96,7 +76,7 @@ def test_absurd_magnitudes_are_422_naming_the_field(
     client: TestClient, admin: dict[str, str], changes: dict[str, Any], field: str
 ) -> None:
     """Numbers past the settings' bounds (or past a float) are a 422 naming the field."""
-    answer = client.post("/orders", json=order(**changes), headers=admin)
+    answer = client.post("/orders", json=order_payload(**changes), headers=admin)
     assert answer.status_code == 422, answer.text
     assert (answer.json()["field"], answer.json()["rule"]) == (field, "order_bounds")
     assert len(answer.text) < 500  # the number is not echoed back
@@ -106,10 +86,10 @@ def test_absurd_magnitudes_are_422_naming_the_field(
 def test_bounds_come_from_the_settings(settings: ServiceSettings, admin: dict[str, str]) -> None:
     """A store's own bound holds: at it an order is booked, a gram past it is refused."""
     lighter = settings.model_copy(update={"item_weight_max_kg": 100})
-    with TestClient(create_app(lighter, clock=Clock(settings.timezone, fixed=NOW))) as client:
-        at = client.post("/orders", json=order(items=[item(weight_kg=100)]), headers=admin)
+    with app_at(lighter, NOW) as client:
+        at = client.post("/orders", json=order_payload(items=[item(weight_kg=100)]), headers=admin)
         past = client.post(
-            "/orders", json=order("SO-2", items=[item(weight_kg=100.001)]), headers=admin
+            "/orders", json=order_payload("SO-2", items=[item(weight_kg=100.001)]), headers=admin
         )
     assert at.status_code == 201, at.text
     assert (past.status_code, past.json()["field"]) == (422, "items[0].weight_kg")
@@ -118,7 +98,7 @@ def test_bounds_come_from_the_settings(settings: ServiceSettings, admin: dict[st
 
 def test_huge_strings_are_not_echoed(client: TestClient, admin: dict[str, str]) -> None:
     """A 1 MB customer name is a 422 naming customer, answered in a few hundred bytes."""
-    answer = client.post("/orders", json=order(customer="x" * 1_000_000), headers=admin)
+    answer = client.post("/orders", json=order_payload(customer="x" * 1_000_000), headers=admin)
     assert answer.status_code == 422
     assert answer.json()["field"] == "customer"
     assert len(answer.content) < 1_000
@@ -126,7 +106,8 @@ def test_huge_strings_are_not_echoed(client: TestClient, admin: dict[str, str]) 
 
 def test_many_bad_items_get_a_short_answer(client: TestClient, admin: dict[str, str]) -> None:
     """A thousand broken items are answered with the first twenty errors, the first named."""
-    answer = client.post("/orders", json=order(items=[item(quantity=0)] * 1000), headers=admin)
+    body = order_payload(items=[item(quantity=0)] * 1000)
+    answer = client.post("/orders", json=body, headers=admin)
     assert answer.status_code == 422
     assert answer.json()["field"] == "items[0].quantity"
     assert len(answer.json()["detail"]) == 20
