@@ -9,6 +9,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from api.areas.routes import router as areas_router
 from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
@@ -99,6 +100,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         board_page_router,
         driver_router,
         keys_router,
+        areas_router,
         fleet_router,
         plan_map_router,
         orders_router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -26,6 +27,11 @@ class ApiKeyBase(SQLModel):
     role: Role
     # A driver's key sees only this vehicle's crew data.
     vehicle_code: str | None = Field(default=None, max_length=32)
+    # The planning areas the key may see and change; empty: the whole chain. A driver's key
+    # is scoped to its vehicle's area when it is issued.
+    areas: list[str] = Field(
+        default_factory=list, max_length=200, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class ApiKeyCreate(ApiKeyBase):
@@ -73,3 +79,4 @@ class SessionPublic(SQLModel):
     name: str
     role: Role
     vehicle_code: str | None
+    areas: list[str] = Field(default_factory=list, description="empty: the whole chain")

@@ -18,17 +18,41 @@ class Principal:
     name: str
     role: Role
     vehicle_code: str | None
+    areas: tuple[str, ...] = ()  # the key's scope; empty: the whole chain
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def principal_of(row: ApiKey) -> Principal:
+    assert row.id is not None
+    return Principal(row.id, row.name, row.role, row.vehicle_code, tuple(row.areas or ()))
+
+
+def _scope(session: Session, request: ApiKeyCreate) -> list[str]:
+    """The key's areas, checked: each must exist; a driver's is its vehicle's area."""
+    from api.areas.models import Area
+    from api.areas.scope import vehicle_area
+
+    areas = sorted(set(request.areas))
+    for index, code in enumerate(areas):
+        if session.get(Area, code) is None:
+            raise RuleBroken(f"area {code} does not exist", field=f"areas[{index}]")
+    if request.role is Role.DRIVER and request.vehicle_code:
+        own = vehicle_area(session=session, vehicle_code=request.vehicle_code)
+        if own is not None and areas and areas != [own]:
+            raise RuleBroken(f"a driver's key is scoped to its vehicle's area {own}", field="areas")
+        areas = [own] if own is not None else areas
+    return areas
+
+
 def issue_key(*, session: Session, request: ApiKeyCreate, key: str | None = None) -> ApiKeyIssued:
     if request.role is Role.DRIVER and not request.vehicle_code:
         raise RuleBroken("a driver key needs the vehicle_code of its crew", field="vehicle_code")
     key = key or "dk_" + secrets.token_urlsafe(32)
-    row = ApiKey(**request.model_dump(), key_hash=hash_key(key), prefix=key[:10])
+    fields = request.model_dump() | {"areas": _scope(session, request)}
+    row = ApiKey(**fields, key_hash=hash_key(key), prefix=key[:10])
     session.add(row)
     session.commit()
     session.refresh(row)
@@ -45,7 +69,7 @@ def authenticate(*, session: Session, key: str) -> Principal:
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
     if row is None or row.revoked or row.id is None:
         raise Unauthorized("unknown or revoked API key")
-    return Principal(row.id, row.name, row.role, row.vehicle_code)
+    return principal_of(row)
 
 
 def list_keys(*, session: Session) -> list[ApiKey]:

@@ -17,7 +17,10 @@ router = APIRouter(prefix="/session", tags=["session"])
 
 def _public(principal: Principal) -> SessionPublic:
     return SessionPublic(
-        name=principal.name, role=principal.role, vehicle_code=principal.vehicle_code
+        name=principal.name,
+        role=principal.role,
+        vehicle_code=principal.vehicle_code,
+        areas=list(principal.areas),
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from api.auth.models import ApiKey, WebSession
-from api.auth.service import Principal, hash_key
+from api.auth.service import Principal, hash_key, principal_of
 from api.core.errors import Unauthorized
 
 
@@ -48,7 +48,7 @@ def session_principal(*, session: Session, token: str) -> Principal:
     key = session.get(ApiKey, row.key_id)
     if key is None or key.revoked or key.id is None:
         raise Unauthorized("unknown or revoked API key")
-    return Principal(key.id, key.name, key.role, key.vehicle_code)
+    return principal_of(key)
 
 
 def close_session(*, session: Session, token: str) -> None:

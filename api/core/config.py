@@ -34,6 +34,9 @@ class ServiceSettings(DispatchSettings):
     # A key created at start-up with the admin role, so a fresh install can be used at all.
     bootstrap_admin_key: str = ""
     run_scheduler: bool = True  # start tomorrow's plan at planning_time every day
+    # An address farther than this from every depot (straight line × road_detour_factor) is
+    # served by no planning area, and its order is refused naming `area`.
+    area_reach_km: float = Field(default=80.0, gt=0, le=2_000)
     worker_threads: int = 1
     # Planning searches run at this lower priority (Unix nice, 0-19): they take every core
     # they can, and requests (bookings, slot offers, the crews' writes) must not wait on them.

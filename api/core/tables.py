@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import api.areas.models
 import api.auth.models
 import api.fleet.models
 import api.notifications.models

@@ -75,6 +75,9 @@ class DepotBase(_Hours):
 
 class DepotCreate(DepotBase):
     model_config = FINITE
+    area_code: str | None = Field(
+        default=None, max_length=32, description="its planning area; default: the only one"
+    )
 
 
 class DepotUpdate(_Hours):
@@ -89,10 +92,13 @@ class DepotUpdate(_Hours):
 class Depot(DepotBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: Code = Field(unique=True, index=True, max_length=32)
+    # Vehicles, crews and technicians belong to an area through their depot.
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
 
 
 class DepotPublic(DepotBase):
     id: int
+    area_code: str
 
 
 class VehicleBase(_Hours):
@@ -136,6 +142,7 @@ class Vehicle(VehicleBase, table=True):
 
 class VehiclePublic(VehicleBase):
     id: int
+    area_code: str = ""  # its depot's
 
 
 class StaffBase(SQLModel):
@@ -146,7 +153,9 @@ class StaffBase(SQLModel):
 
 
 class StaffCreate(StaffBase):
-    pass
+    area_code: str | None = Field(
+        default=None, max_length=32, description="the area they work in; default: the only one"
+    )
 
 
 class StaffUpdate(SQLModel):
@@ -158,10 +167,12 @@ class StaffUpdate(SQLModel):
 
 class Staff(StaffBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
 
 
 class StaffPublic(StaffBase):
     id: int
+    area_code: str
 
 
 class CrewMemberBase(SQLModel):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from api.areas.service import existing_area
 from api.core.crud import apply_update, get_or_404, save
 from api.core.errors import RuleBroken
 from api.fleet.models import (
@@ -48,7 +49,9 @@ def list_skills(*, session: Session) -> list[Skill]:
 
 
 def create_depot(*, session: Session, depot: DepotCreate) -> Depot:
-    return save(session, Depot.model_validate(depot), what=f"depot {depot.code!r}")
+    area = existing_area(session=session, code=depot.area_code, field="area_code")
+    row = Depot.model_validate(depot, update={"area_code": area})
+    return save(session, row, what=f"depot {depot.code!r}")
 
 
 def list_depots(*, session: Session) -> list[Depot]:
@@ -111,7 +114,8 @@ def update_vehicle(
 
 
 def create_staff(*, session: Session, staff: StaffCreate) -> Staff:
-    row = Staff.model_validate(staff)
+    area = existing_area(session=session, code=staff.area_code, field="area_code")
+    row = Staff.model_validate(staff, update={"area_code": area})
     row.skills = known_skills(session=session, skills=staff.skills)
     return save(session, row, what="staff member")
 

@@ -41,6 +41,7 @@ class Message(MessageBase, table=True):
     # "<kind>:<date>:<external id>": the database refuses a second message of the same kind
     # for the same visit, whoever generates it and however often.
     dedup_key: str = Field(max_length=160, unique=True)
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
     date: dt.date = Field(index=True)
     order_id: int | None = Field(default=None, foreign_key="order.id")
     status: MessageStatus = Field(default=MessageStatus.PENDING, index=True)

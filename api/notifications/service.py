@@ -250,6 +250,7 @@ def _visits(session: Session, plan: Plan) -> list[Visit]:
 def _message(kind: MessageKind, date: dt.date, order: Order, language: str, text: str) -> Message:
     return Message(
         dedup_key=dedup_key(kind, date, order.external_id),
+        area_code=order.area_code,
         kind=kind,
         date=date,
         order_id=order.id,

@@ -79,6 +79,7 @@ def create_installation(
     first, last = install_window(settings, delivered_on)
     install = Order(
         external_id=f"{delivery.external_id}-I{record_id}",
+        area_code=delivery.area_code,
         customer=delivery.customer,
         phone=delivery.phone,
         address=delivery.address,

@@ -77,6 +77,12 @@ class OrderBase(SQLModel):
 class OrderCreate(OrderBase):
     model_config = FINITE
     items: list[OrderItemCreate] = Field(default_factory=list)
+    area: str | None = Field(
+        default=None,
+        max_length=32,
+        description="planning area; default: the area whose depot serves the address at the "
+        "least travel",
+    )
 
     @model_validator(mode="after")
     def _coordinates_together(self) -> OrderCreate:
@@ -92,6 +98,7 @@ class Order(OrderBase, table=True):
     lat: float
     lon: float
     status: OrderStatus = Field(default=OrderStatus.BOOKED, index=True)
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
     weight_kg: float = 0.0  # totals of the items, kept for planning and slot queries
     volume_m3: float = 0.0
     payload_hash: str = Field(max_length=64, description="to tell a retry from a clash")
@@ -108,6 +115,7 @@ class Order(OrderBase, table=True):
 
 class OrderPublic(OrderBase):
     id: int
+    area_code: str
     lat: float
     lon: float
     status: OrderStatus

@@ -11,7 +11,10 @@ from geopy.exc import GeopyError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.areas.scope import local_settings
+from api.areas.service import order_area
 from api.auth.models import utcnow
+from api.core.config import ServiceSettings
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.hashing import digest
 from api.fleet.service import known_skills
@@ -75,11 +78,12 @@ def check_booking_date(*, settings: DispatchSettings, today: dt.date, date: dt.d
 
 def payload_hash(order: OrderCreate) -> str:
     """SHA-256 of the canonical JSON, so a retry is recognised whatever its key order."""
-    return digest(order.model_dump(mode="json"))
+    # Left out when not named, so an order stored before areas existed still matches a retry.
+    return digest(order.model_dump(mode="json", exclude={"area"} if order.area is None else None))
 
 
 def create_order(
-    *, session: Session, settings: DispatchSettings, today: dt.date, order: OrderCreate, by: str
+    *, session: Session, settings: ServiceSettings, today: dt.date, order: OrderCreate, by: str
 ) -> tuple[OrderPublic, bool]:
     """The stored order and whether this call created it (False: a retry of the same payload)."""
     digest = payload_hash(order)
@@ -93,13 +97,16 @@ def create_order(
         cash_cny=order.cash_cny,
         service_minutes=order.service_minutes,
     )
+    lat, lon = _coordinates(order, settings)
+    area = order_area(session=session, settings=settings, named=order.area, lat=lat, lon=lon)
+    settings = local_settings(session=session, settings=settings, area=area)
     check_booking_date(settings=settings, today=today, date=order.date)
     skills = known_skills(session=session, skills=order.skills)
     check_install_types(session=session, settings=settings, items=order.items)
-    lat, lon = _coordinates(order, settings)
     row = Order.model_validate(
         order,
         update={
+            "area_code": area,
             "lat": lat,
             "lon": lon,
             "skills": skills,

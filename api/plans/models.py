@@ -40,11 +40,15 @@ class PlanJobBase(SQLModel):
 
 class PlanJobCreate(PlanJobBase):
     model_config = FINITE
+    area: str | None = Field(
+        default=None, max_length=32, description="planning area; may be left out with only one"
+    )
 
 
 class PlanJob(PlanJobBase, table=True):
     __tablename__ = "plan_job"
     id: int | None = Field(default=None, primary_key=True)
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
     date: dt.date = Field(index=True)
     time_limit_s: float = 60.0
     status: JobStatus = Field(default=JobStatus.QUEUED, index=True)
@@ -67,6 +71,7 @@ class PlanJob(PlanJobBase, table=True):
 
 class PlanJobPublic(PlanJobBase):
     id: int
+    area_code: str
     time_limit_s: float
     status: JobStatus
     progress: float
@@ -86,6 +91,7 @@ class PlanJobPublic(PlanJobBase):
 
 class Plan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
     date: dt.date = Field(index=True)
     status: PlanStatus = Field(default=PlanStatus.DRAFT, index=True)
     version: int = 1  # bumped by every change; the ETag for optimistic concurrency

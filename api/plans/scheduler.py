@@ -8,6 +8,7 @@ import logging
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from api.areas.service import only_area
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.core.db import transaction
@@ -49,7 +50,8 @@ def enqueue_scheduled(*, engine: Engine, settings: ServiceSettings, date: dt.dat
         ).first()
         if done is not None:
             return False
-        session.add(new_job(date=date, settings=settings, requested_by=SCHEDULER))
+        area = only_area(session=session)
+        session.add(new_job(area=area, date=date, settings=settings, requested_by=SCHEDULER))
     return True
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from api.areas.service import existing_area
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404, save
@@ -42,6 +43,7 @@ PLANNER = "planner"  # who the plan history names for changes the planning worke
 
 def new_job(
     *,
+    area: str,
     date: dt.date,
     settings: ServiceSettings,
     requested_by: str,
@@ -51,6 +53,7 @@ def new_job(
     """An unsaved queued job; the parameters are fixed now so the plan can be reproduced."""
     limit = time_limit_s or settings.default_plan_seconds
     return PlanJob(
+        area_code=area,
         date=date,
         time_limit_s=limit,
         seed=seed,
@@ -71,6 +74,7 @@ def submit_job(
         raise RuleBroken(f"{request.date} is in the past; plan today or later", field="date")
     check_horizon(settings=settings, today=today, date=request.date)
     job = new_job(
+        area=existing_area(session=session, code=request.area),
         date=request.date,
         settings=settings,
         requested_by=requested_by,
@@ -176,6 +180,7 @@ def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
 def store_plan(*, session: Session, job: PlanJob, result: Result, planning: PlanningInput) -> Plan:
     """Add the plan, its rows, and retire older drafts of the date; the caller commits."""
     plan = Plan(
+        area_code=job.area_code,
         date=job.date,
         seed=job.seed,
         time_limit_s=job.time_limit_s,

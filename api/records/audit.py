@@ -9,32 +9,41 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from api.areas.models import DEFAULT_AREA
 from api.records.models import GENESIS, Attachment, LedgerEntry, LedgerHead
 from api.records.service import entry_hash
 
 
 def verify(session: Session, *, date: dt.date | None = None) -> list[str]:
     """Problems found in the stored chains (all days, or one); empty when all is intact."""
-    heads = select(LedgerHead).order_by(col(LedgerHead.date))
+    heads = select(LedgerHead).order_by(col(LedgerHead.date), col(LedgerHead.area_code))
     if date is not None:
         heads = heads.where(LedgerHead.date == date)
     problems: list[str] = []
     for head in session.exec(heads):
         problems += _verify_day(session, head)
-    chained = set(session.exec(select(col(LedgerHead.date))))
-    stored = set(session.exec(select(col(LedgerEntry.date)).distinct()))
-    problems += [f"{day}: entries without a chain head" for day in sorted(stored - chained)]
+    chained = set(session.exec(select(col(LedgerHead.area_code), col(LedgerHead.date))).all())
+    stored = set(
+        session.exec(select(col(LedgerEntry.area_code), col(LedgerEntry.date)).distinct()).all()
+    )
+    problems += [
+        f"{day} ({area}): entries without a chain head" for area, day in sorted(stored - chained)
+    ]
     return problems
 
 
 def _verify_day(session: Session, head: LedgerHead) -> list[str]:
     rows = session.exec(
-        select(LedgerEntry).where(LedgerEntry.date == head.date).order_by(col(LedgerEntry.seq))
+        select(LedgerEntry)
+        .where(LedgerEntry.area_code == head.area_code, LedgerEntry.date == head.date)
+        .order_by(col(LedgerEntry.seq))
     ).all()
     problems: list[str] = []
     previous = GENESIS
+    # A single store's messages read as before; a chain's name the area of each.
+    day = f"{head.date}" if head.area_code == DEFAULT_AREA else f"{head.date} ({head.area_code})"
     for expected_seq, row in enumerate(rows, start=1):
-        where = f"{head.date} entry #{row.seq} (id {row.id}, {row.kind})"
+        where = f"{day} entry #{row.seq} (id {row.id}, {row.kind})"
         if row.seq != expected_seq:
             problems.append(f"{where}: expected #{expected_seq}; an entry is missing")
         if row.prev_hash != previous:
@@ -44,7 +53,7 @@ def _verify_day(session: Session, head: LedgerHead) -> list[str]:
         problems += [f"{where}: {p}" for p in _attachment_problems(session, row.payload)]
         previous = row.hash
     if (head.seq, head.hash) != (len(rows), previous):
-        problems.append(f"{head.date}: the chain ends at #{len(rows)}, its head says #{head.seq}")
+        problems.append(f"{day}: the chain ends at #{len(rows)}, its head says #{head.seq}")
     return problems
 
 

@@ -29,10 +29,13 @@ class LedgerEntryBase(SQLModel):
 
 class LedgerEntry(LedgerEntryBase, table=True):
     __tablename__ = "ledger_entry"
-    __table_args__ = (UniqueConstraint("date", "seq"),)
+    __table_args__ = (UniqueConstraint("area_code", "date", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
+    # Each area keeps its own chain per day: areas never wait on each other's appends, and
+    # an entry moved to another area breaks both chains, so the area needs no hash of its own.
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
     date: dt.date = Field(index=True)
-    seq: int  # 1, 2, ... per day: the chain's order
+    seq: int  # 1, 2, ... per area and day: the chain's order
     vehicle_code: str = Field(default="", max_length=32, index=True)
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
     by: str = Field(default="", max_length=100)  # the API key's name
@@ -47,6 +50,7 @@ class LedgerEntry(LedgerEntryBase, table=True):
 
 class LedgerEntryPublic(LedgerEntryBase):
     id: int
+    area_code: str
     seq: int
     by: str
     role: str
@@ -59,6 +63,7 @@ class LedgerHead(SQLModel, table=True):
     """The last entry of each day: appends lock this row, so one day's chain never forks."""
 
     __tablename__ = "ledger_head"
+    area_code: str = Field(primary_key=True, foreign_key="area.code", max_length=32)
     date: dt.date = Field(primary_key=True)
     seq: int = 0
     hash: str = Field(default=GENESIS, max_length=64)

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from api.areas.service import existing_area
 from api.auth.service import Principal
 from api.core.errors import Conflict
 from api.core.hashing import digest
@@ -68,6 +69,7 @@ def append(
     date: dt.date,
     build: Build,
     follow_up: FollowUp | None = None,
+    area: str | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Append one entry, checking its rules under the day's lock; (entry, created).
 
@@ -75,13 +77,14 @@ def append(
     the same key with a different request is a conflict. Everything is one transaction.
     """
     request_hash = digest(request)
+    area = existing_area(session=session, code=area)
     for attempt in range(ATTEMPTS):
         stored = _replay(session, idempotency_key, request_hash)
         if stored is not None:
             return stored, False
         try:
             entry = _append_once(
-                session, principal, idempotency_key, request_hash, date, build, follow_up
+                session, principal, idempotency_key, request_hash, (area, date), build, follow_up
             )
             session.commit()
         except (IntegrityError, OperationalError):
@@ -110,14 +113,15 @@ def _append_once(
     principal: Principal,
     key: str,
     request_hash: str,
-    date: dt.date,
+    chain: tuple[str, dt.date],
     build: Build,
     follow_up: FollowUp | None,
 ) -> LedgerEntry:
-    head = _locked_head(session, date)
+    head = _locked_head(session, *chain)
     new = build(session)
     entry = LedgerEntry(
-        date=date,
+        area_code=head.area_code,
+        date=head.date,
         seq=head.seq + 1,
         kind=new.kind,
         vehicle_code=new.vehicle_code,
@@ -142,16 +146,18 @@ def _append_once(
     return entry
 
 
-def _locked_head(session: Session, date: dt.date) -> LedgerHead:
-    """The day's chain head, write-locked first: on SQLite the write takes the database
-    lock before anything is read, on PostgreSQL it locks the row."""
+def _locked_head(session: Session, area: str, date: dt.date) -> LedgerHead:
+    """The area's chain head of the day, write-locked first: on SQLite the write takes the
+    database lock before anything is read, on PostgreSQL it locks the row."""
     touched = session.execute(
-        update(LedgerHead).where(col(LedgerHead.date) == date).values(seq=LedgerHead.seq)
+        update(LedgerHead)
+        .where(col(LedgerHead.area_code) == area, col(LedgerHead.date) == date)
+        .values(seq=LedgerHead.seq)
     )
     if not touched.rowcount:  # type: ignore[attr-defined]
-        session.add(LedgerHead(date=date))
+        session.add(LedgerHead(area_code=area, date=date))
         session.flush()  # a racing first append of the day fails here and retries
-    head = session.get(LedgerHead, date, populate_existing=True)
+    head = session.get(LedgerHead, (area, date), populate_existing=True)
     assert head is not None
     return head
 

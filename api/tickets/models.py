@@ -104,7 +104,11 @@ class TicketBase(TicketDetails):
 
 
 class TicketCreate(TicketBase):
-    pass
+    area: str | None = Field(
+        default=None,
+        max_length=32,
+        description="planning area; default: the one serving the address",
+    )
 
 
 class TicketUpdate(TicketDetails):
@@ -115,6 +119,7 @@ class Ticket(TicketBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(unique=True, index=True, max_length=64)
     payload_hash: str = Field(max_length=64)
+    area_code: str = Field(foreign_key="area.code", index=True, max_length=32)
     status: TicketStatus = Field(default=TicketStatus.OPEN, index=True)
     opened_at: dt.datetime
     answered_at: dt.datetime | None = None
@@ -137,6 +142,7 @@ class Ticket(TicketBase, table=True):
 
 class TicketPublic(TicketBase):
     id: int
+    area_code: str
     status: TicketStatus
     opened_at: dt.datetime
     answered_at: dt.datetime | None

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from api.areas.service import existing_area
 from api.core.crud import apply_update, get_or_404
 from api.core.errors import Conflict, RuleBroken
 from api.core.hashing import digest
@@ -69,7 +70,7 @@ def public(ticket: Ticket) -> TicketPublic:
 
 def payload_hash(ticket: TicketCreate) -> str:
     """SHA-256 of the canonical JSON, so a retry is recognised whatever its key order."""
-    unset = {name for name in LATER_FIELDS if getattr(ticket, name) is None}
+    unset = {name for name in (*LATER_FIELDS, "area") if getattr(ticket, name) is None}
     return digest(ticket.model_dump(mode="json", exclude=unset))
 
 
@@ -80,7 +81,9 @@ def create_ticket(
     digest = payload_hash(ticket)
     stored = _find(session, ticket.external_id)
     if stored is None:
-        row = Ticket.model_validate(ticket, update={"payload_hash": digest, "opened_at": now})
+        area = existing_area(session=session, code=ticket.area)
+        update = {"payload_hash": digest, "opened_at": now, "area_code": area}
+        row = Ticket.model_validate(ticket, update=update)
         try:
             session.add(row)
             session.flush()  # assigns row.id for the event

@@ -198,6 +198,7 @@ def _create(
         payload_hash=digest(payload),
         notes=f"{ticket.external_id}: {ticket.equipment or ''}"[:500],
         min_crew=1,
+        area_code=ticket.area_code,
         created_at=now,
         updated_at=now,
         **wanted,

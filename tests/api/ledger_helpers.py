@@ -67,6 +67,7 @@ def stored_service_report(client: TestClient, *, date: dt.date, key: str) -> int
     chain: for tests of what reads reports (handover tests write them for real)."""
     with Session(engine_of(client)) as session:
         entry = LedgerEntry(
+            area_code="main",
             date=date,
             kind=Kind.SERVICE_REPORT,
             seq=1,

@@ -144,6 +144,7 @@ def store_solved(
         result = first_day(day.data, solve(day.data, params, seed=0))
         assert result.ok and not (everyone and result.unassigned), result.reasons
         plan = Plan(
+            area_code="main",
             date=date,
             seed=0,
             time_limit_s=params.time_limit_s,

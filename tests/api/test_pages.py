@@ -18,7 +18,12 @@ def test_sign_in_sets_a_cookie_the_api_accepts(client: TestClient, key_for: KeyM
     key = _key(key_for("driver", "C01"))
     answer = client.post("/session", json={"key": key})
     assert answer.status_code == 200
-    assert answer.json() == {"name": "driver key", "role": "driver", "vehicle_code": "C01"}
+    assert answer.json() == {
+        "name": "driver key",
+        "role": "driver",
+        "vehicle_code": "C01",
+        "areas": [],
+    }
     cookie = answer.headers["set-cookie"]
     assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert client.get("/session").json()["vehicle_code"] == "C01"

@@ -296,12 +296,15 @@ def test_plan_parameter_wins_over_the_date(dispatcher: TestClient, plan_id: int)
 def big_plan(client: TestClient, stops: int) -> int:
     """A stored plan of `stops` made-up stops on C01 and C02 (no solving: only reading counts)."""
     with Session(engine_of(client)) as session:
-        plan = Plan(date=DAY, kpis={"visits_total": stops, "visits_routed": stops})
+        plan = Plan(
+            area_code="main", date=DAY, kpis={"visits_total": stops, "visits_routed": stops}
+        )
         session.add(plan)
         session.flush()
         assert plan.id is not None
         for n in range(stops):
             order = Order(
+                area_code="main",
                 external_id=f"BIG-{n:04d}",
                 customer=f"客户{n}",
                 phone="13800138000",

@@ -117,7 +117,7 @@ def wait_for(
 
 def stored_job(client: TestClient, **fields: Any) -> int:
     """A job row written straight to the table, as another process would have left it."""
-    job = new_job(date=DAY, settings=client.app.state.settings, requested_by="test")  # type: ignore[attr-defined]
+    job = new_job(area="main", date=DAY, settings=client.app.state.settings, requested_by="test")  # type: ignore[attr-defined]
     job.time_limit_s = 1.0
     job.params = {**job.params, "time_limit_s": 1.0}
     for name, value in fields.items():

@@ -264,7 +264,7 @@ def test_board_says_a_job_was_re_queued(
     live.clock.fixed = NOW
     seed_day(live.admin, {})
     engine = live.app.state.engine
-    job = new_job(date=DAY, settings=live.app.state.settings, requested_by="test")
+    job = new_job(area="main", date=DAY, settings=live.app.state.settings, requested_by="test")
     # OR-Tools alone runs to its limit, so the board finds the job still running
     job.time_limit_s, job.params = 120.0, {**job.params, "engines": ["ortools"]}
     job.status, job.attempts = JobStatus.RUNNING, 1  # as a killed process left it
