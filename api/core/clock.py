@@ -22,6 +22,13 @@ class Clock:
     def today(self) -> dt.date:
         return self.now().date()
 
+    def now_in(self, timezone: str) -> dt.datetime:
+        """Now on an area's wall clock: a chain spans time zones, its clock is one instant."""
+        return self.now().astimezone(ZoneInfo(timezone))
+
+    def today_in(self, timezone: str) -> dt.date:
+        return self.now_in(timezone).date()
+
 
 async def get_clock(request: Request) -> Clock:  # async: no worker thread to read state
     clock: Clock = request.app.state.clock

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# key_for(role, vehicle_code=None) -> Authorization headers for a fresh key of that role
+# key_for(role, vehicle_code=None, areas=None) -> Authorization headers for a fresh key of
+# that role, scoped to those areas (None: the whole chain)
 KeyMaker = Callable[..., dict[str, str]]

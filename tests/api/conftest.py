@@ -165,15 +165,21 @@ def admin() -> dict[str, str]:
 
 @pytest.fixture
 def key_for(client: TestClient) -> KeyMaker:
-    """Authorization headers for a fresh key of a role (drivers name their vehicle)."""
+    """Authorization headers for a fresh key of a role (drivers name their vehicle), scoped
+    to `areas` when given, else chain-wide."""
     from sqlmodel import Session
 
-    def make(role: Role | str, vehicle_code: str | None = None) -> dict[str, str]:
+    def make(
+        role: Role | str, vehicle_code: str | None = None, areas: list[str] | None = None
+    ) -> dict[str, str]:
         with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
             issued = issue_key(
                 session=session,
                 request=ApiKeyCreate(
-                    name=f"{role} key", role=Role(role), vehicle_code=vehicle_code
+                    name=f"{role} key",
+                    role=Role(role),
+                    vehicle_code=vehicle_code,
+                    areas=areas or [],
                 ),
             )
         return {"Authorization": f"Bearer {issued.key}"}
