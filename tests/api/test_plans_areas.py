@@ -194,3 +194,13 @@ def test_an_areas_slot_hours_shape_its_visits_windows(
     assert windows["sh"]["SH-1"] == (8 * 3600, 11 * 3600)
     assert windows["cd"]["CD-1"] != windows["sh"]["SH-1"]
     assert set(windows["cd"]) == set(ORDERS["cd"]) and set(windows["sh"]) == set(ORDERS["sh"])
+
+
+def test_a_plans_map_is_drawn_with_its_own_areas_depot_only(
+    chain: TestClient, key_for: KeyMaker
+) -> None:
+    """Chengdu's map shows Chengdu's depot and truck, never Shanghai's."""
+    chengdu = store_solved(chain, DAY, area="cd")
+    page = chain.get(f"/plans/{chengdu}/map.html", headers=key_for("warehouse")).text
+    assert "WH-CD" in page and "CD1" in page
+    assert "WH-SH" not in page and "SH1" not in page
