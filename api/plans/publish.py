@@ -35,14 +35,7 @@ def publish_plan(
     inputs = plan_inputs(session, settings, plan, pins=draft.pins(session, plan))
     # The whole plan is judged: crews must get routes that hold against today's orders.
     judge(inputs.data, draft.routes)
-    # The area's plans of the date are locked in id order first, so two publishes queue up
-    # and the later supersedes the earlier (SQLite serialises writers anyway).
-    session.exec(
-        select(Plan.id)
-        .where(Plan.area_code == plan.area_code, Plan.date == plan.date)
-        .order_by(col(Plan.id))
-        .with_for_update()
-    ).all()
+    _lock_area_day(session, plan)
     published = {
         "status": PlanStatus.PUBLISHED,
         "published_at": editor.now,
@@ -66,6 +59,17 @@ def publish_plan(
     view = plan_view(session=session, plan_id=plan_id)
     warning = late_warning(local, plan.date, late)
     return view.model_copy(update={"warnings": [warning] if warning else []})
+
+
+def _lock_area_day(session: Session, plan: Plan) -> None:
+    """Lock the area's plans of the date in id order, so two publishes queue up and the
+    later supersedes the earlier (SQLite serialises writers anyway)."""
+    session.exec(
+        select(Plan.id)
+        .where(Plan.area_code == plan.area_code, Plan.date == plan.date)
+        .order_by(col(Plan.id))
+        .with_for_update()
+    ).all()
 
 
 def _supersede(session: Session, plan: Plan, editor: Editor) -> list[int]:

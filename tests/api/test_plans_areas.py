@@ -3,6 +3,7 @@ and publishing or re-planning one leaves the other's plans and orders as they we
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from api_keys import KeyMaker
 from area_helpers import AREAS, ORDERS, seed_two_areas
 from fastapi.testclient import TestClient
-from plan_helpers import DAY, app_at, engine_of, if_match, store_solved
+from plan_helpers import DAY, ZONE, app_at, engine_of, if_match, store_solved
 from sqlmodel import Session, select
 from test_plans import wait_for
 
@@ -204,3 +205,17 @@ def test_a_plans_map_is_drawn_with_its_own_areas_depot_only(
     page = chain.get(f"/plans/{chengdu}/map.html", headers=key_for("warehouse")).text
     assert "WH-CD" in page and "CD1" in page
     assert "WH-SH" not in page and "SH1" not in page
+
+
+def test_an_areas_publish_cutoff_decides_whether_its_plan_is_late(
+    chain: TestClient, settings: ServiceSettings, admin: dict[str, str]
+) -> None:
+    """At 16:30 the day before, Chengdu (cut-off 16:00) publishes late, Shanghai (17:00) in time."""
+    answer = chain.patch("/areas/cd", json={"publish_cutoff": "16:00"}, headers=admin)
+    assert answer.status_code == 200, answer.text
+    plans = {area: store_solved(chain, DAY, area=area) for area in AREAS}
+    evening = dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(16, 30), tzinfo=ZONE)
+    with app_at(settings, evening) as late:
+        warnings = {area: publish(late, admin, plans[area])["warnings"] for area in AREAS}
+    assert len(warnings["cd"]) == 1 and "16:00" in warnings["cd"][0], warnings
+    assert warnings["sh"] == []
