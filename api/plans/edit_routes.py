@@ -132,9 +132,8 @@ def publish_plan(
 
 @router.get("/changes", response_model=list[PlanChangePublic])
 def list_changes(
-    plan_id: RowId, response: Response, session: SessionDep, principal: Reader, clock: ClockDep
+    plan_id: RowId, response: Response, session: SessionDep, principal: Reader
 ) -> object:
-    reader = Editor(by=principal.name, version=0, now=clock.now(), key=principal)
-    version, changes = edits.list_changes(session=session, plan_id=plan_id, editor=reader)
+    version, changes = edits.list_changes(session=session, plan_id=plan_id, principal=principal)
     response.headers["ETag"] = f'"{version}"'
     return changes

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from api.areas.scope import local_settings, vehicle_area
+from api.areas.scope import check_scope, local_settings, vehicle_area
+from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, NotFound, RuleBroken
@@ -101,12 +102,13 @@ def plan_view(*, session: Session, plan_id: int) -> PlanEdited:
 
 
 def list_changes(
-    *, session: Session, plan_id: int, editor: Editor | None = None
+    *, session: Session, plan_id: int, principal: Principal | None = None
 ) -> tuple[int, list[PlanChange]]:
-    """The plan's current version and its changes, oldest first; `editor` is the reader."""
+    """The plan's current version and its changes, oldest first; 403 for a reader whose
+    scope does not hold the plan's area (None: the service itself)."""
     plan = get_or_404(session, Plan, "plan", id=plan_id)
-    if editor is not None:
-        editor.check_scope(plan)
+    if principal is not None:
+        check_scope(principal, plan.area_code)
     query = select(PlanChange).where(PlanChange.plan_id == plan_id).order_by(col(PlanChange.id))
     return plan.version, list(session.exec(query))
 
