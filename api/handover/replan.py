@@ -1,13 +1,20 @@
 """What a delivery outcome does to its order: delivered, or back to planning with a higher
-priority. Runs in the same transaction as the record, so neither is stored without the other."""
+priority. Runs in the same transaction as the record, so neither is stored without the other.
+
+An order goes back to its own area's planning: the next plan still to be made is decided by
+that area's planning time, on its wall clock.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from api.areas.scope import local_settings
 from api.auth.models import utcnow
+from api.core.config import ServiceSettings
 from api.orders.installs import create_installation
 from api.orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from api.records.kinds import Kind
@@ -18,9 +25,24 @@ MAX_PRIORITY = 10
 
 
 def next_planning_date(settings: DispatchSettings, now: dt.datetime) -> dt.date:
-    """The date of the next plan still to be made: tomorrow's is made at planning time."""
+    """The date of the next plan still to be made: tomorrow's is made at planning time, on
+    the wall clock of the settings' time zone (an area's, from local_settings)."""
+    if now.tzinfo is not None:
+        now = now.astimezone(ZoneInfo(settings.timezone))
     days = 1 if now.time() < settings.planning_time else 2
     return now.date() + dt.timedelta(days=days)
+
+
+def order_settings(session: Session, settings: ServiceSettings, order: Order) -> ServiceSettings:
+    """The settings in force where the order is served: its area's."""
+    return local_settings(session=session, settings=settings, area=order.area_code)
+
+
+def order_next_date(
+    session: Session, settings: ServiceSettings, order: Order, now: dt.datetime
+) -> dt.date:
+    """next_planning_date of the order's own area."""
+    return next_planning_date(order_settings(session, settings, order), now)
 
 
 def apply_outcome(

@@ -32,7 +32,7 @@ from api.handover.models import (
     ServiceReportCreate,
     SignOffCreate,
 )
-from api.handover.replan import next_planning_date
+from api.handover.replan import order_next_date
 from api.orders.service import check_horizon
 from api.records import images
 from api.records.access import IdempotencyKey, crew_attachment, require_own_crew
@@ -217,7 +217,6 @@ def deliver(call: Stop, body: DeliveryCreate) -> LedgerEntryPublic:
 
 @router.post(f"{STOP}/fail", response_model=LedgerEntryPublic, status_code=201)
 def fail(call: Stop, body: FailureCreate) -> LedgerEntryPublic:
-    next_date = next_planning_date(call.settings, call.now)
     if body.reschedule_date is not None:
         today, when = call.now.date(), body.reschedule_date
         check_horizon(settings=call.settings, today=today, date=when, field="reschedule_date")
@@ -225,7 +224,13 @@ def fail(call: Stop, body: FailureCreate) -> LedgerEntryPublic:
         "fail",
         body,
         lambda s, d, o, v: stops.failure_entry(
-            s, date=d, order=o, vehicle_code=v, failure=body, next_planning_date=next_date
+            s,
+            date=d,
+            order=o,
+            vehicle_code=v,
+            failure=body,
+            # The order goes back to its own area's planning.
+            next_planning_date=order_next_date(s, call.settings, o, call.now),
         ),
     )
 

@@ -14,14 +14,13 @@ from api.cash.corrections import check_money_correction, require_finance
 from api.core.config import ServiceSettings
 from api.core.errors import Forbidden, NotFound, RuleBroken
 from api.handover import loading, stops
-from api.handover.replan import apply_outcome, next_planning_date
+from api.handover.replan import apply_outcome, next_planning_date, order_settings
 from api.orders.models import Order
 from api.records.access import order_by_external_id, planned_stop, require_own_crew
 from api.records.changes import check_fields
 from api.records.kinds import MONEY, NEVER_CORRECTED, Kind
 from api.records.models import LedgerEntry
 from api.records.service import NewEntry, append, corrected_by
-from optimizer.settings import DispatchSettings
 
 # What a stop's record needs from the caller besides the stop: (session, date, order, crew).
 StopBuild = Callable[[Session, dt.date, Order, str], NewEntry]
@@ -51,7 +50,7 @@ def record_for_crew(
 def record_for_stop(
     *,
     session: Session,
-    settings: DispatchSettings,
+    settings: ServiceSettings,
     now: dt.datetime,
     principal: Principal,
     key: str,
@@ -66,11 +65,13 @@ def record_for_stop(
     stop = planned_stop(session, order, date)
     require_own_crew(principal, stop.vehicle_code)
     request = {"action": action, "date": date.isoformat(), "order": external_id, **_body(body)}
-    next_date = next_planning_date(settings, now)
+    # Back to the order's own area's planning, under its install types.
+    local = order_settings(session, settings, order)
+    next_date = next_planning_date(local, now)
 
     def follow_up(s: Session, entry: LedgerEntry) -> None:
         if entry.kind in (Kind.DELIVERED, Kind.FAILED, Kind.SERVICE_REPORT):
-            apply_outcome(s, entry, next_date=next_date, settings=settings)
+            apply_outcome(s, entry, next_date=next_date, settings=local)
 
     return append(
         session,

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from api.areas.scope import check_scope
+from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.orders.models import Order, OrderEvent, OrderStatus
 from api.plans.mapping import (
@@ -35,11 +37,17 @@ from optimizer.schedule import build_route
 
 @dataclass(frozen=True)
 class Editor:
-    """Who edits, the plan version they saw (If-Match), and when."""
+    """Who edits, the plan version they saw (If-Match), and when; `key` is the caller's key,
+    whose scope must hold the plan's area (None: the service itself)."""
 
     by: str
     version: int
     now: dt.datetime
+    key: Principal | None = None
+
+    def check_scope(self, plan: Plan) -> None:
+        if self.key is not None:
+            check_scope(self.key, plan.area_code)
 
 
 @dataclass
@@ -64,9 +72,10 @@ class Draft:
             raise NotFound(f"order {order!r} is not on this plan")
         return vehicle
 
-    def pins(self, session: Session, date: dt.date) -> dict[str, str]:
-        """External id -> vehicle for pinned stops whose crew still works that day."""
-        fleet = {vehicle.code for vehicle in working_vehicles(session=session, date=date)}
+    def pins(self, session: Session, plan: Plan) -> dict[str, str]:
+        """External id -> vehicle for pinned stops whose crew still works on the plan's day."""
+        working = working_vehicles(session=session, date=plan.date, area=plan.area_code)
+        fleet = {vehicle.code for vehicle in working}
         return {
             order: vehicle for order, vehicle in sorted(self.pinned.items()) if vehicle in fleet
         }

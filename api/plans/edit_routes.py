@@ -2,7 +2,7 @@
 
 Every edit names the version it was made from in If-Match and gets the new one back in
 ETag, so a dispatcher working from an outdated screen is told to reload instead of
-overwriting a colleague's change.
+overwriting a colleague's change. A key edits and reads only plans of its own areas.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.errors import PreconditionRequired
-from api.plans import edits
+from api.plans import edits, publish
 from api.plans.drafts import Editor
 from api.plans.edits import (
     MoveRequest,
@@ -49,7 +49,9 @@ def editor(
     principal: Dispatcher, clock: ClockDep, version: Annotated[int, Depends(if_match)]
 ) -> Editor:
     # The role is checked before If-Match, so a caller who may not edit learns that first.
-    return Editor(by=principal.name, version=version, now=clock.now().astimezone(dt.UTC))
+    return Editor(
+        by=principal.name, version=version, now=clock.now().astimezone(dt.UTC), key=principal
+    )
 
 
 EditorDep = Annotated[Editor, Depends(editor)]
@@ -124,12 +126,14 @@ def reoptimize_plan(
 def publish_plan(
     plan_id: RowId, response: Response, session: SessionDep, settings: SettingsDep, who: EditorDep
 ) -> PlanEdited:
-    edited = edits.publish_plan(session=session, settings=settings, plan_id=plan_id, editor=who)
+    edited = publish.publish_plan(session=session, settings=settings, plan_id=plan_id, editor=who)
     return _tagged(response, edited)
 
 
 @router.get("/changes", response_model=list[PlanChangePublic])
-def list_changes(plan_id: RowId, response: Response, session: SessionDep, _: Reader) -> object:
-    version, changes = edits.list_changes(session=session, plan_id=plan_id)
+def list_changes(
+    plan_id: RowId, response: Response, session: SessionDep, principal: Reader
+) -> object:
+    version, changes = edits.list_changes(session=session, plan_id=plan_id, principal=principal)
     response.headers["ETag"] = f'"{version}"'
     return changes

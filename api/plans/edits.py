@@ -4,44 +4,44 @@ Every edit rebuilds the day's ProblemData through planning_input, applies the ch
 stored routes, lets the independent checker judge the routes it touched, re-times them and
 stores everything with the version bump in one transaction (see api.plans.drafts). Once a
 plan is published, every edit must say why (override_reason).
+
+A plan is one area's: edits see only that area's orders and crews, under its settings, and
+publishing supersedes only the same area's plan of the date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from api.areas.scope import check_scope, local_settings, vehicle_area
+from api.auth.service import Principal
+from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.requests import FINITE
-from api.plans.cutoff import late_warning, minutes_late
 from api.plans.drafts import (
     Change,
     Draft,
     Editor,
     Outcome,
     Stored,
-    bump,
-    follow_orders,
     judge,
     kpis,
     left_out,
     load,
-    record,
     retime,
     store,
 )
-from api.plans.mapping import planning_input
-from api.plans.models import MAX_SEED, Plan, PlanChange, PlanStatus, PlanStop
+from api.plans.mapping import PlanningInput, planning_input
+from api.plans.models import MAX_SEED, Plan, PlanChange, PlanStatus
 from api.plans.plannable import PLANNABLE
-from api.tickets.visits import assign_planned_visits, release_dropped_visits
 from optimizer.horizon import first_day
 from optimizer.params import SolveParams
 from optimizer.result import ReasonCode
-from optimizer.settings import DispatchSettings
 from optimizer.solve import solve
 
 MAX_REOPTIMIZE_S = 30.0  # the dispatcher waits on the request; longer runs go through a job
@@ -101,9 +101,14 @@ def plan_view(*, session: Session, plan_id: int) -> PlanEdited:
     )
 
 
-def list_changes(*, session: Session, plan_id: int) -> tuple[int, list[PlanChange]]:
-    """The plan's current version and its changes, oldest first."""
+def list_changes(
+    *, session: Session, plan_id: int, principal: Principal | None = None
+) -> tuple[int, list[PlanChange]]:
+    """The plan's current version and its changes, oldest first; 403 for a reader whose
+    scope does not hold the plan's area (None: the service itself)."""
     plan = get_or_404(session, Plan, "plan", id=plan_id)
+    if principal is not None:
+        check_scope(principal, plan.area_code)
     query = select(PlanChange).where(PlanChange.plan_id == plan_id).order_by(col(PlanChange.id))
     return plan.version, list(session.exec(query))
 
@@ -111,14 +116,23 @@ def list_changes(*, session: Session, plan_id: int) -> tuple[int, list[PlanChang
 def move_visit(
     *,
     session: Session,
-    settings: DispatchSettings,
+    settings: ServiceSettings,
     plan_id: int,
     editor: Editor,
     request: MoveRequest,
 ) -> PlanEdited:
     """Put a visit on a crew at a position; it may come from another crew or the unassigned."""
 
-    def apply(draft: Draft) -> dict[str, Any]:
+    def apply(draft: Draft, plan: Plan) -> dict[str, Any]:
+        owner = vehicle_area(session=session, vehicle_code=request.vehicle_code)
+        if owner is not None and owner != plan.area_code:
+            # Crews never cross areas: a move names one of the plan's own area's vehicles.
+            raise RuleBroken(
+                f"{request.vehicle_code} is a vehicle of area {owner}, not of this plan's "
+                f"area {plan.area_code}",
+                field="vehicle_code",
+                rule="vehicle_area",
+            )
         source = draft.take(request.order)
         route = draft.routes.setdefault(request.vehicle_code, [])
         index = len(route) if request.position is None else request.position - 1
@@ -144,14 +158,14 @@ def move_visit(
 def set_pin(
     *,
     session: Session,
-    settings: DispatchSettings,
+    settings: ServiceSettings,
     plan_id: int,
     editor: Editor,
     request: PinRequest,
 ) -> PlanEdited:
     """Fix a visit to its crew (re-optimising keeps it there), or release it."""
 
-    def apply(draft: Draft) -> dict[str, Any]:
+    def apply(draft: Draft, _: Plan) -> dict[str, Any]:
         vehicle = draft.vehicle_of(request.order)
         if vehicle is None:
             if request.order not in draft.unassigned:
@@ -171,14 +185,14 @@ def set_pin(
 def unassign_visit(
     *,
     session: Session,
-    settings: DispatchSettings,
+    settings: ServiceSettings,
     plan_id: int,
     editor: Editor,
     request: UnassignRequest,
 ) -> PlanEdited:
     """Take a visit off its crew, with the dispatcher's reason."""
 
-    def apply(draft: Draft) -> dict[str, Any]:
+    def apply(draft: Draft, _: Plan) -> dict[str, Any]:
         if request.order in draft.unassigned:
             raise Conflict(f"{request.order} is already unassigned")
         source = draft.take(request.order)
@@ -191,20 +205,17 @@ def unassign_visit(
 
 def _edit(
     session: Session,
-    settings: DispatchSettings,
+    settings: ServiceSettings,
     plan_id: int,
     editor: Editor,
     request: EditRequest,
     kind: str,
-    apply: Callable[[Draft], dict[str, Any]],
+    apply: Callable[[Draft, Plan], dict[str, Any]],
 ) -> PlanEdited:
     stored = load(session, _editable(session, plan_id, editor, request.override_reason))
-    date = stored.plan.date
     draft = stored.draft()
-    detail = apply(draft)
-    inputs = planning_input(
-        session=session, date=date, settings=settings, pins=draft.pins(session, date)
-    )
+    detail = apply(draft, stored.plan)
+    inputs = plan_inputs(session, settings, stored.plan, pins=draft.pins(session, stored.plan))
     # Only the touched routes are judged: an edit must not be blocked, or blamed, for a
     # problem elsewhere in the plan (an order changed since solving, say).
     touched = {vehicle: draft.routes.get(vehicle, []) for vehicle in sorted(draft.affected)}
@@ -225,17 +236,17 @@ def _edit(
 def reoptimize_plan(
     *,
     session: Session,
-    settings: DispatchSettings,
+    settings: ServiceSettings,
     plan_id: int,
     editor: Editor,
     request: ReoptimizeRequest,
 ) -> PlanEdited:
     """Re-solve the date, keeping pins and what a dispatcher took off by hand."""
     stored = load(session, _editable(session, plan_id, editor, request.override_reason))
-    draft, date = stored.draft(), stored.plan.date
-    pins = draft.pins(session, date)
+    draft = stored.draft()
+    pins = draft.pins(session, stored.plan)
     held = _held_back(stored, draft)
-    inputs = planning_input(session=session, date=date, settings=settings, pins=pins, exclude=held)
+    inputs = plan_inputs(session, settings, stored.plan, pins=pins, exclude=held)
     pins = {order: vehicle for order, vehicle in pins.items() if order in inputs.orders}
     fleet = {vehicle.id for vehicle in inputs.data.vehicles}
     # The current routes warm-start the search; the engine ignores them if they no longer fit.
@@ -276,78 +287,30 @@ def reoptimize_plan(
     return plan_view(session=session, plan_id=plan_id)
 
 
-def publish_plan(
-    *, session: Session, settings: DispatchSettings, plan_id: int, editor: Editor
-) -> PlanEdited:
-    """Freeze a draft for the crews; the date's earlier published plan is superseded."""
-    plan = get_or_404(session, Plan, "plan", id=plan_id)
-    _check_version(plan, editor.version)
-    if plan.status is not PlanStatus.DRAFT:
-        raise Conflict(f"plan {plan_id} is {plan.status.value}; only a draft can be published")
-    stored = load(session, plan)
-    draft = stored.draft()
-    pins = draft.pins(session, plan.date)
-    inputs = planning_input(session=session, date=plan.date, settings=settings, pins=pins)
-    # The whole plan is judged: crews must get routes that hold against today's orders.
-    judge(inputs.data, draft.routes)
-    # The date's plans are locked in id order first, so two publishes of one date queue up
-    # and the later supersedes the earlier (SQLite serialises writers anyway).
-    session.exec(
-        select(Plan.id).where(Plan.date == plan.date).order_by(col(Plan.id)).with_for_update()
-    ).all()
-    published = {
-        "status": PlanStatus.PUBLISHED,
-        "published_at": editor.now,
-        "published_by": editor.by,
-    }
-    version = bump(session, plan_id, editor.version, published)
-    superseded = _supersede(session, plan.date, plan_id, editor)
-    on = {stop.order_id for stop in stored.stops}
-    was_on = _orders_on(session, superseded)
-    follow_orders(session, on=on, off=was_on - on, plan_id=plan_id, date=plan.date, editor=editor)
-    assign_planned_visits(session, plan_id=plan_id, now=editor.now, by=editor.by)
-    release_dropped_visits(
-        session, plan_id=plan_id, superseded=superseded, now=editor.now, by=editor.by
+def plan_inputs(
+    session: Session,
+    settings: ServiceSettings,
+    plan: Plan,
+    *,
+    pins: dict[str, str],
+    exclude: Collection[str] = (),
+) -> PlanningInput:
+    """The plan's area's day as the planner sees it, under the area's own settings."""
+    local = local_settings(session=session, settings=settings, area=plan.area_code)
+    return planning_input(
+        session=session,
+        date=plan.date,
+        settings=local,
+        pins=pins,
+        exclude=exclude,
+        area=plan.area_code,
     )
-    late = minutes_late(settings, plan.date, editor.now)
-    detail = {"superseded": superseded, **({"late_minutes": late} if late else {})}
-    record(session, plan_id, version, editor, Change("publish", detail))
-    session.commit()
-    session.expire_all()
-    view = plan_view(session=session, plan_id=plan_id)
-    warning = late_warning(settings, plan.date, late)
-    return view.model_copy(update={"warnings": [warning] if warning else []})
-
-
-def _supersede(session: Session, date: dt.date, plan_id: int, editor: Editor) -> list[int]:
-    query = (
-        select(Plan)
-        .where(Plan.date == date, Plan.status == PlanStatus.PUBLISHED, col(Plan.id) != plan_id)
-        .execution_options(populate_existing=True)
-    )
-    superseded: list[int] = []
-    for old in session.exec(query).all():
-        if old.id is None:
-            continue
-        # A superseded plan changed too: whoever still holds its old version must reload.
-        old.status, old.version = PlanStatus.SUPERSEDED, old.version + 1
-        session.add(old)
-        record(
-            session, old.id, old.version, editor, Change("supersede", {"superseded_by": plan_id})
-        )
-        superseded.append(old.id)
-    return superseded
-
-
-def _orders_on(session: Session, plan_ids: list[int]) -> set[int]:
-    if not plan_ids:
-        return set()
-    return set(session.exec(select(PlanStop.order_id).where(col(PlanStop.plan_id).in_(plan_ids))))
 
 
 def _editable(session: Session, plan_id: int, editor: Editor, override_reason: str) -> Plan:
     plan = get_or_404(session, Plan, "plan", id=plan_id)
-    _check_version(plan, editor.version)
+    editor.check_scope(plan)
+    check_version(plan, editor.version)
     if plan.status is PlanStatus.SUPERSEDED:
         raise Conflict(f"plan {plan_id} is superseded; edit the date's published plan instead")
     if plan.status is PlanStatus.PUBLISHED and not override_reason.strip():
@@ -357,7 +320,7 @@ def _editable(session: Session, plan_id: int, editor: Editor, override_reason: s
     return plan
 
 
-def _check_version(plan: Plan, expected: int) -> None:
+def check_version(plan: Plan, expected: int) -> None:
     if plan.version != expected:
         raise Conflict(f"the plan changed (version {plan.version}); reload and retry")
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
+from api.areas.scope import check_scope, local_settings
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
@@ -40,10 +41,23 @@ def visit_info(session: Session, orders: Sequence[Order]) -> dict[str, VisitInfo
     }
 
 
-def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings) -> str:
-    stored = load(session, get_or_404(session, Plan, "plan", id=plan_id))
+def plan_map_html(
+    *,
+    session: Session,
+    plan_id: RowId,
+    settings: ServiceSettings,
+    principal: Principal | None = None,
+) -> str:
+    """The plan's map, drawn with its area's depots and fleet; 403 for a key outside it."""
+    plan = get_or_404(session, Plan, "plan", id=plan_id)
+    if principal is not None:
+        check_scope(principal, plan.area_code)
+    stored = load(session, plan)
     orders = list(stored.orders.values())
-    data = display_input(session=session, date=stored.plan.date, orders=orders, settings=settings)
+    local = local_settings(session=session, settings=settings, area=plan.area_code)
+    data = display_input(
+        session=session, date=plan.date, orders=orders, settings=local, area=plan.area_code
+    )
     shown = {visit.id for visit in data.visits}
     result = stored_result(
         routes=stored.routes,
@@ -63,7 +77,7 @@ def plan_map_html(*, session: Session, plan_id: RowId, settings: ServiceSettings
 
 @router.get("/plans/{plan_id}/map.html", response_class=HTMLResponse)
 def plan_map_page(
-    plan_id: RowId, session: SessionDep, settings: SettingsDep, _: Viewer
+    plan_id: RowId, session: SessionDep, settings: SettingsDep, principal: Viewer
 ) -> HTMLResponse:
-    page = plan_map_html(session=session, plan_id=plan_id, settings=settings)
+    page = plan_map_html(session=session, plan_id=plan_id, settings=settings, principal=principal)
     return framed_map(page, tiles=settings.map_tiles)

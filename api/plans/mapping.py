@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
 from api.orders.bounds import stored_order_problem
@@ -18,6 +18,8 @@ from api.orders.models import Order
 from api.orders.window import visit_window
 from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
 from api.plans.plannable import (
+    area_or_only,
+    area_vehicles,
     later_technician_orders,
     plannable_orders,
     visit_days,
@@ -32,6 +34,7 @@ from optimizer.settings import DispatchSettings, seconds_of_day
 
 @dataclass(frozen=True)
 class PlanningInput:
+    area: str
     date: dt.date
     data: ProblemData
     orders: Mapping[str, Order]  # external id -> order
@@ -78,23 +81,27 @@ def planning_input(
     settings: DispatchSettings,
     pins: Mapping[str, str] | None = None,
     exclude: Collection[str] = (),
+    area: str | None = None,
 ) -> PlanningInput:
-    """Fleet and orders of `date` as ProblemData; `pins` maps external id -> vehicle code.
+    """The area's fleet and orders of `date` as ProblemData; `pins` maps external id ->
+    vehicle code. `settings` are the area's (local_settings): its slots, cash cap, install
+    types. `area` may be left out while the chain has only one.
 
     `exclude` names orders to leave out (a dispatcher took them off the plan by hand).
     When some visit may be made on a later day too, the technicians of those days join as
     vehicles of their own (`T01@2026-12-04`), with the visits already booked on them, so the
     planner chooses the day; only the plan's own day is stored (see optimizer.horizon).
     """
+    area = area_or_only(session, area)
     orders = [
         order
-        for order in plannable_orders(session=session, date=date)
+        for order in plannable_orders(session=session, date=date, area=area)
         if order.external_id not in exclude
     ]
     days = {order.external_id: visit_days(order, date, settings) for order in orders}
     horizon = max((last for _, last in days.values()), default=0)
-    later = later_technician_orders(session=session, date=date, days=horizon)
-    model = _fleet_model(session=session, date=date, horizon=horizon, settings=settings)
+    later = later_technician_orders(session=session, date=date, days=horizon, area=area)
+    model = _fleet_model(session=session, area=area, date=date, horizon=horizon, settings=settings)
     pins = pins or {}
     refused = {}
     for order in orders:
@@ -107,6 +114,7 @@ def planning_input(
             # Refused here too, it is named in the plan of its own day.
             _try_order(model, order, settings, None, (day, day))
     return PlanningInput(
+        area=area,
         date=date,
         data=model.data(provider_for(settings)),
         orders={order.external_id: order for order in orders if order.external_id not in refused},
@@ -119,16 +127,17 @@ def later_vehicle_id(code: str, date: dt.date) -> str:
 
 
 def _fleet_model(
-    *, session: Session, date: dt.date, horizon: int, settings: DispatchSettings
+    *, session: Session, area: str, date: dt.date, horizon: int, settings: DispatchSettings
 ) -> Model:
-    """The day's skills, depots and working vehicles, and the technicians of later days."""
+    """The day's skills, the area's depots and working vehicles, and the technicians of
+    later days."""
     model = Model()
     model.add_skills(session.exec(select(Skill.name)))
-    depots = _add_depots(model, session)
+    depots = _add_depots(model, session, area)
     for day in range(horizon + 1):
         when = date + dt.timedelta(days=day)
         sizes = _crew_sizes(session=session, date=when)
-        for vehicle in working_vehicles(session=session, date=when):
+        for vehicle in working_vehicles(session=session, date=when, area=area):
             # Later days lend only their technicians, for installations whose window runs on.
             if day and vehicle.kind != VehicleKind.TECHNICIAN:
                 continue
@@ -137,9 +146,10 @@ def _fleet_model(
     return model
 
 
-def _add_depots(model: Model, session: Session) -> dict[str, int]:
+def _add_depots(model: Model, session: Session, area: str) -> dict[str, int]:
     depot_index = {}
-    for depot in session.exec(select(Depot).order_by(Depot.code)):
+    query = select(Depot).where(Depot.area_code == area).order_by(col(Depot.code))
+    for depot in session.exec(query):
         depot_index[depot.code] = model.add_depot(
             depot.code,
             lat=depot.lat,
@@ -358,17 +368,24 @@ def stored_result(
 
 
 def display_input(
-    *, session: Session, date: dt.date, orders: Sequence[Order], settings: DispatchSettings
+    *,
+    session: Session,
+    date: dt.date,
+    orders: Sequence[Order],
+    settings: DispatchSettings,
+    area: str | None = None,
 ) -> ProblemData:
-    """ProblemData of exactly these orders with the day's fleet, whatever their status now.
+    """ProblemData of exactly these orders with the area's fleet, whatever their status now.
 
     A plan is shown long after its orders were delivered or cancelled, so it cannot be
-    rebuilt from what is plannable today.
+    rebuilt from what is plannable today. `area` is the plan's (left out: the only one);
+    `settings` its local ones.
     """
+    area = area_or_only(session, area)
     model = Model()
     model.add_skills(session.exec(select(Skill.name)))
-    depots = _add_depots(model, session)
-    for vehicle in session.exec(select(Vehicle).order_by(Vehicle.code)):
+    depots = _add_depots(model, session, area)
+    for vehicle in area_vehicles(session=session, area=area):
         _add_vehicle(model, vehicle, depots, {}, settings)
     for order in orders:
         _try_order(model, order, settings, None)  # one refused when planned is not on a route

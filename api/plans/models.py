@@ -209,6 +209,7 @@ class UnassignedPublic(SQLModel):
 
 class PlanSummary(SQLModel):
     id: int
+    area_code: str
     date: dt.date
     status: PlanStatus
     version: int

@@ -1,4 +1,7 @@
-"""Planning endpoints: dispatchers start and cancel solves; the back office reads plans."""
+"""Planning endpoints: dispatchers start and cancel solves; the back office reads plans.
+
+Every job and plan is one area's; keys see and act on those of their scope only.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from api.areas.scope import AreaQuery
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -39,11 +43,7 @@ def submit_job(
     principal: Planner,
 ) -> object:
     job = service.submit_job(
-        session=session,
-        request=body,
-        settings=settings,
-        today=clock.today(),
-        requested_by=principal.name,
+        session=session, request=body, settings=settings, clock=clock, principal=principal
     )
     runner.wake()
     response.headers["Location"] = f"/plans/jobs/{job.id}"
@@ -53,37 +53,41 @@ def submit_job(
 @router.get("/jobs", response_model=list[PlanJobPublic])
 def list_jobs(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     date: Annotated[dt.date, Query()],
+    area: AreaQuery = None,
     active: Annotated[bool, Query(description="only queued and running jobs")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> object:
-    return service.list_jobs(session=session, date=date, active=active, limit=limit)
+    areas = service.named_areas(session=session, principal=principal, area=area)
+    return service.list_jobs(session=session, areas=areas, date=date, active=active, limit=limit)
 
 
 @router.get("/jobs/{job_id}", response_model=PlanJobPublic)
-def get_job(job_id: RowId, session: SessionDep, _: Reader) -> object:
-    return service.get_job(session=session, job_id=job_id)
+def get_job(job_id: RowId, session: SessionDep, principal: Reader) -> object:
+    return service.get_job(session=session, job_id=job_id, principal=principal)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=PlanJobPublic)
-def cancel_job(job_id: RowId, session: SessionDep, _: Planner) -> object:
-    return service.cancel_job(session=session, job_id=job_id)
+def cancel_job(job_id: RowId, session: SessionDep, principal: Planner) -> object:
+    return service.cancel_job(session=session, job_id=job_id, principal=principal)
 
 
 @router.get("", response_model=list[PlanSummary])
 def list_plans(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     date: Annotated[dt.date | None, Query()] = None,
+    area: AreaQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> object:
-    return service.list_plans(session=session, date=date, limit=limit)
+    areas = service.named_areas(session=session, principal=principal, area=area)
+    return service.list_plans(session=session, areas=areas, date=date, limit=limit)
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
-def get_plan(plan_id: RowId, response: Response, session: SessionDep, _: Reader) -> object:
-    plan = service.get_plan(session=session, plan_id=plan_id)
+def get_plan(plan_id: RowId, response: Response, session: SessionDep, principal: Reader) -> object:
+    plan = service.get_plan(session=session, plan_id=plan_id, principal=principal)
     # The version is what a later edit must name in If-Match.
     response.headers["ETag"] = f'"{plan.version}"'
     return plan

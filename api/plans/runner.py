@@ -18,6 +18,7 @@ from sqlalchemy import Update, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from api.areas.scope import local_settings
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
 from api.core.db import transaction
@@ -271,7 +272,11 @@ class InProcessRunner:
                 job = session.get(PlanJob, job_id)
                 if job is None:
                     return
-                planning = planning_input(session=session, date=job.date, settings=self.settings)
+                # The job's area only, under its own slot hours, cash cap and install types.
+                local = local_settings(session=session, settings=self.settings, area=job.area_code)
+                planning = planning_input(
+                    session=session, date=job.date, settings=local, area=job.area_code
+                )
             ticket = _Ticket(job=job, attempt=attempt)
             watch = _Watch(self.engine, ticket, self._stopping)
             params = SolveParams(**{**job.params, "time_limit_s": job.time_limit_s})

@@ -1,4 +1,7 @@
-"""Planning requests, their jobs, and the stored plans read back for dispatchers."""
+"""Planning requests, their jobs, and the stored plans read back for dispatchers.
+
+Each job and plan is one area's: a key sees and touches only those of its scope.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from api.areas.scope import check_scope, local_settings, resolve_area, resolve_areas
 from api.areas.service import existing_area
 from api.auth.models import utcnow
+from api.auth.service import Principal
+from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404, save
 from api.core.errors import Conflict, RuleBroken
@@ -62,38 +68,63 @@ def new_job(
     )
 
 
+def named_areas(*, session: Session, principal: Principal, area: str | None) -> tuple[str, ...]:
+    """The areas a request covers: the one named (outside the scope 403, unknown 422 naming
+    `area`), or every area the key sees."""
+    if area is not None:
+        check_scope(principal, area)
+        existing_area(session=session, code=area)
+    return resolve_areas(session=session, principal=principal, area=area)
+
+
+def job_area(*, session: Session, principal: Principal, area: str | None) -> str:
+    """The one area a planning request is for; a key of several areas must name it."""
+    named_areas(session=session, principal=principal, area=area)
+    return resolve_area(session=session, principal=principal, area=area)
+
+
 def submit_job(
     *,
     session: Session,
     request: PlanJobCreate,
     settings: ServiceSettings,
-    today: dt.date,
-    requested_by: str,
+    clock: Clock,
+    principal: Principal,
 ) -> PlanJob:
+    """Queue the planning of one area's date; "today" is on the area's own wall clock."""
+    area = job_area(session=session, principal=principal, area=request.area)
+    local = local_settings(session=session, settings=settings, area=area)
+    today = clock.today_in(local.timezone)
     if request.date < today:
         raise RuleBroken(f"{request.date} is in the past; plan today or later", field="date")
-    check_horizon(settings=settings, today=today, date=request.date)
+    check_horizon(settings=local, today=today, date=request.date)
     job = new_job(
-        area=existing_area(session=session, code=request.area),
+        area=area,
         date=request.date,
-        settings=settings,
-        requested_by=requested_by,
+        settings=local,
+        requested_by=principal.name,
         time_limit_s=request.time_limit_s,
         seed=request.seed,
     )
     return save(session, job, what="plan job")
 
 
-def get_job(*, session: Session, job_id: int) -> PlanJob:
-    return get_or_404(session, PlanJob, "plan job", id=job_id)
+def get_job(*, session: Session, job_id: int, principal: Principal | None = None) -> PlanJob:
+    """A job; 403 when it is of an area outside the key's scope (None: the service itself)."""
+    job = get_or_404(session, PlanJob, "plan job", id=job_id)
+    if principal is not None:
+        check_scope(principal, job.area_code)
+    return job
 
 
-def list_jobs(*, session: Session, date: dt.date, active: bool, limit: int) -> list[PlanJob]:
-    """A date's planning jobs, newest first; `active` keeps the queued and running ones, so
-    a board can follow a job started elsewhere (by the 15:00 scheduler, another screen)."""
+def list_jobs(
+    *, session: Session, areas: tuple[str, ...], date: dt.date, active: bool, limit: int
+) -> list[PlanJob]:
+    """The areas' planning jobs of a date, newest first; `active` keeps the queued and
+    running ones, so a board can follow a job started elsewhere (the 15:00 scheduler)."""
     query = (
         select(PlanJob)
-        .where(PlanJob.date == date)
+        .where(PlanJob.date == date, col(PlanJob.area_code).in_(areas))
         .order_by(col(PlanJob.created_at).desc(), col(PlanJob.id).desc())
         .limit(limit)
     )
@@ -102,8 +133,9 @@ def list_jobs(*, session: Session, date: dt.date, active: bool, limit: int) -> l
     return list(session.exec(query))
 
 
-def cancel_job(*, session: Session, job_id: int) -> PlanJob:
+def cancel_job(*, session: Session, job_id: int, principal: Principal) -> PlanJob:
     """A queued job ends at once; a running one is asked to stop; a finished one is a 409."""
+    get_job(session=session, job_id=job_id, principal=principal)
     connection = session.connection()
     # Conditional updates, so a worker claiming or finishing the job at the same moment
     # cannot be overwritten: whichever commits first decides.
@@ -125,15 +157,27 @@ def cancel_job(*, session: Session, job_id: int) -> PlanJob:
     return job
 
 
-def list_plans(*, session: Session, date: dt.date | None, limit: int) -> list[PlanSummary]:
+def list_plans(
+    *, session: Session, date: dt.date | None, limit: int, areas: tuple[str, ...] | None = None
+) -> list[PlanSummary]:
+    """The areas' plans (None: every area's), newest first."""
     query = select(Plan).order_by(col(Plan.created_at).desc(), col(Plan.id).desc()).limit(limit)
+    if areas is not None:
+        query = query.where(col(Plan.area_code).in_(areas))
     if date is not None:
         query = query.where(Plan.date == date)
     return [_summary(plan) for plan in session.exec(query)]
 
 
-def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
+def plan_in_scope(*, session: Session, plan_id: int, principal: Principal) -> Plan:
+    """A plan the key may see: 404 when there is none, 403 when its area is outside scope."""
     plan = get_or_404(session, Plan, "plan", id=plan_id)
+    check_scope(principal, plan.area_code)
+    return plan
+
+
+def get_plan(*, session: Session, plan_id: int, principal: Principal) -> PlanPublic:
+    plan = plan_in_scope(session=session, plan_id=plan_id, principal=principal)
     stops = session.exec(
         select(PlanStop, Order)
         .join(Order, col(PlanStop.order_id) == col(Order.id))
@@ -178,7 +222,8 @@ def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
 
 
 def store_plan(*, session: Session, job: PlanJob, result: Result, planning: PlanningInput) -> Plan:
-    """Add the plan, its rows, and retire older drafts of the date; the caller commits."""
+    """Add the plan, its rows, and retire older drafts of its area and date; the caller
+    commits."""
     plan = Plan(
         area_code=job.area_code,
         date=job.date,
@@ -205,6 +250,7 @@ def _supersede_drafts(session: Session, plan: Plan) -> None:
     retired = session.connection().execute(
         update(Plan)
         .where(
+            col(Plan.area_code) == plan.area_code,
             col(Plan.date) == plan.date,
             col(Plan.status) == PlanStatus.DRAFT,
             col(Plan.id) != plan.id,

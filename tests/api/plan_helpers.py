@@ -131,20 +131,21 @@ def store_solved(
     *,
     pins: dict[str, str] | None = None,
     everyone: bool = False,
+    area: str | None = None,
 ) -> int:
     """Solve `date` as the planning job does (only its own day is kept) and store the draft.
 
-    `everyone` asserts that no visit is left out.
+    `everyone` asserts that no visit is left out; `area` may be left out with only one.
     """
     settings = client.app.state.settings  # type: ignore[attr-defined]
     # A solution limit ends the search as soon as the tiny day is planned.
     params = SolveParams(time_limit_s=2, solution_limit=20)
     with Session(engine_of(client)) as session:
-        day = planning_input(session=session, date=date, settings=settings, pins=pins)
+        day = planning_input(session=session, date=date, settings=settings, pins=pins, area=area)
         result = first_day(day.data, solve(day.data, params, seed=0))
         assert result.ok and not (everyone and result.unassigned), result.reasons
         plan = Plan(
-            area_code="main",
+            area_code=day.area,
             date=date,
             seed=0,
             time_limit_s=params.time_limit_s,
@@ -212,7 +213,9 @@ def violations(client: TestClient, plan_id: int) -> list[Violation]:
             if order.id is not None
         }
         pins = {external[s.order_id]: s.vehicle_code for s in stops if s.pinned}
-        day = planning_input(session=session, date=plan.date, settings=settings, pins=pins)
+        day = planning_input(
+            session=session, date=plan.date, settings=settings, pins=pins, area=plan.area_code
+        )
         result = stored_result(
             routes=routes,
             stops=stops,
