@@ -17,7 +17,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.requests import FINITE
-from api.plans.cutoff import late_warning, minutes_late
+from api.plans.cutoff import area_cutoff, late_warning, minutes_late
 from api.plans.drafts import (
     Change,
     Draft,
@@ -309,13 +309,14 @@ def publish_plan(
     release_dropped_visits(
         session, plan_id=plan_id, superseded=superseded, now=editor.now, by=editor.by
     )
-    late = minutes_late(settings, plan.date, editor.now)
+    cutoff = area_cutoff(session=session, settings=settings, area=plan.area_code)
+    late = minutes_late(cutoff, plan.date, editor.now)
     detail = {"superseded": superseded, **({"late_minutes": late} if late else {})}
     record(session, plan_id, version, editor, Change("publish", detail))
     session.commit()
     session.expire_all()
     view = plan_view(session=session, plan_id=plan_id)
-    warning = late_warning(settings, plan.date, late)
+    warning = late_warning(cutoff, plan.date, late)
     return view.model_copy(update={"warnings": [warning] if warning else []})
 
 
