@@ -110,7 +110,16 @@ class AutoPlanner(Ticker):
         """Queue tomorrow's job of every area where it is due; the (area, date) queued."""
         with Session(self.engine, expire_on_commit=False) as session:
             areas = list_areas(session=session)
-        queued = [done for area in areas if (done := self._tick_area(area)) is not None]
+        queued: list[tuple[str, dt.date]] = []
+        for area in areas:
+            try:
+                done = self._tick_area(area)
+            except Exception:
+                # One area's failure must not hold up the others; it is tried again next tick.
+                log.exception("automatic planning of %s: not queued; trying again", area.code)
+                continue
+            if done is not None:
+                queued.append(done)
         if queued:
             self.runner.wake()
         return queued

@@ -16,7 +16,7 @@ from plan_helpers import app_at, engine_of
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from api.areas.models import DEFAULT_AREA, ScheduledRun
+from api.areas.models import DEFAULT_AREA, Area, ScheduledRun
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.plans.models import PlanJob
@@ -156,3 +156,19 @@ def test_threads_racing_for_one_area_and_date_make_one_job(chain: TestClient) ->
     assert sorted(results) == [False] * 5 + [True]
     assert jobs_of(engine, "fi", TOMORROW) == 1
     assert [(a, d) for a, d, _ in scheduled(engine)] == [("fi", TOMORROW)]
+
+
+def test_one_areas_failure_does_not_hold_up_the_others(
+    chain: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An area whose settings cannot be read (a broken row) is logged; the others are queued."""
+    with Session(engine_of(chain)) as session:
+        broken = session.get(Area, "sh")
+        assert broken is not None
+        broken.install_types = {"cabinet": {"minutes": "many"}}  # written past the API's checks
+        session.add(broken)
+        session.commit()
+    with caplog.at_level(logging.ERROR, logger="api.plans.scheduler"):
+        assert planner(chain, INSTANT).tick() == [(DEFAULT_AREA, TOMORROW)]
+    said = [r.getMessage() for r in caplog.records if r.name == "api.plans.scheduler"]
+    assert said == ["automatic planning of sh: not queued; trying again"]
