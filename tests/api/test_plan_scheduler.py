@@ -172,3 +172,17 @@ def test_one_areas_failure_does_not_hold_up_the_others(
         assert planner(chain, INSTANT).tick() == [(DEFAULT_AREA, TOMORROW)]
     said = [r.getMessage() for r in caplog.records if r.name == "api.plans.scheduler"]
     assert said == ["automatic planning of sh: not queued; trying again"]
+
+
+def test_a_job_queued_before_the_upgrade_counts_as_done(chain: TestClient) -> None:
+    """A scheduler job made before the upgrade to areas (no ScheduledRun row) is not repeated."""
+    engine: Engine = engine_of(chain)
+    settings: ServiceSettings = chain.app.state.settings  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        earlier = new_job(
+            area=DEFAULT_AREA, date=TOMORROW, settings=settings, requested_by=SCHEDULER
+        )
+        session.add(earlier)
+        session.commit()
+    assert planner(chain, INSTANT).tick() == [("sh", TOMORROW)]
+    assert jobs_of(engine, DEFAULT_AREA, TOMORROW) == 1
