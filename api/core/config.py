@@ -34,6 +34,9 @@ class ServiceSettings(DispatchSettings):
     # A key created at start-up with the admin role, so a fresh install can be used at all.
     bootstrap_admin_key: str = ""
     run_scheduler: bool = True  # start tomorrow's plan at planning_time every day
+    # How often the scheduler looks at every area's clock: the planning starts at most this
+    # long after an area's planning time.
+    scheduler_tick_s: float = Field(default=30.0, gt=0, le=3600)
     # An address farther than this from every depot (straight line × road_detour_factor) is
     # served by no planning area, and its order is refused naming `area`.
     area_reach_km: float = Field(default=80.0, gt=0, le=2_000)

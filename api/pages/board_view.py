@@ -17,7 +17,7 @@ from api.core.errors import NotFound
 from api.fleet.models import Vehicle
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
-from api.plans.cutoff import minutes_late
+from api.plans.cutoff import area_cutoff, minutes_late
 from api.plans.drafts import Stored, load
 from api.plans.models import Plan, PlanStatus, PlanSummary
 from api.plans.plannable import working_vehicles
@@ -254,10 +254,12 @@ def board(
     plans = service.list_plans(session=session, date=date, limit=200)
     summary = _chosen(plans, plan_id)
     stored = None
+    cutoff = settings
     if summary is not None:
         row = session.get(Plan, summary.id)  # already in the session from list_plans
         assert row is not None
         stored = load(session, row)
+        cutoff = area_cutoff(session=session, settings=settings, area=row.area_code)
     vehicles = _vehicles(session, date, stored)
     routes = _timed_routes(stored, vehicles) if stored else []
     return Board(
@@ -272,11 +274,11 @@ def board(
         vehicles=list(vehicles),
         plan_seconds=settings.default_plan_seconds,
         late_minutes=(
-            minutes_late(settings, date, summary.published_at)
+            minutes_late(cutoff, date, summary.published_at)
             if summary is not None and summary.published_at is not None
             else 0
         ),
-        cutoff=f"{settings.publish_cutoff:%H:%M}",
+        cutoff=f"{cutoff.publish_cutoff:%H:%M}",
     )
 
 

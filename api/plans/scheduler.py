@@ -1,4 +1,11 @@
-"""Tomorrow's plan starts by itself at the planning time (15:00 in the store's time zone)."""
+"""Each area's plan for tomorrow starts by itself at its planning time (15:00 by default),
+on the area's own wall clock.
+
+Several service processes may run against one database, and each runs this scheduler. The
+database, not a process, decides which of them creates an area's job: the job goes in with
+its `ScheduledRun` row (primary key area and date) in one transaction, and a second insert
+of that row fails, so the slower process rolls back and creates nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ import datetime as dt
 import logging
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
-from api.areas.service import only_area
+from api.areas.models import Area, ScheduledRun
+from api.areas.service import area_settings, list_areas
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.core.db import transaction
@@ -20,7 +29,6 @@ from api.plans.service import new_job
 log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"  # requested_by of the jobs it creates
-TICK_S = 30.0
 
 
 def due_auto_job(
@@ -28,7 +36,7 @@ def due_auto_job(
 ) -> dt.date | None:
     """The date to plan when the daily run is due: tomorrow, from planning_time, once a day.
 
-    `now` is local time in the store's zone; `last_run_date` is the local date the scheduler
+    `now` is local time in the area's zone; `last_run_date` is the local date the scheduler
     last enqueued on. Starting after planning_time still plans tomorrow, so a service that was
     down at 15:00 catches up the same day.
     """
@@ -40,23 +48,45 @@ def due_auto_job(
     return today + dt.timedelta(days=1)
 
 
-def enqueue_scheduled(*, engine: Engine, settings: ServiceSettings, date: dt.date) -> bool:
-    """Queue the scheduler's job for `date` unless it already did; True when one was added."""
-    with transaction(engine) as session:
-        # The scheduler queues a date only on the day before it, so "a scheduler job for this
-        # date exists" means "already done today", whatever a restart forgot.
-        done = session.exec(
-            select(PlanJob.id).where(PlanJob.date == date, PlanJob.requested_by == SCHEDULER)
-        ).first()
-        if done is not None:
-            return False
-        area = only_area(session=session)
-        session.add(new_job(area=area, date=date, settings=settings, requested_by=SCHEDULER))
+def _done(session: Session, area: str, date: dt.date) -> bool:
+    if session.get(ScheduledRun, (area, date)) is not None:
+        return True
+    # A job queued before the upgrade to areas has no ScheduledRun row; it still counts.
+    earlier = select(PlanJob.id).where(
+        PlanJob.area_code == area, PlanJob.date == date, PlanJob.requested_by == SCHEDULER
+    )
+    return session.exec(earlier).first() is not None
+
+
+def enqueue_scheduled(
+    *, engine: Engine, settings: ServiceSettings, area: str, date: dt.date
+) -> bool:
+    """Queue the scheduler's job of `area` for `date` unless any process did; True when added.
+
+    `settings` are the area's (area_settings). The scheduler queues a date only on the day
+    before it, so a ScheduledRun row for it means "already done", whatever a restart forgot.
+    """
+    try:
+        with transaction(engine) as session:
+            if _done(session, area, date):
+                return False
+            job = new_job(area=area, date=date, settings=settings, requested_by=SCHEDULER)
+            session.add(job)
+            session.flush()
+            session.add(ScheduledRun(area_code=area, date=date, job_id=job.id))
+            session.flush()
+    except IntegrityError:
+        with Session(engine) as session:
+            if session.get(ScheduledRun, (area, date)) is None:
+                raise  # not the race this guards against: a real error
+        # Another process committed this area's run between our look and our insert.
+        log.info("planning of %s %s already queued by another process", area, date)
+        return False
     return True
 
 
 class AutoPlanner(Ticker):
-    """A thread that checks the clock every TICK_S seconds and queues tomorrow's plan."""
+    """A thread that checks every area's clock each tick and queues its plan for tomorrow."""
 
     name = "plan-scheduler"
 
@@ -67,25 +97,43 @@ class AutoPlanner(Ticker):
         clock: Clock,
         runner: JobRunner,
         *,
-        tick_s: float = TICK_S,
+        tick_s: float | None = None,
     ) -> None:
-        super().__init__(tick_s=tick_s)
+        super().__init__(tick_s=tick_s or settings.scheduler_tick_s)
         self.engine = engine
         self.settings = settings
         self.clock = clock
         self.runner = runner
-        self.last_run_date: dt.date | None = None
+        self.last_run: dict[str, dt.date] = {}  # area -> its local date last enqueued on
 
-    def tick(self) -> dt.date | None:
-        """Queue tomorrow's job if it is due; the date queued, if any."""
-        now = self.clock.now()
-        date = due_auto_job(now, self.last_run_date, planning_time=self.settings.planning_time)
+    def tick(self) -> list[tuple[str, dt.date]]:
+        """Queue tomorrow's job of every area where it is due; the (area, date) queued."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            areas = list_areas(session=session)
+        queued: list[tuple[str, dt.date]] = []
+        for area in areas:
+            try:
+                done = self._tick_area(area)
+            except Exception:
+                # One area's failure must not hold up the others; it is tried again next tick.
+                log.exception("automatic planning of %s: not queued; trying again", area.code)
+                continue
+            if done is not None:
+                queued.append(done)
+        if queued:
+            self.runner.wake()
+        return queued
+
+    def _tick_area(self, area: Area) -> tuple[str, dt.date] | None:
+        local = area_settings(self.settings, area)
+        now = self.clock.now_in(area.timezone)
+        last = self.last_run.get(area.code)
+        date = due_auto_job(now, last, planning_time=local.planning_time)
         if date is None:
             return None
-        added = enqueue_scheduled(engine=self.engine, settings=self.settings, date=date)
-        self.last_run_date = now.date()
+        added = enqueue_scheduled(engine=self.engine, settings=local, area=area.code, date=date)
+        self.last_run[area.code] = now.date()
         if not added:
             return None
-        log.info("automatic planning of %s queued", date)
-        self.runner.wake()
-        return date
+        log.info("automatic planning of %s for %s queued", area.code, date)
+        return area.code, date

@@ -1,13 +1,19 @@
-"""The publishing cut-off: on the day before the plan's date, in the store's time zone."""
+"""The publishing cut-off: on the day before the plan's date, in its area's time zone."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
+from plan_helpers import app_at, engine_of, if_match, seed_day, store_plan
+from sqlmodel import Session
 
-from api.plans.cutoff import late_warning, minutes_late
+from api.areas.models import DEFAULT_AREA, Area
+from api.core.config import ServiceSettings
+from api.plans.cutoff import area_cutoff, cutoff_of, late_warning, minutes_late
 from optimizer.settings import DispatchSettings
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -41,3 +47,58 @@ def test_the_warning_names_the_delay_and_follows_the_setting() -> None:
     usual = DispatchSettings()
     warning = late_warning(usual, DAY, minutes_late(usual, DAY, moment))
     assert "40 min after the 17:00 cut-off of 2026-11-26" in warning
+
+
+@pytest.fixture
+def stored_plan(
+    settings: ServiceSettings, admin: dict[str, str]
+) -> Iterator[tuple[TestClient, int]]:
+    """The service with the seeded day of the default area stored as a draft plan."""
+    with app_at(settings) as client:
+        seed_day(client, admin)
+        yield client, store_plan(client)
+
+
+@pytest.mark.parametrize(
+    ("change", "clock", "late"),
+    [
+        ({"publish_cutoff": "16:00"}, dt.time(16, 30), 30),  # the area's earlier cut-off
+        ({"publish_cutoff": "18:00"}, dt.time(17, 40), 0),  # its later one: in time
+        ({"timezone": "Asia/Urumqi"}, dt.time(18, 40), 0),  # 16:40 on the area's clock
+        ({"timezone": "Asia/Urumqi"}, dt.time(19, 30), 30),  # 17:30 there
+    ],
+)
+def test_publishing_is_late_by_the_cut_off_of_the_plans_area_on_its_clock(
+    settings: ServiceSettings,
+    admin: dict[str, str],
+    stored_plan: tuple[TestClient, int],
+    change: dict[str, str],
+    clock: dt.time,
+    late: int,
+) -> None:
+    """The area's own publish_cutoff and time zone decide whether its plan went out late."""
+    client, plan_id = stored_plan
+    answer = client.patch(f"/areas/{DEFAULT_AREA}", json=change, headers=admin)
+    assert answer.status_code == 200, answer.text
+    with app_at(settings, dt.datetime.combine(EVE, clock, ZONE)) as on_the_eve:
+        headers = {**admin, **if_match(1)}
+        published = on_the_eve.post(f"/plans/{plan_id}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    warnings = published.json()["warnings"]
+    assert [f"{late} min after" in warning for warning in warnings] == ([True] if late else [])
+
+
+def test_area_cutoff_takes_only_the_areas_cut_off_and_zone(client: TestClient) -> None:
+    """An area's cut-off settings: its override and zone; the chain's cut-off where it has none."""
+    engine = engine_of(client)
+    with Session(engine) as session:
+        area = session.get(Area, DEFAULT_AREA)
+        assert area is not None
+        area.timezone, area.planning_time = "Europe/Helsinki", dt.time(9, 0)
+        session.add(area)
+        session.commit()
+        chain = ServiceSettings(publish_cutoff=dt.time(17, 30))
+        local = area_cutoff(session=session, settings=chain, area=DEFAULT_AREA)
+    assert (local.publish_cutoff, local.timezone) == (dt.time(17, 30), "Europe/Helsinki")
+    assert local.planning_time == chain.planning_time  # the rest stays the caller's
+    assert cutoff_of(local, DAY) == dt.datetime(2026, 11, 26, 15, 30, tzinfo=dt.UTC)

@@ -374,7 +374,7 @@ def test_scheduler_queues_tomorrow_once_across_restarts(settings: ServiceSetting
         with app_at(settings, afternoon) as running:
             scheduler = running.app.state.scheduler  # type: ignore[attr-defined]
             deadline = time.monotonic() + 10
-            while scheduler.last_run_date != afternoon.date():
+            while scheduler.last_run.get("main") != afternoon.date():
                 assert time.monotonic() < deadline, "the scheduler never ticked"
                 time.sleep(0.05)
             with Session(engine_of(running)) as session:
