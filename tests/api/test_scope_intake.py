@@ -15,13 +15,11 @@ import pytest
 from api_keys import KeyMaker
 from area_helpers import area_order, seed_two_areas
 from fastapi.testclient import TestClient
+from intake_helpers import publish_area
 from ledger_helpers import stored_service_report
-from plan_helpers import DAY, app_at, engine_of
-from sqlmodel import Session, col, select
+from plan_helpers import DAY, app_at
 
 from api.core.config import ServiceSettings
-from api.orders.models import Order
-from api.plans.models import Plan, PlanStatus, PlanStop
 
 Headers = dict[str, str]
 NEXT = (DAY + dt.timedelta(days=1)).isoformat()
@@ -104,35 +102,6 @@ class World:
 
     def ticket(self, area: str) -> int:
         return int(self.ids[f"ticket-{area}"])
-
-
-def publish_area(client: TestClient, area: str) -> None:
-    """A published plan of DAY for the area with each of its orders on its truck."""
-    with Session(engine_of(client)) as session:
-        plan = Plan(area_code=area, date=DAY, status=PlanStatus.PUBLISHED)
-        session.add(plan)
-        session.flush()
-        assert plan.id is not None
-        orders = session.exec(select(Order).where(Order.area_code == area).order_by(col(Order.id)))
-        for n, order in enumerate(orders, start=1):
-            assert order.id is not None
-            at = 9 * 3600 + n * 1800
-            session.add(
-                PlanStop(
-                    plan_id=plan.id,
-                    vehicle_code=area.upper() + "1",
-                    position=n,
-                    order_id=order.id,
-                    arrival=at,
-                    start=at,
-                    departure=at + 1200,
-                    weight_on_board_g=0,
-                    volume_on_board_cm3=0,
-                    cash_on_board_fen=0,
-                    distance_from_previous_m=1000,
-                )
-            )
-        session.commit()
 
 
 @pytest.fixture
