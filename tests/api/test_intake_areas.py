@@ -50,6 +50,8 @@ def test_an_order_goes_to_the_area_of_the_nearest_depot(
         for external_id in ("CD-1", "CD-3", "SH-1", "SH-2")
     }
     assert shown == {"CD-1": "cd", "CD-3": "cd", "SH-1": "sh", "SH-2": "sh"}
+    listed = client.get("/orders", params={"area": "sh"}, headers=booker).json()
+    assert [order["external_id"] for order in listed] == ["SH-1", "SH-2"]
 
 
 @pytest.mark.parametrize(
