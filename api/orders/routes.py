@@ -70,16 +70,17 @@ def list_orders(
 @router.get("/overdue-installations", response_model=list[OrderPublic])
 def overdue_installations(
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     principal: Reader,
     area: AreaQuery = None,
-    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+    date: Annotated[dt.date | None, Query(description="default: each area's today")] = None,
 ) -> object:
     """Installations past their window: the planner never takes them, a dispatcher must
     agree a new date with the customer (POST /orders/{external_id}/reschedule)."""
     areas = resolve_areas(session=session, principal=principal, area=area)
     return service.list_overdue_installations(
-        session=session, areas=areas, date=date or clock.today()
+        session=session, settings=settings, areas=areas, now=clock.now(), date=date
     )
 
 

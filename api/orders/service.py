@@ -263,11 +263,33 @@ def list_orders(
 
 
 def list_overdue_installations(
-    *, session: Session, areas: Sequence[str], date: dt.date
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    areas: Sequence[str],
+    now: dt.datetime,
+    date: dt.date | None = None,
 ) -> list[OrderPublic]:
-    """Installations whose window closed before `date` unmade: each needs a new agreed date."""
-    late = overdue_installations(session=session, date=date)
-    return _publics(session, [order for order in late if order.area_code in areas])
+    """Installations whose window closed before `date` (default: each area's today) unmade:
+    each needs a new agreed date."""
+    days = {area: date or _area_today(session, settings, area, now) for area in areas}
+    if not days:
+        return []
+    # One query up to the latest of the areas' days, then each order against its own.
+    late = overdue_installations(session=session, date=max(days.values()))
+    return _publics(session, [order for order in late if _past(order, days)])
+
+
+def _past(order: Order, days: dict[str, dt.date]) -> bool:
+    """Past its window as of its own area's day (not of a key's other areas)."""
+    day = days.get(order.area_code)
+    return day is not None and order.latest_date is not None and order.latest_date < day
+
+
+def _area_today(
+    session: Session, settings: ServiceSettings, area: str, now: dt.datetime
+) -> dt.date:
+    return local_today(local_settings(session=session, settings=settings, area=area), now)
 
 
 def get_order(*, session: Session, external_id: str, principal: Principal) -> OrderPublic:
