@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
+from api.areas.scope import check_scope, vehicle_area
 from api.areas.service import existing_area
+from api.auth.service import Principal
 from api.core.crud import apply_update, get_or_404, save
 from api.core.errors import RuleBroken
 from api.fleet.models import (
@@ -24,6 +26,7 @@ from api.fleet.models import (
     StaffUpdate,
     Vehicle,
     VehicleCreate,
+    VehiclePublic,
     VehicleUpdate,
 )
 from optimizer.settings import DispatchSettings
@@ -48,18 +51,37 @@ def list_skills(*, session: Session) -> list[Skill]:
     return list(session.exec(select(Skill).order_by(Skill.name)))
 
 
-def create_depot(*, session: Session, depot: DepotCreate) -> Depot:
-    area = existing_area(session=session, code=depot.area_code, field="area_code")
+def home_area(
+    *, session: Session, principal: Principal, code: str | None, field: str = "area_code"
+) -> str:
+    """The area a new depot or person belongs to: named (in scope, existing), else the key's
+    only area, else the chain's only one."""
+    if code is not None:
+        check_scope(principal, code)
+    elif len(principal.areas) == 1:
+        code = principal.areas[0]
+    area = existing_area(session=session, code=code, field=field)
+    check_scope(principal, area)
+    return area
+
+
+def create_depot(*, session: Session, depot: DepotCreate, principal: Principal) -> Depot:
+    area = home_area(session=session, principal=principal, code=depot.area_code)
     row = Depot.model_validate(depot, update={"area_code": area})
     return save(session, row, what=f"depot {depot.code!r}")
 
 
-def list_depots(*, session: Session) -> list[Depot]:
-    return list(session.exec(select(Depot).order_by(Depot.code)))
+def list_depots(*, session: Session, areas: Sequence[str]) -> list[Depot]:
+    query = select(Depot).where(col(Depot.area_code).in_(areas))
+    return list(session.exec(query.order_by(col(Depot.code))))
 
 
-def update_depot(*, session: Session, code: str, update: DepotUpdate) -> Depot:
-    depot = apply_update(get_or_404(session, Depot, "depot", code=code), update)
+def update_depot(
+    *, session: Session, code: str, update: DepotUpdate, principal: Principal
+) -> Depot:
+    depot = get_or_404(session, Depot, "depot", code=code)
+    check_scope(principal, depot.area_code)
+    apply_update(depot, update)
     _hours_in_order(depot.opens, depot.closes, "closes")
     return save(session, depot, what=f"depot {code!r}")
 
@@ -82,58 +104,100 @@ def _capacities_bounded(settings: DispatchSettings, vehicle: VehicleCreate | Veh
             raise RuleBroken(f"{field}: must be at most {bound:,}", field=field, rule="bounds")
 
 
+def _depot_in_scope(session: Session, principal: Principal, code: str) -> Depot:
+    depot = get_or_404(session, Depot, "depot", code=code)
+    check_scope(principal, depot.area_code)
+    return depot
+
+
+def vehicle_public(vehicle: Vehicle, area_code: str) -> VehiclePublic:
+    return VehiclePublic.model_validate(vehicle, update={"area_code": area_code})
+
+
 def create_vehicle(
-    *, session: Session, settings: DispatchSettings, vehicle: VehicleCreate
-) -> Vehicle:
+    *, session: Session, settings: DispatchSettings, vehicle: VehicleCreate, principal: Principal
+) -> VehiclePublic:
     _capacities_bounded(settings, vehicle)
-    get_or_404(session, Depot, "depot", code=vehicle.depot_code)
+    depot = _depot_in_scope(session, principal, vehicle.depot_code)
     row = Vehicle.model_validate(vehicle)
     row.skills = known_skills(session=session, skills=vehicle.skills)
-    return save(session, row, what=f"vehicle {vehicle.code!r}")
+    return vehicle_public(save(session, row, what=f"vehicle {vehicle.code!r}"), depot.area_code)
 
 
-def list_vehicles(*, session: Session, active_only: bool = False) -> list[Vehicle]:
-    query = select(Vehicle).order_by(Vehicle.code)
+def list_vehicles(
+    *, session: Session, areas: Sequence[str], active_only: bool = False
+) -> list[VehiclePublic]:
+    query = (
+        select(Vehicle, Depot.area_code)
+        .join(Depot, col(Depot.code) == col(Vehicle.depot_code))
+        .where(col(Depot.area_code).in_(areas))
+        .order_by(col(Vehicle.code))
+    )
     if active_only:
         query = query.where(Vehicle.active == True)  # noqa: E712 (SQL expression)
-    return list(session.exec(query))
+    return [vehicle_public(vehicle, area) for vehicle, area in session.exec(query)]
 
 
 def update_vehicle(
-    *, session: Session, settings: DispatchSettings, code: str, update: VehicleUpdate
-) -> Vehicle:
+    *,
+    session: Session,
+    settings: DispatchSettings,
+    code: str,
+    update: VehicleUpdate,
+    principal: Principal,
+) -> VehiclePublic:
+    """Moving a vehicle to another area's depot needs both areas in the key's scope."""
     _capacities_bounded(settings, update)
     vehicle = get_or_404(session, Vehicle, "vehicle", code=code)
+    depot = _depot_in_scope(session, principal, vehicle.depot_code)
     if update.depot_code is not None:
-        get_or_404(session, Depot, "depot", code=update.depot_code)
+        depot = _depot_in_scope(session, principal, update.depot_code)
     if update.skills is not None:
         update.skills = known_skills(session=session, skills=update.skills)
     apply_update(vehicle, update)
     _hours_in_order(vehicle.shift_start, vehicle.shift_end, "shift_end")
-    return save(session, vehicle, what=f"vehicle {code!r}")
+    return vehicle_public(save(session, vehicle, what=f"vehicle {code!r}"), depot.area_code)
 
 
-def create_staff(*, session: Session, staff: StaffCreate) -> Staff:
-    area = existing_area(session=session, code=staff.area_code, field="area_code")
+def create_staff(*, session: Session, staff: StaffCreate, principal: Principal) -> Staff:
+    area = home_area(session=session, principal=principal, code=staff.area_code)
     row = Staff.model_validate(staff, update={"area_code": area})
     row.skills = known_skills(session=session, skills=staff.skills)
     return save(session, row, what="staff member")
 
 
-def list_staff(*, session: Session) -> list[Staff]:
-    return list(session.exec(select(Staff).order_by(col(Staff.id))))
+def list_staff(*, session: Session, areas: Sequence[str]) -> list[Staff]:
+    query = select(Staff).where(col(Staff.area_code).in_(areas))
+    return list(session.exec(query.order_by(col(Staff.id))))
 
 
-def update_staff(*, session: Session, staff_id: int, update: StaffUpdate) -> Staff:
+def update_staff(
+    *, session: Session, staff_id: int, update: StaffUpdate, principal: Principal
+) -> Staff:
     staff = get_or_404(session, Staff, "staff member", id=staff_id)
+    check_scope(principal, staff.area_code)
     if update.skills is not None:
         update.skills = known_skills(session=session, skills=update.skills)
     return save(session, apply_update(staff, update), what="staff member")
 
 
-def assign_crew_member(*, session: Session, member: CrewMemberCreate) -> CrewMemberPublic:
+def assign_crew_member(
+    *, session: Session, member: CrewMemberCreate, principal: Principal
+) -> CrewMemberPublic:
+    """A crew is of one area: the vehicle's depot and the person both in it, and in scope."""
     get_or_404(session, Vehicle, "vehicle", code=member.vehicle_code)
+    area = vehicle_area(session=session, vehicle_code=member.vehicle_code)
+    assert area is not None  # every vehicle has a depot, every depot an area
+    check_scope(principal, area)
     staff = get_or_404(session, Staff, "staff member", id=member.staff_id)
+    check_scope(principal, staff.area_code)
+    if staff.area_code != area:
+        raise RuleBroken(
+            f"staff member {staff.id} works in area {staff.area_code}, vehicle "
+            f"{member.vehicle_code} in {area}: a crew never crosses areas",
+            field="staff_id",
+            rule="same_area",
+        )
     row = save(
         session,
         CrewMember.model_validate(member),
@@ -142,22 +206,30 @@ def assign_crew_member(*, session: Session, member: CrewMemberCreate) -> CrewMem
     return CrewMemberPublic(**row.model_dump(), name=staff.name, phone=staff.phone)
 
 
-def crews_on(*, session: Session, date: dt.date) -> dict[str, list[CrewMemberPublic]]:
-    """Vehicle code -> its crew on that date."""
-    rows = session.exec(
+def crews_on(
+    *, session: Session, date: dt.date, areas: Sequence[str] | None = None
+) -> dict[str, list[CrewMemberPublic]]:
+    """Vehicle code -> its crew on that date; of the vehicles of `areas` when given."""
+    query = (
         select(CrewMember, Staff)
         .join(Staff, CrewMember.staff_id == Staff.id)  # type: ignore[arg-type]
         .where(CrewMember.date == date)
         .order_by(CrewMember.vehicle_code, col(CrewMember.id))
     )
+    if areas is not None:
+        query = query.where(col(Staff.area_code).in_(areas))
     crews: dict[str, list[CrewMemberPublic]] = {}
-    for member, staff in rows:
+    for member, staff in session.exec(query):
         crews.setdefault(member.vehicle_code, []).append(
             CrewMemberPublic(**member.model_dump(), name=staff.name, phone=staff.phone)
         )
     return crews
 
 
-def remove_crew_member(*, session: Session, member_id: int) -> None:
-    session.delete(get_or_404(session, CrewMember, "crew member", id=member_id))
+def remove_crew_member(*, session: Session, member_id: int, principal: Principal) -> None:
+    member = get_or_404(session, CrewMember, "crew member", id=member_id)
+    area = vehicle_area(session=session, vehicle_code=member.vehicle_code)
+    assert area is not None
+    check_scope(principal, area)
+    session.delete(member)
     session.commit()

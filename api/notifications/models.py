@@ -53,6 +53,7 @@ class Message(MessageBase, table=True):
 
 class MessagePublic(MessageBase):
     id: int
+    area_code: str
     dedup_key: str
     status: MessageStatus
     attempts: int

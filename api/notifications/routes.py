@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api.areas.scope import AreaQuery, local_settings, resolve_area, resolve_areas
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -31,10 +32,15 @@ def day_before(
     date: dt.date,
     session: SessionDep,
     settings: SettingsDep,
-    _: Dispatcher,
+    who: Dispatcher,
+    area: AreaQuery = None,
     language: Language = "zh",
 ) -> GenerateResult:
-    return service.day_before(session=session, settings=settings, date=date, language=language)
+    area = resolve_area(session=session, principal=who, area=area)
+    local = local_settings(session=session, settings=settings, area=area)
+    return service.day_before(
+        session=session, settings=local, date=date, area=area, language=language
+    )
 
 
 @router.post("/due", response_model=GenerateResult)
@@ -42,26 +48,37 @@ def due(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    _: Dispatcher,
+    who: Dispatcher,
+    area: AreaQuery = None,
     now: Annotated[dt.datetime | None, Query(description="ISO 8601; the service clock")] = None,
     language: Language = "zh",
 ) -> GenerateResult:
+    area = resolve_area(session=session, principal=who, area=area)
+    local = local_settings(session=session, settings=settings, area=area)
     return service.due_notices(
-        session=session, settings=settings, now=now or clock.now(), language=language
+        session=session, settings=local, now=now or clock.now(), area=area, language=language
     )
 
 
 @router.post("/deliver", response_model=DeliverResult)
-def deliver(session: SessionDep, settings: SettingsDep, _: Dispatcher) -> DeliverResult:
-    return service.deliver_pending(session=session, sender=sender_for(settings))
+def deliver(
+    session: SessionDep, settings: SettingsDep, who: Dispatcher, area: AreaQuery = None
+) -> DeliverResult:
+    """Sends the pending messages of the areas in the key's scope, or of the one named."""
+    areas = resolve_areas(session=session, principal=who, area=area)
+    return service.deliver_pending(session=session, sender=sender_for(settings), areas=areas)
 
 
 @router.get("", response_model=list[MessagePublic])
 def list_messages(
     session: SessionDep,
-    _: Dispatcher,
+    who: Dispatcher,
+    area: AreaQuery = None,
     date: Annotated[dt.date | None, Query()] = None,
     message_status: Annotated[MessageStatus | None, Query(alias="status")] = None,
     kind: Annotated[MessageKind | None, Query()] = None,
 ) -> object:
-    return service.list_messages(session=session, date=date, status=message_status, kind=kind)
+    areas = resolve_areas(session=session, principal=who, area=area)
+    return service.list_messages(
+        session=session, areas=areas, date=date, status=message_status, kind=kind
+    )

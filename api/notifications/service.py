@@ -15,10 +15,10 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from api.areas.service import only_area
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
-from api.core.errors import RuleBroken
-from api.drivers.service import published_plan
+from api.core.errors import NotFound, RuleBroken
 from api.fleet.service import crews_on
 from api.notifications.models import (
     DeliverResult,
@@ -51,16 +51,33 @@ def dedup_key(kind: MessageKind, date: dt.date, external_id: str) -> str:
     return f"{kind.value}:{date.isoformat()}:{external_id}"
 
 
+def area_plan(*, session: Session, date: dt.date, area: str) -> Plan | None:
+    """The area's published plan of the date, if any."""
+    query = select(Plan).where(
+        Plan.date == date, Plan.status == PlanStatus.PUBLISHED, Plan.area_code == area
+    )
+    return session.exec(query).first()
+
+
 def day_before(
-    *, session: Session, settings: ServiceSettings, date: dt.date, language: str = ""
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    date: dt.date,
+    area: str | None = None,
+    language: str = "",
 ) -> GenerateResult:
-    """One message per customer of the date's published plan: slot, window, crew leader.
+    """One message per customer of the area's published plan of the date: slot, window,
+    crew leader. `settings` are the area's (its slot hours); no area: the chain's only one.
 
     Installations get the installation reminder instead; it goes out as soon as the plan is
     published, which is by the 17:00 cut-off, before the customer's evening call.
     """
-    plan = published_plan(session=session, date=date)
-    crews = crews_on(session=session, date=date)
+    area = area or only_area(session=session)
+    plan = area_plan(session=session, date=date, area=area)
+    if plan is None:
+        raise NotFound(f"no plan is published for {date} in area {area} yet")
+    crews = crews_on(session=session, date=date, areas=[area])
     result = GenerateResult()
     lang = _language(language)
     for stop, order in _visits(session, plan):
@@ -90,20 +107,26 @@ def day_before(
 
 
 def due_notices(
-    *, session: Session, settings: ServiceSettings, now: dt.datetime, language: str = ""
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    now: dt.datetime,
+    area: str | None = None,
+    language: str = "",
 ) -> GenerateResult:
-    """The on-the-day messages as of now: arriving within two hours, and delays past a slot."""
+    """The area's on-the-day messages as of now: arriving within two hours, and delays past
+    a slot. `settings` are the area's: its day is the one on its wall clock."""
+    area = area or only_area(session=session)
     zone = ZoneInfo(settings.timezone)
     local = _local(now, zone)
     date = local.date()
     result = GenerateResult()
-    plan = session.exec(
-        select(Plan).where(Plan.date == date, Plan.status == PlanStatus.PUBLISHED)
-    ).first()
+    plan = area_plan(session=session, date=date, area=area)
     if plan is None:  # nothing is planned today, so nothing is due
         return result
     visits = _visits(session, plan)
-    ledger = list(effective(entries(session, date=date, kinds=DONE)))
+    done = [row for row in entries(session, date=date, kinds=DONE) if row.area_code == area]
+    ledger = list(effective(done))
     lang = _language(language)
     for order, eta in _arriving_soon(visits, ledger, _seconds(local)):
         text = render(
@@ -175,15 +198,16 @@ def _late_visits(
     return late
 
 
-def deliver_pending(*, session: Session, sender: Sender, limit: int = 100) -> DeliverResult:
-    """Send pending messages, oldest first; each is claimed before sending, so no worker
-    sends one another worker already took, and a failure is retried up to MAX_ATTEMPTS."""
-    ids = session.exec(
-        select(Message.id)
-        .where(Message.status == MessageStatus.PENDING)
-        .order_by(col(Message.id))
-        .limit(limit)
-    ).all()
+def deliver_pending(
+    *, session: Session, sender: Sender, areas: Sequence[str] | None = None, limit: int = 100
+) -> DeliverResult:
+    """Send pending messages (of `areas` when given), oldest first; each is claimed before
+    sending, so no worker sends one another worker already took, and a failure is retried
+    up to MAX_ATTEMPTS."""
+    query = select(Message.id).where(Message.status == MessageStatus.PENDING)
+    if areas is not None:
+        query = query.where(col(Message.area_code).in_(areas))
+    ids = session.exec(query.order_by(col(Message.id)).limit(limit)).all()
     result = DeliverResult()
     for message_id in ids:
         message = _claim(session, message_id)
@@ -223,11 +247,12 @@ def _claim(session: Session, message_id: int | None) -> Message | None:
 def list_messages(
     *,
     session: Session,
+    areas: Sequence[str],
     date: dt.date | None = None,
     status: MessageStatus | None = None,
     kind: MessageKind | None = None,
 ) -> list[Message]:
-    query = select(Message)
+    query = select(Message).where(col(Message.area_code).in_(areas))
     if date is not None:
         query = query.where(Message.date == date)
     if status is not None:

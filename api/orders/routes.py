@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from api.areas.scope import AreaQuery, resolve_areas
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -47,7 +48,7 @@ def create_order(
     principal: Booker,
 ) -> OrderPublic:
     order, created = service.create_order(
-        session=session, settings=settings, today=clock.today(), order=body, by=principal.name
+        session=session, settings=settings, now=clock.now(), order=body, principal=principal
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -57,33 +58,40 @@ def create_order(
 @router.get("", response_model=list[OrderPublic])
 def list_orders(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
+    area: AreaQuery = None,
     date: Annotated[dt.date | None, Query()] = None,
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
 ) -> object:
-    return service.list_orders(session=session, date=date, status=order_status)
+    areas = resolve_areas(session=session, principal=principal, area=area)
+    return service.list_orders(session=session, areas=areas, date=date, status=order_status)
 
 
 @router.get("/overdue-installations", response_model=list[OrderPublic])
 def overdue_installations(
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
-    _: Reader,
-    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+    principal: Reader,
+    area: AreaQuery = None,
+    date: Annotated[dt.date | None, Query(description="default: each area's today")] = None,
 ) -> object:
     """Installations past their window: the planner never takes them, a dispatcher must
     agree a new date with the customer (POST /orders/{external_id}/reschedule)."""
-    return service.list_overdue_installations(session=session, date=date or clock.today())
+    areas = resolve_areas(session=session, principal=principal, area=area)
+    return service.list_overdue_installations(
+        session=session, settings=settings, areas=areas, now=clock.now(), date=date
+    )
 
 
 @router.get("/{external_id}", response_model=OrderPublic)
-def get_order(external_id: str, session: SessionDep, _: Reader) -> object:
-    return service.get_order(session=session, external_id=external_id)
+def get_order(external_id: str, session: SessionDep, principal: Reader) -> object:
+    return service.get_order(session=session, external_id=external_id, principal=principal)
 
 
 @router.get("/{external_id}/history", response_model=list[OrderEventPublic])
-def order_history(external_id: str, session: SessionDep, _: Reader) -> object:
-    return service.order_history(session=session, external_id=external_id)
+def order_history(external_id: str, session: SessionDep, principal: Reader) -> object:
+    return service.order_history(session=session, external_id=external_id, principal=principal)
 
 
 @router.post("/{external_id}/cancel", response_model=OrderPublic)
@@ -91,7 +99,7 @@ def cancel_order(
     external_id: str, body: CancelRequest, session: SessionDep, principal: Booker
 ) -> object:
     return service.cancel_order(
-        session=session, external_id=external_id, reason=body.reason, by=principal.name
+        session=session, external_id=external_id, reason=body.reason, principal=principal
     )
 
 
@@ -107,8 +115,8 @@ def reschedule_order(
     return service.reschedule_order(
         session=session,
         settings=settings,
-        today=clock.today(),
+        now=clock.now(),
         external_id=external_id,
         request=body,
-        by=principal.name,
+        principal=principal,
     )

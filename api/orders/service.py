@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import geopy.geocoders
 from geopy.exc import GeopyError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.areas.scope import local_settings
+from api.areas.scope import check_scope, local_settings
 from api.areas.service import order_area
 from api.auth.models import utcnow
+from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.hashing import digest
@@ -83,13 +85,22 @@ def payload_hash(order: OrderCreate) -> str:
 
 
 def create_order(
-    *, session: Session, settings: ServiceSettings, today: dt.date, order: OrderCreate, by: str
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    now: dt.datetime,
+    order: OrderCreate,
+    principal: Principal,
 ) -> tuple[OrderPublic, bool]:
-    """The stored order and whether this call created it (False: a retry of the same payload)."""
+    """The stored order and whether this call created it (False: a retry of the same payload).
+
+    Dates are checked on the wall clock of the order's area, `now` being one instant.
+    """
     digest = payload_hash(order)
     stored = _find(session, order.external_id)
     # A retry is answered before the rules: it may arrive after the lead time has passed.
     if stored is not None:
+        check_scope(principal, stored.area_code)
         return _retry(session, stored, digest), False
     check_order_numbers(
         settings=settings,
@@ -98,8 +109,9 @@ def create_order(
         service_minutes=order.service_minutes,
     )
     lat, lon = _coordinates(order, settings)
-    area = order_area(session=session, settings=settings, named=order.area, lat=lat, lon=lon)
+    area = _area(session, settings, order, principal, lat=lat, lon=lon)
     settings = local_settings(session=session, settings=settings, area=area)
+    today = local_today(settings, now)
     check_booking_date(settings=settings, today=today, date=order.date)
     skills = known_skills(session=session, skills=order.skills)
     check_install_types(session=session, settings=settings, items=order.items)
@@ -116,7 +128,7 @@ def create_order(
         },
     )
     try:
-        _insert(session, row, order, by=by, geocoded=order.lat is None)
+        _insert(session, row, order, by=principal.name, geocoded=order.lat is None)
     except IntegrityError:
         # Two deliveries of the same order raced; the loser answers as a retry would.
         session.rollback()
@@ -125,6 +137,30 @@ def create_order(
             raise
         return _retry(session, stored, digest), False
     return _public(session, row), True
+
+
+def local_today(settings: ServiceSettings, now: dt.datetime) -> dt.date:
+    """The date on the wall clock of the area whose settings these are."""
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def _area(
+    session: Session,
+    settings: ServiceSettings,
+    order: OrderCreate,
+    principal: Principal,
+    *,
+    lat: float,
+    lon: float,
+) -> str:
+    """The order's area: named (in the key's scope), else the key's only area, else the one
+    serving the address; a key may book only into its own areas."""
+    if order.area is not None:
+        check_scope(principal, order.area)
+    named = order.area or (principal.areas[0] if len(principal.areas) == 1 else None)
+    area = order_area(session=session, settings=settings, named=named, lat=lat, lon=lon)
+    check_scope(principal, area)
+    return area
 
 
 def _insert(session: Session, row: Order, order: OrderCreate, *, by: str, geocoded: bool) -> None:
@@ -182,10 +218,12 @@ def _find(session: Session, external_id: str, *, lock: bool = False) -> Order | 
     return session.exec(query).first()
 
 
-def _get(session: Session, external_id: str, *, lock: bool = False) -> Order:
+def _get(session: Session, external_id: str, *, principal: Principal, lock: bool = False) -> Order:
+    """The order, if the key's scope holds its area (403 otherwise)."""
     order = _find(session, external_id, lock=lock)
     if order is None:
         raise NotFound(f"order external_id={external_id!r} not found")
+    check_scope(principal, order.area_code)
     return order
 
 
@@ -209,9 +247,14 @@ def _publics(session: Session, orders: Sequence[Order]) -> list[OrderPublic]:
 
 
 def list_orders(
-    *, session: Session, date: dt.date | None = None, status: OrderStatus | None = None
+    *,
+    session: Session,
+    areas: Sequence[str],
+    date: dt.date | None = None,
+    status: OrderStatus | None = None,
 ) -> list[OrderPublic]:
-    query = select(Order).order_by(col(Order.date), col(Order.external_id))
+    query = select(Order).where(col(Order.area_code).in_(areas))
+    query = query.order_by(col(Order.date), col(Order.external_id))
     if date is not None:
         query = query.where(Order.date == date)
     if status is not None:
@@ -219,24 +262,54 @@ def list_orders(
     return _publics(session, list(session.exec(query)))
 
 
-def list_overdue_installations(*, session: Session, date: dt.date) -> list[OrderPublic]:
-    """Installations whose window closed before `date` unmade: each needs a new agreed date."""
-    return _publics(session, overdue_installations(session=session, date=date))
+def list_overdue_installations(
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    areas: Sequence[str],
+    now: dt.datetime,
+    date: dt.date | None = None,
+) -> list[OrderPublic]:
+    """Installations whose window closed before `date` (default: each area's today) unmade:
+    each needs a new agreed date."""
+    days = {area: date or _area_today(session, settings, area, now) for area in areas}
+    if not days:
+        return []
+    # One query up to the latest of the areas' days, then each order against its own.
+    late = overdue_installations(session=session, date=max(days.values()))
+    return _publics(session, [order for order in late if _past(order, days)])
 
 
-def get_order(*, session: Session, external_id: str) -> OrderPublic:
-    return _public(session, _get(session, external_id))
+def _past(order: Order, days: dict[str, dt.date]) -> bool:
+    """Past its window as of its own area's day (not of a key's other areas)."""
+    day = days.get(order.area_code)
+    return day is not None and order.latest_date is not None and order.latest_date < day
 
 
-def order_history(*, session: Session, external_id: str) -> list[OrderEventPublic]:
-    order = _get(session, external_id)
+def _area_today(
+    session: Session, settings: ServiceSettings, area: str, now: dt.datetime
+) -> dt.date:
+    return local_today(local_settings(session=session, settings=settings, area=area), now)
+
+
+def get_order(*, session: Session, external_id: str, principal: Principal) -> OrderPublic:
+    return _public(session, _get(session, external_id, principal=principal))
+
+
+def order_history(
+    *, session: Session, external_id: str, principal: Principal
+) -> list[OrderEventPublic]:
+    order = _get(session, external_id, principal=principal)
     query = select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))
     return [OrderEventPublic(**event.model_dump()) for event in session.exec(query)]
 
 
-def cancel_order(*, session: Session, external_id: str, reason: str, by: str) -> OrderPublic:
+def cancel_order(
+    *, session: Session, external_id: str, reason: str, principal: Principal
+) -> OrderPublic:
     """Cancel; cancelling a cancelled order changes nothing, so retries are safe."""
-    order = _get(session, external_id, lock=True)
+    order = _get(session, external_id, principal=principal, lock=True)
+    by = principal.name
     if order.status == OrderStatus.CANCELLED:
         return _public(session, order)
     if order.status == OrderStatus.DELIVERED:
@@ -251,14 +324,20 @@ def cancel_order(*, session: Session, external_id: str, reason: str, by: str) ->
 def reschedule_order(
     *,
     session: Session,
-    settings: DispatchSettings,
-    today: dt.date,
+    settings: ServiceSettings,
+    now: dt.datetime,
     external_id: str,
     request: RescheduleRequest,
-    by: str,
+    principal: Principal,
 ) -> OrderPublic:
-    """Move to another date and slot; the order goes back to booked, to be planned again."""
-    order = _get(session, external_id, lock=True)
+    """Move to another date and slot; the order goes back to booked, to be planned again.
+
+    The lead time, horizon and today are the order's area's.
+    """
+    order = _get(session, external_id, principal=principal, lock=True)
+    by = principal.name
+    settings = local_settings(session=session, settings=settings, area=order.area_code)
+    today = local_today(settings, now)
     if order.status in FINAL:
         raise Conflict(
             f"order {external_id!r} is {order.status.value}; it cannot be rescheduled",

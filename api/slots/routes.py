@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api.areas.scope import AreaQuery, local_settings
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -23,6 +24,13 @@ def offer_slots(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    _: Asker,
+    principal: Asker,
+    area: AreaQuery = None,
 ) -> object:
-    return service.offer_slots(session=session, settings=settings, today=clock.today(), query=query)
+    area = service.offer_area(
+        session=session, settings=settings, principal=principal, area=area, query=query
+    )
+    local = local_settings(session=session, settings=settings, area=area)
+    return service.offer_slots(
+        session=session, settings=local, now=clock.now(), query=query, area=area
+    )

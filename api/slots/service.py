@@ -17,12 +17,16 @@ from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from api.fleet.models import Depot, Vehicle
+from api.areas.scope import check_scope, resolve_area, visible
+from api.areas.service import serving_area
+from api.auth.service import Principal
+from api.core.config import ServiceSettings
+from api.fleet.models import CrewMember, Depot, Vehicle
 from api.fleet.service import known_skills
 from api.orders.bounds import check_order_numbers
 from api.orders.models import Order, Slot
-from api.orders.service import earliest_bookable, latest_bookable
-from api.plans.plannable import PLANNABLE, working_vehicles_on
+from api.orders.service import earliest_bookable, latest_bookable, local_today
+from api.plans.plannable import PLANNABLE
 from api.slots.models import Remaining, SlotOffer, SlotQuery
 from optimizer.data import VisitKind
 from optimizer.matrix import GreatCircleProvider
@@ -63,10 +67,36 @@ class _Booked:
     cash_cny: float
 
 
+def offer_area(
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    principal: Principal,
+    area: str | None,
+    query: SlotQuery,
+) -> str:
+    """The area whose offers answer: named, else the key's or the chain's only one, else the
+    one whose depot serves the address, as an order placed there would be."""
+    several = area is None and len(principal.areas) != 1
+    if several and len(visible(session=session, principal=principal)) > 1:
+        area = serving_area(session=session, settings=settings, lat=query.lat, lon=query.lon)
+        check_scope(principal, area)
+    return resolve_area(session=session, principal=principal, area=area)
+
+
 def offer_slots(
-    *, session: Session, settings: DispatchSettings, today: dt.date, query: SlotQuery
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    now: dt.datetime,
+    query: SlotQuery,
+    area: str,
 ) -> list[SlotOffer]:
-    """Every slot of `query.days` dates from the earliest bookable one, offered or not."""
+    """Every slot of `query.days` dates from the earliest bookable one, offered or not.
+
+    Only the area's crews offer, against only the area's orders, under its settings
+    (`settings` are the area's) and on its wall clock: crews never cross areas.
+    """
     check_order_numbers(
         settings=settings,
         items=(),
@@ -75,16 +105,17 @@ def offer_slots(
         totals=(query.weight_kg, query.volume_m3),
     )
     skills = frozenset(known_skills(session=session, skills=query.skill_names()))
+    today = local_today(settings, now)
     first = earliest_bookable(settings=settings, today=today)
     last = latest_bookable(settings=settings, today=today)  # nothing is booked past it
     dates = [first + dt.timedelta(days=n) for n in range(query.days)]
     dates = [date for date in dates if date <= last]
     if not dates:
         return []
-    depots = {depot.code: depot for depot in session.exec(select(Depot))}
+    depots = {d.code: d for d in session.exec(select(Depot).where(Depot.area_code == area))}
     legs = _legs(settings, query, list(depots.values()))
-    booked = _booked(session, dates[0], dates[-1])
-    working = working_vehicles_on(session=session, dates=dates)
+    booked = _booked(session, area, dates[0], dates[-1])
+    working = _working(session, list(depots), dates)
     filters = _filters(query, skills, settings)
     offers = []
     for date in dates:
@@ -93,6 +124,31 @@ def offer_slots(
         for slot in Slot:
             offers.append(_offer(date, slot, crews, reason, booked.get(date, []), query, settings))
     return offers
+
+
+def _working(
+    session: Session, depots: Sequence[str], dates: Sequence[dt.date]
+) -> dict[dt.date, list[Vehicle]]:
+    """The area's vehicles with a crew on each date; every active one of them on a date the
+    area has entered no crews for (another area's crews say nothing about this one's)."""
+    vehicles = list(
+        session.exec(
+            select(Vehicle)
+            .where(Vehicle.active == True, col(Vehicle.depot_code).in_(depots))  # noqa: E712
+            .order_by(col(Vehicle.code))
+        )
+    )
+    codes = [vehicle.code for vehicle in vehicles]
+    crews = select(col(CrewMember.date), col(CrewMember.vehicle_code)).where(
+        col(CrewMember.date).in_(dates), col(CrewMember.vehicle_code).in_(codes)
+    )
+    crewed: dict[dt.date, set[str]] = {}
+    for date, code in session.exec(crews):
+        crewed.setdefault(date, set()).add(code)
+    return {
+        date: [v for v in vehicles if date not in crewed or v.code in crewed[date]]
+        for date in dates
+    }
 
 
 def _filters(query: SlotQuery, skills: frozenset[str], settings: DispatchSettings) -> list[Filter]:
@@ -173,7 +229,9 @@ def _crew(
     )
 
 
-def _booked(session: Session, first: dt.date, last: dt.date) -> dict[dt.date, list[_Booked]]:
+def _booked(
+    session: Session, area: str, first: dt.date, last: dt.date
+) -> dict[dt.date, list[_Booked]]:
     # Summed by the database: a busy fortnight holds thousands of orders, and loading each
     # one as a row object made every slot question slower the more was booked.
     query = (
@@ -188,7 +246,7 @@ def _booked(session: Session, first: dt.date, last: dt.date) -> dict[dt.date, li
             func.sum(Order.cash_cny),
         )
         .where(col(Order.date) >= first, col(Order.date) <= last)
-        .where(col(Order.status).in_(PLANNABLE))
+        .where(col(Order.status).in_(PLANNABLE), col(Order.area_code) == area)
         .group_by(col(Order.date), col(Order.slot), col(Order.service_type))
     )
     by_date: dict[dt.date, list[_Booked]] = {}

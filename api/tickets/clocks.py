@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
-from api.tickets.models import Breaches, Ticket, TicketReport, TicketStatus
+from api.tickets.models import Breaches, Ticket, TicketFigures, TicketReport, TicketStatus
 
 AGE_BUCKETS = ("<12h", "12-24h", "1-3d", ">3d")
 
@@ -75,8 +76,25 @@ def _age_bucket(age: dt.timedelta) -> str:
     return "1-3d" if hours <= 72 else ">3d"
 
 
-def report(*, session: Session, settings: ServiceSettings, now: dt.datetime) -> TicketReport:
-    tickets = list(session.exec(select(Ticket)))
+def report(
+    *, session: Session, settings: ServiceSettings, now: dt.datetime, areas: Sequence[str]
+) -> TicketReport:
+    """The figures of the tickets of `areas`, summed and then area by area."""
+    tickets = list(session.exec(select(Ticket).where(col(Ticket.area_code).in_(areas))))
+    by_area = {
+        area: _figures([t for t in tickets if t.area_code == area], settings, now) for area in areas
+    }
+    return TicketReport(
+        as_of=now,
+        areas=list(areas),
+        by_area=by_area,
+        **_figures(tickets, settings, now).model_dump(),
+    )
+
+
+def _figures(
+    tickets: Sequence[Ticket], settings: ServiceSettings, now: dt.datetime
+) -> TicketFigures:
     ages = dict.fromkeys(AGE_BUCKETS, 0)
     breaches = Breaches()
     for t in tickets:
@@ -88,8 +106,7 @@ def report(*, session: Session, settings: ServiceSettings, now: dt.datetime) -> 
     closed = [t for t in tickets if t.status == TicketStatus.CLOSED]
     scores = [t.satisfaction for t in closed if t.satisfaction is not None]
     fixed_first = sum(bool(fixed_first_time(t)) for t in closed)
-    return TicketReport(
-        as_of=now,
+    return TicketFigures(
         open_by_age=ages,
         breaches=breaches,
         closed=len(closed),

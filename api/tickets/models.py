@@ -201,10 +201,17 @@ class Breaches(SQLModel):
     follow_up: int = 0  # follow-up call not done within ticket_follow_up_days of closing
 
 
-class TicketReport(SQLModel):
-    as_of: dt.datetime
+class TicketFigures(SQLModel):
     open_by_age: dict[str, int]  # "<12h", "12-24h", "1-3d", ">3d"
     breaches: Breaches
     closed: int
     first_visit_fix_rate: float | None  # share of closed tickets fixed in exactly one visit
     average_satisfaction: float | None
+
+
+class TicketReport(TicketFigures):
+    """The figures of every area the report covers, summed, and each area's own."""
+
+    as_of: dt.datetime
+    areas: list[str] = []
+    by_area: dict[str, TicketFigures] = {}

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from api.areas.scope import AreaQuery, resolve_areas
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -32,10 +33,15 @@ PartsKeeper = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOU
 
 @router.post("", response_model=TicketPublic, status_code=status.HTTP_201_CREATED)
 def create_ticket(
-    ticket: TicketCreate, response: Response, session: SessionDep, clock: ClockDep, who: Opener
+    ticket: TicketCreate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    who: Opener,
 ) -> TicketPublic:
     stored, created = service.create_ticket(
-        session=session, ticket=ticket, now=clock.now(), by=who.name
+        session=session, settings=settings, ticket=ticket, now=clock.now(), principal=who
     )
     if not created:
         response.status_code = status.HTTP_200_OK  # a retry: the ticket already exists
@@ -44,34 +50,48 @@ def create_ticket(
 
 @router.get("/report", response_model=TicketReport)
 def report(
-    session: SessionDep, settings: SettingsDep, clock: ClockDep, _: Dispatcher
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    who: Dispatcher,
+    area: AreaQuery = None,
 ) -> TicketReport:
-    return clocks.report(session=session, settings=settings, now=clock.now())
+    """The areas in the key's scope (or the one named), summed and area by area."""
+    areas = resolve_areas(session=session, principal=who, area=area)
+    return clocks.report(session=session, settings=settings, now=clock.now(), areas=areas)
 
 
 @router.post("/escalations", response_model=EscalationResult)
-def escalations(session: SessionDep, clock: ClockDep, who: Dispatcher) -> EscalationResult:
-    return service.escalate_overdue(session=session, now=clock.now(), by=who.name)
+def escalations(
+    session: SessionDep, clock: ClockDep, who: Dispatcher, area: AreaQuery = None
+) -> EscalationResult:
+    """Only the complaints of the areas in the key's scope: a chain-wide key escalates all."""
+    areas = resolve_areas(session=session, principal=who, area=area)
+    return service.escalate_overdue(session=session, now=clock.now(), areas=areas, by=who.name)
 
 
 @router.get("", response_model=list[TicketPublic])
 def list_tickets(
     session: SessionDep,
-    _: Opener,
+    who: Opener,
+    area: AreaQuery = None,
     ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
 ) -> list[TicketPublic]:
-    return service.list_tickets(session=session, status=ticket_status)
+    areas = resolve_areas(session=session, principal=who, area=area)
+    return service.list_tickets(session=session, areas=areas, status=ticket_status)
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic)
-def get_ticket(ticket_id: RowId, session: SessionDep, _: Opener) -> TicketPublic:
-    return service.public(service.get_ticket(session=session, ticket_id=ticket_id))
+def get_ticket(ticket_id: RowId, session: SessionDep, who: Opener) -> TicketPublic:
+    ticket = service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
+    return service.public(ticket)
 
 
 @router.patch("/{ticket_id}", response_model=TicketPublic)
 def update_ticket(
     ticket_id: RowId, update: TicketUpdate, session: SessionDep, clock: ClockDep, who: Opener
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.update_ticket(
         session=session, ticket_id=ticket_id, update=update, now=clock.now(), by=who.name
     )
@@ -79,6 +99,7 @@ def update_ticket(
 
 @router.post("/{ticket_id}/answer", response_model=TicketPublic)
 def answer(ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.answer(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
 
 
@@ -86,6 +107,7 @@ def answer(ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatch
 def assign(
     ticket_id: RowId, request: AssignRequest, session: SessionDep, clock: ClockDep, who: Dispatcher
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.assign(
         session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
     )
@@ -98,6 +120,7 @@ def schedule(
     """Book the ticket's visit for the planner (visit_order_id); the same visit on a retry.
     Publishing the plan that routes it assigns the ticket to that technician; publishing a
     newer plan without it hands the ticket back."""
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return visits.schedule(
         session=session, settings=settings, ticket_id=ticket_id, now=clock.now(), by=who.name
     )
@@ -107,6 +130,7 @@ def schedule(
 def contact(
     ticket_id: RowId, request: ContactRequest, session: SessionDep, clock: ClockDep, who: Dispatcher
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.contact(
         session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
     )
@@ -116,6 +140,7 @@ def contact(
 def wait_for_parts(
     ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.wait_for_parts(
         session=session, ticket_id=ticket_id, now=clock.now(), by=who.name
     )
@@ -125,11 +150,13 @@ def wait_for_parts(
 def parts_arrived(
     ticket_id: RowId, session: SessionDep, clock: ClockDep, who: PartsKeeper
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.parts_arrived(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
 
 
 @router.post("/{ticket_id}/visit", response_model=TicketPublic)
 def visit(ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.visit(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)
 
 
@@ -137,6 +164,7 @@ def visit(ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatche
 def close(
     ticket_id: RowId, request: CloseRequest, session: SessionDep, clock: ClockDep, who: Dispatcher
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.close(
         session=session, ticket_id=ticket_id, request=request, now=clock.now(), by=who.name
     )
@@ -146,4 +174,5 @@ def close(
 def follow_up(
     ticket_id: RowId, session: SessionDep, clock: ClockDep, who: Dispatcher
 ) -> TicketPublic:
+    service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.follow_up(session=session, ticket_id=ticket_id, now=clock.now(), by=who.name)

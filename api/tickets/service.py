@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from api.areas.service import existing_area
+from api.areas.scope import check_scope, resolve_area, vehicle_area
+from api.areas.service import existing_area, order_area
+from api.auth.service import Principal
+from api.core.config import ServiceSettings
 from api.core.crud import apply_update, get_or_404
 from api.core.errors import Conflict, RuleBroken
 from api.core.hashing import digest
 from api.fleet.models import Vehicle
+from api.orders.models import Order
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.tickets.models import (
@@ -75,19 +79,24 @@ def payload_hash(ticket: TicketCreate) -> str:
 
 
 def create_ticket(
-    *, session: Session, ticket: TicketCreate, now: dt.datetime, by: str
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    ticket: TicketCreate,
+    now: dt.datetime,
+    principal: Principal,
 ) -> tuple[TicketPublic, bool]:
     """The stored ticket and whether this call created it (False: a retry of the same body)."""
     digest = payload_hash(ticket)
     stored = _find(session, ticket.external_id)
     if stored is None:
-        area = existing_area(session=session, code=ticket.area)
+        area = ticket_area(session=session, settings=settings, ticket=ticket, principal=principal)
         update = {"payload_hash": digest, "opened_at": now, "area_code": area}
         row = Ticket.model_validate(ticket, update=update)
         try:
             session.add(row)
             session.flush()  # assigns row.id for the event
-            add_event(session, row, TicketEventKind.OPENED, now=now, by=by)
+            add_event(session, row, TicketEventKind.OPENED, now=now, by=principal.name)
             session.commit()
             return public(row), True
         except IntegrityError:
@@ -96,6 +105,7 @@ def create_ticket(
             stored = _find(session, ticket.external_id)
             if stored is None:
                 raise
+    check_scope(principal, stored.area_code)
     if stored.payload_hash != digest:
         raise Conflict(
             f"external_id {stored.external_id!r} is already used by a ticket with a different "
@@ -105,8 +115,37 @@ def create_ticket(
     return public(stored), False
 
 
+def ticket_area(
+    *, session: Session, settings: ServiceSettings, ticket: TicketCreate, principal: Principal
+) -> str:
+    """The ticket's area: named, else its earlier order's, else the one serving its address,
+    else the key's or the chain's only one; always within the key's scope."""
+    if ticket.area is not None:
+        check_scope(principal, ticket.area)
+        return existing_area(session=session, code=ticket.area)
+    area: str | None = None
+    if ticket.order_external_id:
+        query = select(Order.area_code).where(Order.external_id == ticket.order_external_id)
+        area = session.exec(query).first()
+    if area is None and ticket.lat is not None and ticket.lon is not None:
+        area = order_area(
+            session=session, settings=settings, named=None, lat=ticket.lat, lon=ticket.lon
+        )
+    if area is None:
+        area = resolve_area(session=session, principal=principal, area=None)
+    check_scope(principal, area)
+    return area
+
+
 def _find(session: Session, external_id: str) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.external_id == external_id)).first()
+
+
+def check_ticket_scope(*, session: Session, ticket_id: int, principal: Principal) -> Ticket:
+    """The ticket, if the key's scope holds its area (403 otherwise)."""
+    ticket = get_or_404(session, Ticket, "ticket", id=ticket_id)
+    check_scope(principal, ticket.area_code)
+    return ticket
 
 
 def get_ticket(*, session: Session, ticket_id: int, lock: bool = False) -> Ticket:
@@ -118,8 +157,10 @@ def get_ticket(*, session: Session, ticket_id: int, lock: bool = False) -> Ticke
     return get_or_404(session, Ticket, "ticket", id=ticket_id)
 
 
-def list_tickets(*, session: Session, status: TicketStatus | None) -> list[TicketPublic]:
-    query = select(Ticket).order_by(col(Ticket.id))
+def list_tickets(
+    *, session: Session, areas: Sequence[str], status: TicketStatus | None
+) -> list[TicketPublic]:
+    query = select(Ticket).where(col(Ticket.area_code).in_(areas)).order_by(col(Ticket.id))
     if status is not None:
         query = query.where(Ticket.status == status)
     return [public(row) for row in session.exec(query)]
@@ -184,6 +225,15 @@ def assign(
     if session.exec(select(Vehicle).where(Vehicle.code == request.vehicle_code)).first() is None:
         raise RuleBroken(
             f"vehicle {request.vehicle_code!r} is not in the fleet", field="vehicle_code"
+        )
+    own = vehicle_area(session=session, vehicle_code=request.vehicle_code)
+    if own != ticket.area_code:
+        # Technicians never cross areas: the ticket's own area's technician goes.
+        raise RuleBroken(
+            f"vehicle {request.vehicle_code!r} works in area {own}, the ticket is of "
+            f"{ticket.area_code}",
+            field="vehicle_code",
+            rule="same_area",
         )
     assign_to(session, ticket, request.vehicle_code, now=now, by=by)
     return commit_ticket(session, ticket)
@@ -326,9 +376,12 @@ def follow_up(*, session: Session, ticket_id: int, now: dt.datetime, by: str) ->
     return commit_ticket(session, ticket)
 
 
-def escalate_overdue(*, session: Session, now: dt.datetime, by: str = "") -> EscalationResult:
-    """Complaints past their solution's due date go to a manager, each once."""
+def escalate_overdue(
+    *, session: Session, now: dt.datetime, areas: Sequence[str], by: str = ""
+) -> EscalationResult:
+    """Complaints of `areas` past their solution's due date go to a manager, each once."""
     query = select(Ticket).where(
+        col(Ticket.area_code).in_(areas),
         Ticket.category == TicketCategory.COMPLAINT,
         Ticket.status != TicketStatus.CLOSED,
         col(Ticket.escalated).is_(False),

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.areas.scope import local_settings
 from api.core.config import TICKET_VISIT_MINUTES, TICKET_VISIT_SKILLS, ServiceSettings
 from api.core.errors import Conflict, RuleBroken
 from api.core.hashing import digest
@@ -89,6 +90,8 @@ def _schedule(
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
     expect_status(ticket, SCHEDULABLE, "scheduling a visit")
     require_dispatchable(ticket)
+    # The area's slot hours, horizon and wall clock: its own technicians make the visit.
+    settings = local_settings(session=session, settings=settings, area=ticket.area_code)
     wanted = visit_fields(session=session, settings=settings, ticket=ticket)
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     if wanted["date"] < today:
