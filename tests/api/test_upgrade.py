@@ -154,6 +154,7 @@ def test_upgrade_keeps_every_row_and_puts_it_in_the_default_area(upgraded: str) 
     engine.dispose()
     assert after == before
     assert before["order"] > 100 and before["ledger_entry"] > 40 and before["plan"] == 2
+    assert before["ticket"] and before["notification_message"] and before["api_key"] > 5
     assert codes == [DEFAULT_AREA]
     for name in OWNED:
         expected = {DEFAULT_AREA} if before[name] else set()
@@ -170,7 +171,7 @@ def test_upgrade_keeps_the_record_chains_verifying(upgraded: str) -> None:
 
 
 def test_old_keys_read_the_same_plans_and_orders(upgraded: str) -> None:
-    """The release's dispatcher key lists the same plans and orders, without naming an area."""
+    """The release's keys list the same plans and orders as before, naming no area."""
     plans = [(i, s.lower()) for i, s in _release_rows("SELECT id, status FROM plan ORDER BY id")]
     orders = {e: s.lower() for e, s in _release_rows('SELECT external_id, status FROM "order"')}
     with _client(upgraded) as client:
@@ -182,6 +183,9 @@ def test_old_keys_read_the_same_plans_and_orders(upgraded: str) -> None:
         assert {o["external_id"]: o["status"] for o in booked.json()} == orders
         session = client.get("/session", headers=_as("dispatcher"))
         assert session.json()["areas"] == []
+        for role in ("warehouse", "finance"):
+            seen = client.get("/plans", headers=_as(role))
+            assert sorted((p["id"], p["status"]) for p in seen.json()) == plans, role
 
 
 def test_old_driver_key_still_reads_its_route(upgraded: str) -> None:
