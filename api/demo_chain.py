@@ -104,7 +104,8 @@ def plan_at_once(
         start, end = (dt.datetime.fromisoformat(job[k]) for k in ("started_at", "finished_at"))
         say(
             f"  {code:<12} job {job['id']} searched {start:%H:%M:%S}–{end:%H:%M:%S}: plan "
-            f"{job['plan_id']}, {job['visits_routed']} visits routed, {job['distance_km']:.1f} km"
+            f"{job['plan_id']}, {job['visits_routed'] or 0} visits routed, "
+            f"{job['distance_km'] or 0:.1f} km"
         )
     starts = [dt.datetime.fromisoformat(job["started_at"]) for job in jobs.values()]
     ends = [dt.datetime.fromisoformat(job["finished_at"]) for job in jobs.values()]
@@ -134,18 +135,22 @@ def desk_views(
         f"{shared[1]} crews"
     )
     apart &= shared == (0, 0)
+    day = {"date": on.isoformat()}
+    # One order of each area, as the chain-wide admin sees them.
+    sample = {order["area_code"]: order["external_id"] for order in ok(api.get("/orders"))}
     for code, other in ((a, b), (b, a)):
-        headers, day = desks[code], {"date": on.isoformat()}
+        headers = desks[code]
         listed = [p["id"] for p in ok(api.get("/plans", params=day, headers=headers))]
         orders = ok(api.get("/orders", params=day, headers=headers))
         areas = Counter(order["area_code"] for order in orders)
-        foreign = api.get(f"/plans/{plans[other]}", headers=headers).status_code
+        plan = api.get(f"/plans/{plans[other]}", headers=headers).status_code
+        order = api.get(f"/orders/{sample[other]}", headers=headers).status_code
         said.append(
             f"desk {code}: GET /plans → plan(s) {listed}; GET /orders → "
             + ", ".join(f"{n} of {area}" for area, n in sorted(areas.items()))
-            + f"; GET /plans/{plans[other]} ({other}'s) → {foreign}"
+            + f"; {other}'s plan {plans[other]} → {plan}, its order {sample[other]} → {order}"
         )
-        apart &= listed == [plans[code]] and set(areas) == {code} and foreign == 403
+        apart &= listed == [plans[code]] and set(areas) == {code} and plan == order == 403
     said.append(
         "each desk sees only its own area"
         if apart
