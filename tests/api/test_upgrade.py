@@ -25,10 +25,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.areas.models import DEFAULT_AREA
-from api.core.config import ServiceSettings
+from api.cli import main
+from api.core.config import ServiceSettings, get_service_settings
 from api.core.db import make_engine
 from api.core.migrate import upgrade
 from api.records.audit import verify
+from api.records.models import LedgerHead
 
 RELEASE = Path(__file__).with_name("data") / "release_0009.sqlite"
 # The keys the release's database was given, in clear (see data/README.md).
@@ -161,13 +163,27 @@ def test_upgrade_keeps_every_row_and_puts_it_in_the_default_area(upgraded: str) 
         assert areas[name] == expected, name
 
 
-def test_upgrade_keeps_the_record_chains_verifying(upgraded: str) -> None:
-    """`dispatch audit verify` finds nothing wrong with the upgraded records."""
+def test_upgrade_keeps_the_record_chains_verifying(
+    upgraded: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dispatch audit verify` finds the upgraded records intact, every day of them."""
     engine = make_engine(upgraded)
     with Session(engine) as session:
         problems = verify(session)
+        heads = select(LedgerHead.date).where(LedgerHead.area_code == DEFAULT_AREA)
+        days = session.scalars(heads).all()
+        assert sorted(days) == sorted(
+            dt.date.fromisoformat(day) for (day,) in _release_rows("SELECT date FROM ledger_head")
+        )
     engine.dispose()
     assert problems == []
+    monkeypatch.setenv("DATABASE_URL", upgraded)
+    get_service_settings.cache_clear()
+    try:
+        assert main(["audit", "verify"]) == 0
+    finally:
+        get_service_settings.cache_clear()
+    assert "records intact" in capsys.readouterr().out
 
 
 def test_old_keys_read_the_same_plans_and_orders(upgraded: str) -> None:
@@ -220,3 +236,15 @@ def test_a_new_order_is_booked_without_naming_an_area(upgraded: str) -> None:
         assert booked.json()["area_code"] == DEFAULT_AREA
         listed = client.get("/orders", headers=_as("dispatcher"))
     assert "SO-AFTER-UPGRADE" in {o["external_id"] for o in listed.json()}
+
+
+def test_sqlite_enforces_foreign_keys_again_after_upgrading(tmp_path: Path) -> None:
+    """SQLite's table copies run with foreign keys off; the engine gets them back on after."""
+    copy = tmp_path / "release.db"
+    shutil.copy(RELEASE, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+    engine.dispose()
