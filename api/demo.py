@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "--chain-seconds", type=float, default=10.0, help="each store's search in the chain part"
     )
     args = parser.parse_args(argv)
+    started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
     database = args.out / "dispatch.db"
     for stale in args.out.glob("dispatch.db*"):
@@ -241,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     from api.demo_chain import chain_tour
 
     chain_tour(args.out, args.chain_seconds)
+    print(f"demo done in {time.monotonic() - started:.0f} s")
     return 0
 
 
