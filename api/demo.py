@@ -4,6 +4,7 @@ Starts the real service on a free local port, loads the fixture's fleet and orde
 the API as the order system and a dispatcher would, runs the planning job with a progress
 bar, and saves the dispatch sheet, picking lists and route map next to the database. Then it
 publishes the plan and walks one crew through its day (api.demo_day) and checks the records.
+Last, a chain of stores in a second database: two areas planned at once (api.demo_chain).
 """
 
 from __future__ import annotations
@@ -31,20 +32,27 @@ from optimizer.dayfile import read_day
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "chengdu_day.json"
 
 
-def _ok(answer: httpx.Response) -> Any:
+def ok(answer: httpx.Response) -> Any:
     if answer.status_code >= 400:
         raise RuntimeError(f"{answer.request.method} {answer.request.url}: {answer.text}")
     return answer.json() if answer.content else None
 
 
-def load_fleet(api: httpx.Client, day: dict[str, Any], on: dt.date) -> None:
+def load_fleet(
+    api: httpx.Client, day: dict[str, Any], on: dt.date, area: str | None = None
+) -> None:
+    """The day's skills, depots, vehicles and crews on `on`; depots and staff in `area` (None:
+    the only area)."""
+    owner = {} if area is None else {"area_code": area}
     for skill in day["skills"]:
-        _ok(api.post("/skills", json={"name": skill}))
+        answer = api.post("/skills", json={"name": skill})
+        if answer.status_code != 409:  # another store of the chain declared it already
+            ok(answer)
     for depot in day["depots"]:
         fields = {k: depot[k] for k in ("name", "lat", "lon", "opens", "closes")}
-        _ok(api.post("/depots", json={"code": depot["id"], **fields}))
+        ok(api.post("/depots", json={"code": depot["id"], **fields, **owner}))
     for vehicle in day["vehicles"]:
-        _ok(
+        ok(
             api.post(
                 "/vehicles",
                 json={
@@ -63,17 +71,18 @@ def load_fleet(api: httpx.Client, day: dict[str, Any], on: dt.date) -> None:
             )
         )
         for member in vehicle.get("crew", []):
-            staff = _ok(
+            staff = ok(
                 api.post(
                     "/staff",
                     json={
                         "name": member["name"],
                         "phone": member.get("phone", ""),
                         "role": member["role"],
+                        **owner,
                     },
                 )
             )
-            _ok(
+            ok(
                 api.post(
                     "/crews",
                     json={
@@ -93,58 +102,58 @@ def _slot_of(visit: dict[str, Any]) -> str:
     return "morning" if visit["window"][0] < "12:00" else "afternoon"
 
 
+def order_body(visit: dict[str, Any], on: dt.date) -> dict[str, Any]:
+    """POST /orders for a day file's visit, booked for `on`; it names no area."""
+    return {
+        "external_id": visit["id"],
+        "customer": visit["customer"],
+        "phone": visit["phone"],
+        "address": visit["address"],
+        "lat": visit["lat"],
+        "lon": visit["lon"],
+        "service_type": visit["kind"],
+        "date": on.isoformat(),
+        "slot": _slot_of(visit),
+        "cash_cny": visit.get("cash_cny", 0),
+        "skills": visit.get("skills", []),
+        "priority": visit.get("priority", 1),
+        "min_crew": visit.get("min_crew", 1),
+        "service_minutes": visit.get("service_min", 20),
+        "items": [
+            {
+                "sku": i["sku"],
+                "name": i["name"],
+                "quantity": i["qty"],
+                "weight_kg": i["weight_kg"],
+                "volume_m3": i["volume_m3"],
+                "install_type": install_type(i["sku"]),
+            }
+            for i in visit.get("items", [])
+        ],
+    }
+
+
 def book_orders(api: httpx.Client, day: dict[str, Any], source: str, on: dt.date) -> int:
     booked = 0
     for visit in day["visits"]:
         if visit["date"] != source:
             continue
-        _ok(
-            api.post(
-                "/orders",
-                json={
-                    "external_id": visit["id"],
-                    "customer": visit["customer"],
-                    "phone": visit["phone"],
-                    "address": visit["address"],
-                    "lat": visit["lat"],
-                    "lon": visit["lon"],
-                    "service_type": visit["kind"],
-                    "date": on.isoformat(),
-                    "slot": _slot_of(visit),
-                    "cash_cny": visit.get("cash_cny", 0),
-                    "skills": visit.get("skills", []),
-                    "priority": visit.get("priority", 1),
-                    "min_crew": visit.get("min_crew", 1),
-                    "service_minutes": visit.get("service_min", 20),
-                    "items": [
-                        {
-                            "sku": i["sku"],
-                            "name": i["name"],
-                            "quantity": i["qty"],
-                            "weight_kg": i["weight_kg"],
-                            "volume_m3": i["volume_m3"],
-                            "install_type": install_type(i["sku"]),
-                        }
-                        for i in visit.get("items", [])
-                    ],
-                },
-            )
-        )
+        ok(api.post("/orders", json=order_body(visit, on)))
         booked += 1
     return booked
 
 
 def run_planning(api: httpx.Client, on: dt.date, seconds: float) -> dict[str, Any]:
-    job = _ok(api.post("/plans", json={"date": on.isoformat(), "time_limit_s": seconds}))
+    job = ok(api.post("/plans", json={"date": on.isoformat(), "time_limit_s": seconds}))
     with SearchDisplay(text_console(stderr=True)) as display:
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
-            job = _ok(api.get(f"/plans/jobs/{job['id']}"))
+            job = ok(api.get(f"/plans/jobs/{job['id']}"))
             # The job's own words and figures, as the board shows them.
             display.update(job["progress"], job["message"] or job["status"])
     if job["status"] != "succeeded":
         raise RuntimeError(f"planning ended {job['status']}: {job['message']}")
-    return dict(_ok(api.get(f"/plans/{job['plan_id']}")))
+    return dict(ok(api.get(f"/plans/{job['plan_id']}")))
 
 
 def save_exports(api: httpx.Client, plan_id: int, out: Path) -> list[Path]:
@@ -183,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-out"))
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--chain-seconds", type=float, default=10.0, help="each store's search in the chain part"
+    )
     args = parser.parse_args(argv)
+    started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
     database = args.out / "dispatch.db"
     for stale in args.out.glob("dispatch.db*"):
@@ -225,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             for line in technicians_day(api, on, settings.timezone, delivered, plan_day):
                 print(line)
     print(audit_line(settings))
+    # Imported here: the chain part builds on this module's loaders.
+    from api.demo_chain import chain_tour
+
+    chain_tour(args.out, args.chain_seconds)
+    print(f"demo done in {time.monotonic() - started:.0f} s")
     return 0
 
 

@@ -58,7 +58,15 @@ def fleet_for(size: int) -> dict[str, int]:
 
 
 def build_day(size: int, seed: int) -> ProblemData:
-    day = generate_day(seed=seed, visits=size, date=DATE, **fleet_for(size))
+    fleet = fleet_for(size)
+    day = generate_day(
+        seed=seed,
+        visits=size,
+        date=DATE,
+        trucks=fleet["trucks"],
+        technicians=fleet["technicians"],
+        depots=fleet["depots"],
+    )
     return load_day(day, Date.fromisoformat(DATE), DispatchSettings()).data
 
 

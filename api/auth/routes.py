@@ -1,4 +1,4 @@
-"""Key management, for admins."""
+"""Key management, for admins; a scoped admin manages the keys of its own areas."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ router = APIRouter(prefix="/keys", tags=["keys"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued)
-def create_key(body: ApiKeyCreate, session: SessionDep, _: Admin) -> ApiKeyIssued:
-    return service.issue_key(session=session, request=body)
+def create_key(body: ApiKeyCreate, session: SessionDep, who: Admin) -> ApiKeyIssued:
+    return service.issue_key(session=session, request=body, by=who)
 
 
 @router.get("", response_model=list[ApiKeyPublic])
-def list_keys(session: SessionDep, _: Admin) -> list:
-    return service.list_keys(session=session)
+def list_keys(session: SessionDep, who: Admin) -> list:
+    return service.list_keys(session=session, by=who)
 
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic)
-def revoke_key(key_id: RowId, session: SessionDep, _: Admin) -> object:
-    return service.revoke_key(session=session, key_id=key_id)
+def revoke_key(key_id: RowId, session: SessionDep, who: Admin) -> object:
+    return service.revoke_key(session=session, key_id=key_id, by=who)

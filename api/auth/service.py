@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from api.auth.models import ApiKey, ApiKeyCreate, ApiKeyIssued, Role
-from api.core.errors import NotFound, RuleBroken, Unauthorized
+from api.core.errors import Forbidden, NotFound, RuleBroken, Unauthorized
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,36 @@ def _scope(session: Session, request: ApiKeyCreate) -> list[str]:
     return areas
 
 
-def issue_key(*, session: Session, request: ApiKeyCreate, key: str | None = None) -> ApiKeyIssued:
+def _check_within(by: Principal, areas: list[str]) -> None:
+    """A scoped admin hands out and manages keys only inside its own scope: 403 for a key
+    of another area or of the whole chain."""
+    from api.areas.scope import check_scope
+
+    if by.areas and not areas:
+        raise Forbidden(
+            f"a chain-wide key is outside this key's scope ({', '.join(by.areas)})",
+            rule="area_scope",
+        )
+    for code in areas:
+        check_scope(by, code)
+
+
+def issue_key(
+    *,
+    session: Session,
+    request: ApiKeyCreate,
+    key: str | None = None,
+    by: Principal | None = None,
+) -> ApiKeyIssued:
+    """A new key; `by` is the admin asking, whose scope must hold the new key's (None: the
+    service itself, at start-up or in tests)."""
     if request.role is Role.DRIVER and not request.vehicle_code:
         raise RuleBroken("a driver key needs the vehicle_code of its crew", field="vehicle_code")
+    areas = _scope(session, request)
+    if by is not None:
+        _check_within(by, areas)
     key = key or "dk_" + secrets.token_urlsafe(32)
-    fields = request.model_dump() | {"areas": _scope(session, request)}
+    fields = request.model_dump() | {"areas": areas}
     row = ApiKey(**fields, key_hash=hash_key(key), prefix=key[:10])
     session.add(row)
     session.commit()
@@ -72,14 +97,21 @@ def authenticate(*, session: Session, key: str) -> Principal:
     return principal_of(row)
 
 
-def list_keys(*, session: Session) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
+def _within(by: Principal, row: ApiKey) -> bool:
+    return not by.areas or (bool(row.areas) and set(row.areas) <= set(by.areas))
 
 
-def revoke_key(*, session: Session, key_id: int) -> ApiKey:
+def list_keys(*, session: Session, by: Principal) -> list[ApiKey]:
+    """The keys `by` manages: all for a chain-wide admin, else those wholly in its scope."""
+    rows = session.exec(select(ApiKey).order_by(col(ApiKey.id)))
+    return [row for row in rows if _within(by, row)]
+
+
+def revoke_key(*, session: Session, key_id: int, by: Principal) -> ApiKey:
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"api key {key_id} not found")
+    _check_within(by, list(row.areas or ()))
     row.revoked = True
     session.add(row)
     session.commit()

@@ -27,8 +27,10 @@ def _config(engine: Engine | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    command.upgrade(_config(engine), "head")
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`; an older one only serves tests that build a past release's
+    schema to upgrade from."""
+    command.upgrade(_config(engine), revision)
 
 
 def revision(message: str) -> None:
