@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.areas.service import area_settings, list_areas
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
@@ -26,20 +28,43 @@ TICK_S = 60.0
 
 
 def notify_tick(*, engine: Engine, settings: ServiceSettings, now: dt.datetime) -> dict[str, int]:
-    """One round of generating and sending; counts of what it did, for logs and tests."""
-    tomorrow = now.date() + dt.timedelta(days=1)
+    """One round of generating and sending; counts of what it did, for logs and tests.
+
+    Each area is told on its own wall clock, with its own slot hours: tomorrow in Urumqi
+    begins two hours after tomorrow in Shanghai.
+    """
     done = {"day_before": 0, "due": 0, "sent": 0}
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            made = service.day_before(session=session, settings=settings, date=tomorrow)
-            done["day_before"] = made.created
-        except NotFound:
-            if now.time() >= settings.customer_notice_by:
-                log.warning("no plan published for %s by %s: customers not told", tomorrow, now)
-        done["due"] = service.due_notices(session=session, settings=settings, now=now).created
+        for area in list_areas(session=session):
+            try:
+                made = _area_tick(session, area_settings(settings, area), area.code, now)
+            except Exception:
+                # One area's bad day must not keep the others' customers uninformed.
+                session.rollback()
+                log.exception("notifications of area %s failed; trying again", area.code)
+                continue
+            done["day_before"] += made[0]
+            done["due"] += made[1]
         sent = service.deliver_pending(session=session, sender=sender_for(settings))
         done["sent"] = sent.sent
     return done
+
+
+def _area_tick(
+    session: Session, local: ServiceSettings, area: str, now: dt.datetime
+) -> tuple[int, int]:
+    here = now.astimezone(ZoneInfo(local.timezone))
+    tomorrow = here.date() + dt.timedelta(days=1)
+    made = 0
+    try:
+        made = service.day_before(session=session, settings=local, date=tomorrow, area=area).created
+    except NotFound:
+        if here.time() >= local.customer_notice_by:
+            log.warning(
+                "area %s: no plan published for %s by %s: customers not told", area, tomorrow, here
+            )
+    due = service.due_notices(session=session, settings=local, now=now, area=area).created
+    return made, due
 
 
 class Notifier(Ticker):

@@ -247,3 +247,29 @@ def test_the_notifier_tells_tomorrows_customers_once(day: TestClient) -> None:
     assert first == {"day_before": len(ORDERS), "due": 0, "sent": len(ORDERS)}
     again = notify_tick(engine=engine_of(day), settings=settings, now=evening)
     assert again == {"day_before": 0, "due": 0, "sent": 0}
+
+
+def test_the_notifier_tells_each_areas_customers_on_its_own_clock(
+    settings: ServiceSettings, admin: dict[str, str]
+) -> None:
+    """Just after midnight in Shanghai it is still DAY's eve in Urumqi: only cd is told."""
+    from area_helpers import ORDERS as AREA_ORDERS
+    from area_helpers import seed_two_areas
+    from intake_helpers import publish_area
+    from plan_helpers import app_at
+
+    from api.notifications.scheduler import notify_tick
+
+    with app_at(settings) as client:
+        seed_two_areas(client, admin)
+        answer = client.patch("/areas/cd", json={"timezone": "Asia/Urumqi"}, headers=admin)
+        assert answer.status_code == 200, answer.text
+        publish_area(client, "cd")
+        publish_area(client, "sh")
+        # 00:30 of DAY in Shanghai is 22:30 the evening before in Urumqi.
+        now = dt.datetime.combine(DAY, dt.time(0, 30), tzinfo=ZONE)
+        done = notify_tick(engine=engine_of(client), settings=settings, now=now)
+        with Session(engine_of(client)) as session:
+            told = session.exec(select(Message.area_code, Message.external_id)).all()
+    assert done["day_before"] == len(AREA_ORDERS["cd"])
+    assert sorted(told) == [("cd", external_id) for external_id in AREA_ORDERS["cd"]]
