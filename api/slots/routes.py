@@ -27,6 +27,7 @@ def offer_slots(
     principal: Asker,
     area: AreaQuery = None,
 ) -> object:
+    service.check_query(settings=settings, query=query)
     area = service.offer_area(
         session=session, settings=settings, principal=principal, area=area, query=query
     )

@@ -84,6 +84,17 @@ def offer_area(
     return resolve_area(session=session, principal=principal, area=area)
 
 
+def check_query(*, settings: ServiceSettings, query: SlotQuery) -> None:
+    """The question's own numbers first: a wrong weight is named before any area is sought."""
+    check_order_numbers(
+        settings=settings,
+        items=(),
+        cash_cny=query.cash_cny,
+        service_minutes=query.service_minutes,
+        totals=(query.weight_kg, query.volume_m3),
+    )
+
+
 def offer_slots(
     *,
     session: Session,
@@ -97,13 +108,7 @@ def offer_slots(
     Only the area's crews offer, against only the area's orders, under its settings
     (`settings` are the area's) and on its wall clock: crews never cross areas.
     """
-    check_order_numbers(
-        settings=settings,
-        items=(),
-        cash_cny=query.cash_cny,
-        service_minutes=query.service_minutes,
-        totals=(query.weight_kg, query.volume_m3),
-    )
+    check_query(settings=settings, query=query)
     skills = frozenset(known_skills(session=session, skills=query.skill_names()))
     today = local_today(settings, now)
     first = earliest_bookable(settings=settings, today=today)
