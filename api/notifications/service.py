@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from api.areas.service import only_area
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
 from api.core.errors import RuleBroken
@@ -59,7 +60,8 @@ def day_before(
     Installations get the installation reminder instead; it goes out as soon as the plan is
     published, which is by the 17:00 cut-off, before the customer's evening call.
     """
-    plan = published_plan(session=session, date=date)
+    # Until messages go out per area: the chain's only area (422 naming area with several).
+    plan = published_plan(session=session, date=date, area=only_area(session=session))
     crews = crews_on(session=session, date=date)
     result = GenerateResult()
     lang = _language(language)
@@ -103,7 +105,7 @@ def due_notices(
     if plan is None:  # nothing is planned today, so nothing is due
         return result
     visits = _visits(session, plan)
-    ledger = list(effective(entries(session, date=date, kinds=DONE)))
+    ledger = list(effective(entries(session, area=plan.area_code, date=date, kinds=DONE)))
     lang = _language(language)
     for order, eta in _arriving_soon(visits, ledger, _seconds(local)):
         text = render(

@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.areas.scope import local_settings, visible
+from api.areas.service import list_areas
 from api.core.clock import ClockDep
 from api.core.deps import SessionDep, SettingsDep
 from api.core.errors import NotFound
 from api.pages.access import BoardPage
 from api.pages.board_kpis import KPI_WORDS, kpi_panel
-from api.pages.board_view import WORDS, board, board_date
+from api.pages.board_view import WORDS, board, board_area, board_date
 from api.pages.templating import message_page, render
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
@@ -29,11 +31,26 @@ def board_page(
     date: Annotated[str | None, Query(max_length=32)] = None,
     plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     kpi_days: Annotated[int, Query(ge=1, le=31)] = 1,
+    area: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    today = clock.today()
-    day, understood = board_date(date, today=today)
+    """One area's board: the one asked (in scope), or the key's first; a picker offers the
+    others the key sees. Plans, crews, the timeline and KPIs are that area's alone."""
     try:
-        view = board(session=session, settings=settings, date=day, today=today, plan_id=plan)
+        chosen = board_area(session=session, principal=principal, area=area, plan_id=plan)
+        local = local_settings(session=session, settings=settings, area=chosen)
+        today = clock.today_in(local.timezone)
+        day, understood = board_date(date, today=today)
+        areas = [(row.code, row.name) for row in list_areas(session=session)]
+        seen = visible(session=session, principal=principal)
+        view = board(
+            session=session,
+            settings=local,
+            area=chosen,
+            areas=[pair for pair in areas if pair[0] in seen],
+            date=day,
+            today=today,
+            plan_id=plan,
+        )
     except NotFound as missing:
         return message_page(
             request, principal=principal, status_code=404, message=missing.message, words=WORDS
@@ -42,6 +59,7 @@ def board_page(
         request=request,
         session=session,
         settings=settings,
+        area=chosen,
         date=view.date,
         days=kpi_days,
         now=clock.now(),

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from api.areas.scope import in_scope, visible
+from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
-from api.fleet.models import Vehicle
+from api.fleet.models import Depot, Vehicle
+from api.pages.access import PageForbidden
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
 from api.plans.cutoff import minutes_late
@@ -204,6 +207,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class Board:
+    area: str  # the area whose plans the board shows: one desk's day
+    areas: list[tuple[str, str]]  # (code, name) of the areas the key sees, for the picker
     date: dt.date
     today: dt.date
     plan: PlanSummary | None
@@ -237,30 +242,59 @@ def board_date(text: str | None, *, today: dt.date) -> tuple[dt.date, bool]:
         return tomorrow, False
 
 
+def board_area(
+    *, session: Session, principal: Principal, area: str | None, plan_id: int | None
+) -> str:
+    """The area the board shows: the asked plan's, else the one named, else the first the
+    key sees. Never one outside the key's scope: that is a 403 page."""
+    asked = session.get(Plan, plan_id) if plan_id is not None else None
+    if asked is not None:
+        area = asked.area_code
+    seen = visible(session=session, principal=principal)
+    if area is None:
+        if not seen:
+            raise PageForbidden("this key sees no planning area", principal)
+        return seen[0]
+    if not in_scope(principal, area):
+        raise PageForbidden(f"area {area} is outside this key's scope", principal)
+    if area not in seen:
+        raise NotFound(f"area {area} does not exist")
+    return area
+
+
 def board(
     *,
     session: Session,
     settings: ServiceSettings,
+    area: str,
+    areas: list[tuple[str, str]],
     date: dt.date,
     today: dt.date,
     plan_id: int | None = None,
 ) -> Board:
-    """The board of `date`, or of plan `plan_id` (whose date then wins)."""
+    """The board of the area's `date`, or of plan `plan_id` (whose date then wins).
+    `settings` are the area's own (local_settings)."""
     if plan_id is not None:
         asked = session.get(Plan, plan_id)
         if asked is None:
             raise NotFound(f"plan {plan_id} does not exist")
         date = asked.date
-    plans = service.list_plans(session=session, date=date, limit=200)
+    plans = [
+        plan
+        for plan in service.list_plans(session=session, date=date, limit=200)
+        if _area_of(session, plan) == area
+    ]
     summary = _chosen(plans, plan_id)
     stored = None
     if summary is not None:
         row = session.get(Plan, summary.id)  # already in the session from list_plans
         assert row is not None
         stored = load(session, row)
-    vehicles = _vehicles(session, date, stored)
+    vehicles = _vehicles(session, area, date, stored)
     routes = _timed_routes(stored, vehicles) if stored else []
     return Board(
+        area=area,
+        areas=areas,
         date=date,
         today=today,
         plan=summary,
@@ -280,6 +314,11 @@ def board(
     )
 
 
+def _area_of(session: Session, plan: PlanSummary) -> str:
+    row = session.get(Plan, plan.id)  # already in the session from list_plans
+    return row.area_code if row is not None else ""
+
+
 def _chosen(plans: Sequence[PlanSummary], plan_id: int | None) -> PlanSummary | None:
     """The asked plan, else the newest still in force: a fresh draft before the published."""
     if plan_id is not None:
@@ -289,9 +328,17 @@ def _chosen(plans: Sequence[PlanSummary], plan_id: int | None) -> PlanSummary | 
     return newest[0] if newest else None
 
 
-def _vehicles(session: Session, date: dt.date, stored: Stored | None) -> dict[str, Vehicle]:
-    """The date's crews, plus any vehicle the plan still routes (retired since, say)."""
-    vehicles = {vehicle.code: vehicle for vehicle in working_vehicles(session=session, date=date)}
+def _vehicles(
+    session: Session, area: str, date: dt.date, stored: Stored | None
+) -> dict[str, Vehicle]:
+    """The area's crews of the date, plus any vehicle the plan still routes (retired since,
+    say)."""
+    depots = set(session.exec(select(Depot.code).where(Depot.area_code == area)))
+    vehicles = {
+        vehicle.code: vehicle
+        for vehicle in working_vehicles(session=session, date=date)
+        if vehicle.depot_code in depots
+    }
     missing = {route.vehicle_code for route in stored.routes} - set(vehicles) if stored else set()
     if missing:
         query = select(Vehicle).where(col(Vehicle.code).in_(missing))
