@@ -12,12 +12,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from api.areas.scope import in_scope, visible
-from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
 from api.fleet.models import Depot, Vehicle
-from api.pages.access import PageForbidden
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
 from api.plans.cutoff import minutes_late
@@ -240,26 +237,6 @@ def board_date(text: str | None, *, today: dt.date) -> tuple[dt.date, bool]:
         return dt.date.fromisoformat(text), True
     except ValueError:
         return tomorrow, False
-
-
-def board_area(
-    *, session: Session, principal: Principal, area: str | None, plan_id: int | None
-) -> str:
-    """The area the board shows: the asked plan's, else the one named, else the first the
-    key sees. Never one outside the key's scope: that is a 403 page."""
-    asked = session.get(Plan, plan_id) if plan_id is not None else None
-    if asked is not None:
-        area = asked.area_code
-    seen = visible(session=session, principal=principal)
-    if area is None:
-        if not seen:
-            raise PageForbidden("this key sees no planning area", principal)
-        return seen[0]
-    if not in_scope(principal, area):
-        raise PageForbidden(f"area {area} is outside this key's scope", principal)
-    if area not in seen:
-        raise NotFound(f"area {area} does not exist")
-    return area
 
 
 def board(
