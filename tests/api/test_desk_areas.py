@@ -94,7 +94,8 @@ def test_each_area_reconciles_its_own_crews(chain: TestClient, key_for: KeyMaker
 def test_an_areas_cash_cap_binds_on_its_crews_only(
     chain: TestClient, key_for: KeyMaker, admin: dict[str, str]
 ) -> None:
-    """Chengdu caps cash at ¥400: CD1 cannot take CD-2's ¥500, SH1 takes SH-2's."""
+    """Chengdu caps cash at ¥400: CD1 cannot take CD-2's ¥500 and its route says ¥400 (today
+    by Chengdu's clock), SH1 takes SH-2's."""
     answer = chain.patch("/areas/cd", json={"cash_cap_cny": 400}, headers=admin)
     assert answer.status_code == 200, answer.text
     walk(chain, key_for, FLOW[:5], {})  # CD1 has arrived at CD-2
@@ -105,6 +106,7 @@ def test_an_areas_cash_cap_binds_on_its_crews_only(
     )
     assert refused.status_code == 422 and refused.json()["rule"] == "cash_cap", refused.text
     assert chain.get(f"/cash/{D}/on-board/CD1", headers=driver).json()["cap_cny"] == 400
+    assert chain.get("/driver/route", headers=driver).json()["cash_cap_cny"] == 400
     shanghai_collects(chain, key_for)
     sh = chain.get(f"/cash/{D}/on-board/SH1", headers=key_for("driver", "SH1")).json()
     assert sh["cap_cny"] == chain.app.state.settings.cash_cap_cny  # type: ignore[attr-defined]
@@ -171,3 +173,16 @@ def test_the_published_dispatch_sheet_is_per_area(chain: TestClient, key_for: Ke
     assert answer.status_code == 422 and answer.json()["field"] == "area"
     mine = chain.get(f"/dispatch-sheet?date={D}&format=csv", headers=cd_key(key_for, "warehouse"))
     assert "CD1" in mine.text and "SH1" not in mine.text
+
+
+def test_a_crews_today_is_its_areas(
+    chain: TestClient, key_for: KeyMaker, admin: dict[str, str]
+) -> None:
+    """At 09:00 in Chengdu it is still the day before in Los Angeles: a Shanghai store moved
+    there has no route today yet, Chengdu's crew has."""
+    answer = chain.patch("/areas/sh", json={"timezone": "America/Los_Angeles"}, headers=admin)
+    assert answer.status_code == 200, answer.text
+    cd = chain.get("/driver/route", headers=key_for("driver", "CD1"))
+    assert cd.status_code == 200 and cd.json()["date"] == D
+    sh = chain.get("/driver/route", headers=key_for("driver", "SH1"))
+    assert sh.status_code == 404 and "2026-11-26" in sh.json()["detail"]
