@@ -15,11 +15,9 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from api.areas.service import only_area
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
-from api.core.errors import RuleBroken
-from api.drivers.service import published_plan
+from api.core.errors import NotFound, RuleBroken
 from api.fleet.service import crews_on
 from api.notifications.models import (
     DeliverResult,
@@ -60,8 +58,12 @@ def day_before(
     Installations get the installation reminder instead; it goes out as soon as the plan is
     published, which is by the 17:00 cut-off, before the customer's evening call.
     """
-    # Until messages go out per area: the chain's only area (422 naming area with several).
-    plan = published_plan(session=session, date=date, area=only_area(session=session))
+    # Until messages go out per area: the first published plan of the date, as before.
+    plan = session.exec(
+        select(Plan).where(Plan.date == date, Plan.status == PlanStatus.PUBLISHED)
+    ).first()
+    if plan is None:
+        raise NotFound(f"no plan is published for {date} yet")
     crews = crews_on(session=session, date=date)
     result = GenerateResult()
     lang = _language(language)
