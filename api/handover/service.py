@@ -118,7 +118,6 @@ def correct(
     original = session.get(LedgerEntry, entry_id)
     if original is None or original.date != date:
         raise NotFound(f"record {entry_id} not found")
-    check_scope(principal, original.area_code)
     _may_correct(principal, original)
     unknown = sorted(set(changes) - set(original.payload) - {"correction_reason"})
     if unknown:
@@ -156,6 +155,7 @@ def correct(
 
 
 def _may_correct(principal: Principal, original: LedgerEntry) -> None:
+    check_scope(principal, original.area_code)  # a record is corrected in its own area
     if original.kind in NEVER_CORRECTED:
         raise RuleBroken(f"a {original.kind} record is never changed", rule="append_only")
     if original.kind in MONEY:

@@ -63,13 +63,12 @@ def board_page(
         local = local_settings(session=session, settings=settings, area=chosen)
         today = clock.today_in(local.timezone)
         day, understood = board_date(date, today=today)
-        areas = [(row.code, row.name) for row in list_areas(session=session)]
-        seen = visible(session=session, principal=principal)
+        seen = tuple(visible(session=session, principal=principal))
         view = board(
             session=session,
             settings=local,
             area=chosen,
-            areas=[pair for pair in areas if pair[0] in seen],
+            areas=[(row.code, row.name) for row in list_areas(session=session, codes=seen)],
             date=day,
             today=today,
             plan_id=plan,
