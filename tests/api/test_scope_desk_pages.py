@@ -10,8 +10,11 @@ import pytest
 from api_keys import KeyMaker
 from desk_helpers import D, two_area_day
 from fastapi.testclient import TestClient
+from plan_helpers import engine_of
+from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
+from api.plans.models import Plan
 
 COVERED: set[tuple[str, str]] = {
     ("GET", "/app"),
@@ -95,3 +98,14 @@ def test_the_sign_in_page_names_no_area(chain: TestClient) -> None:
     answer = chain.get("/app/sign-in")
     assert answer.status_code == 200
     assert "CD1" not in answer.text and "成都" not in answer.text
+
+
+def test_another_areas_plan_on_the_board_is_403(chain: TestClient, key_for: KeyMaker) -> None:
+    """Asking Chengdu's board for Shanghai's plan by its id is refused, whatever area is named."""
+    with Session(engine_of(chain)) as session:
+        plan = session.exec(select(Plan.id).where(Plan.area_code == "sh")).one()
+    sign_in(chain, key_for("dispatcher", areas=["cd"]))
+    assert chain.get(f"/app/board?plan={plan}&area=cd").status_code == 403
+    sign_in(chain, key_for("dispatcher", areas=["sh"]))
+    answer = chain.get(f"/app/board?plan={plan}")
+    assert answer.status_code == 200 and "SH1" in answer.text
