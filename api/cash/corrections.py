@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from api.areas.scope import check_scope, local_settings
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.cash.models import CollectionCreate, DepositCreate, HandoverCreate
@@ -50,8 +51,10 @@ def check_money_correction(
     """The corrected money record (`payload` replacing `entry`) passes the rules a new record
     of its kind passes, with `entry` left out of the day's sums. When a collection was taken
     (after the arrival, before the sign-off) is not corrected, only what it says."""
+    # The cap in force is the one of the record's area.
+    local = local_settings(session=locked, settings=settings, area=entry.area_code)
     try:
-        _rules(locked, settings=settings, entry=entry, payload=payload)
+        _rules(locked, settings=local, entry=entry, payload=payload)
     except RuleBroken as error:
         # The correction names the record's fields: its amount is in fen.
         if error.field == "amount_cny":
@@ -63,7 +66,7 @@ def _rules(
     locked: Session, *, settings: ServiceSettings, entry: LedgerEntry, payload: dict[str, Any]
 ) -> None:
     request = _as_request(locked, entry, payload)
-    date, vehicle_code = entry.date, entry.vehicle_code
+    area, date, vehicle_code = entry.area_code, entry.date, entry.vehicle_code
     if isinstance(request, CollectionCreate):
         collection_rules(
             locked,
@@ -79,7 +82,8 @@ def _rules(
         two_of_the_crew(locked, date, vehicle_code, request.members)
     else:
         one_of_the_crew(locked, date, vehicle_code, request.handed_by)
-    at_most_on_board(locked, date, vehicle_code, fen(request.amount_cny), leaving_out=entry.id)
+    amount = fen(request.amount_cny)
+    at_most_on_board(locked, area, date, vehicle_code, amount, leaving_out=entry.id)
 
 
 def _as_request(session: Session, entry: LedgerEntry, payload: dict[str, Any]) -> Request:
@@ -118,13 +122,14 @@ def accept(
     """Finance accepts a corrected money record as it now stands; (acceptance, created).
 
     The correction is checked again as it is stored, so one an older release let a crew
-    store (cash relabelled, an amount no record could hold) is corrected, not accepted.
+    store (cash relabelled, an amount no record could hold) is corrected, not accepted. The
+    acceptance goes into the correction's area's chain; a key outside that area gets 403.
     """
+    area = _correction(session, date, entry_id).area_code
+    check_scope(principal, area)
 
     def build(locked: Session) -> NewEntry:
-        correction = locked.get(LedgerEntry, entry_id)
-        if correction is None or correction.date != date:
-            raise NotFound(f"record {entry_id} not found")
+        correction = _correction(locked, date, entry_id)
         _acceptable(locked, correction)
         check_money_correction(
             locked, settings=settings, entry=correction, payload=correction.payload
@@ -144,8 +149,16 @@ def accept(
         idempotency_key=idempotency_key,
         request=request,
         date=date,
+        area=area,
         build=build,
     )
+
+
+def _correction(session: Session, date: dt.date, entry_id: int) -> LedgerEntry:
+    correction = session.get(LedgerEntry, entry_id)
+    if correction is None or correction.date != date:
+        raise NotFound(f"record {entry_id} not found")
+    return correction
 
 
 def _acceptable(session: Session, correction: LedgerEntry) -> None:
@@ -164,7 +177,9 @@ def _acceptable(session: Session, correction: LedgerEntry) -> None:
         )
     accepted = session.exec(
         select(LedgerEntry).where(
-            LedgerEntry.date == correction.date, LedgerEntry.kind == Kind.CORRECTION_ACCEPTED
+            LedgerEntry.area_code == correction.area_code,
+            LedgerEntry.date == correction.date,
+            LedgerEntry.kind == Kind.CORRECTION_ACCEPTED,
         )
     ).all()
     if any(row.payload.get("correction") == correction.id for row in accepted):

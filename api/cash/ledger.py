@@ -111,12 +111,17 @@ def _add_entry(cash: CrewCash, row: LedgerEntry) -> None:
 
 
 def crew_cash(
-    session: Session, *, date: dt.date, vehicle_code: str, leaving_out: int | None = None
+    session: Session,
+    *,
+    area: str,
+    date: dt.date,
+    vehicle_code: str,
+    leaving_out: int | None = None,
 ) -> CrewCash:
     """A crew's collections, deposits and handovers so far (no expected amount); without
     the entry `leaving_out`, which a correction is about to replace."""
     cash = CrewCash()
-    rows = entries(session, date=date, vehicle_code=vehicle_code, kinds=CASH_KINDS)
+    rows = entries(session, area=area, date=date, vehicle_code=vehicle_code, kinds=CASH_KINDS)
     for row in effective(rows):
         if row.id != leaving_out:
             _add_entry(cash, row)
@@ -131,7 +136,7 @@ def latest_outcomes(rows: Iterable[LedgerEntry]) -> dict[int, LedgerEntry]:
 
 
 def day_cash(
-    session: Session, *, date: dt.date, vehicle_codes: Sequence[str]
+    session: Session, *, area: str, date: dt.date, vehicle_codes: Sequence[str]
 ) -> dict[str, CrewCash]:
     """Every crew's money of the day, expected amounts included, keyed by vehicle code.
 
@@ -139,7 +144,8 @@ def day_cash(
     moved between crews after the fact still lands where the money went.
     """
     crews = {code: CrewCash() for code in vehicle_codes}
-    rows = list(effective(entries(session, date=date, kinds=(*CASH_KINDS, *OUTCOME_KINDS))))
+    kinds = (*CASH_KINDS, *OUTCOME_KINDS)
+    rows = list(effective(entries(session, area=area, date=date, kinds=kinds)))
     for row in rows:
         _add_entry(crews.setdefault(row.vehicle_code, CrewCash()), row)
     delivered = [r for r in latest_outcomes(rows).values() if r.kind == Kind.DELIVERED]
@@ -156,12 +162,12 @@ def day_cash(
     return crews
 
 
-def money_corrections(session: Session, *, date: dt.date) -> list[dict[str, Any]]:
+def money_corrections(session: Session, *, area: str, date: dt.date) -> list[dict[str, Any]]:
     """Each money record of the day as corrected, and who of finance accepted it, if anyone.
 
     Corrected again, only the latest correction stands and needs accepting.
     """
-    rows = entries(session, date=date, kinds=(*MONEY, Kind.CORRECTION_ACCEPTED))
+    rows = entries(session, area=area, date=date, kinds=(*MONEY, Kind.CORRECTION_ACCEPTED))
     acceptances = [row for row in rows if row.kind == Kind.CORRECTION_ACCEPTED]
     accepted = {row.payload.get("correction"): row.by for row in acceptances}
     money = [row for row in rows if row.kind in MONEY]

@@ -144,6 +144,7 @@ class CrewReconciliationPublic(SQLModel):
 
 class ReconciliationPublic(SQLModel):
     id: int
+    area_code: str  # each area reconciles its own crews, in its own chain
     date: dt.date
     plan_id: int
     plan_version: int

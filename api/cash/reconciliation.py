@@ -28,16 +28,16 @@ from api.records.models import LedgerEntry
 from api.records.service import NewEntry, append, effective, entries
 
 
-def reconciliation_table(session: Session, *, date: dt.date) -> dict[str, Any]:
-    """Per crew on the published plan: expected, collected, paid in, left; amounts in fen."""
-    plan = published_plan(session=session, date=date)
+def reconciliation_table(session: Session, *, area: str, date: dt.date) -> dict[str, Any]:
+    """Per crew on the area's published plan: expected, collected, paid in, left; in fen."""
+    plan = published_plan(session=session, date=date, area=area)
     codes = session.exec(select(PlanRoute.vehicle_code).where(PlanRoute.plan_id == plan.id)).all()
-    crews = day_cash(session, date=date, vehicle_codes=codes)
+    crews = day_cash(session, area=area, date=date, vehicle_codes=codes)
     total = CrewCash()
     for cash in crews.values():
         total.add(cash)
     rows = [_crew_row(code, crews[code]) for code in sorted(crews)]
-    corrections = money_corrections(session, date=date)
+    corrections = money_corrections(session, area=area, date=date)
     for row in rows:
         row["mismatches"] += _not_accepted(date, corrections, row["vehicle_code"])
     return {
@@ -81,28 +81,30 @@ def _crew_row(vehicle_code: str, cash: CrewCash) -> dict[str, Any]:
 
 
 def reconcile(
-    *, session: Session, principal: Principal, idempotency_key: str, date: dt.date
+    *, session: Session, principal: Principal, idempotency_key: str, area: str, date: dt.date
 ) -> tuple[ReconciliationPublic, bool]:
-    """Compute the day's reconciliation and store it as a RECONCILED entry; (it, created)."""
-    published_plan(session=session, date=date)  # 404 before the day's lock is taken
+    """Compute the area's reconciliation of the day and store it as a RECONCILED entry in the
+    area's chain; (it, created)."""
+    published_plan(session=session, date=date, area=area)  # 404 before the lock is taken
 
     def build(locked: Session) -> NewEntry:
-        table = reconciliation_table(locked, date=date)
+        table = reconciliation_table(locked, area=area, date=date)
         return NewEntry(date=date, kind=Kind.RECONCILED, payload=table)
 
     entry, created = append(
         session,
         principal=principal,
         idempotency_key=idempotency_key,
-        request={"op": "reconciliation", "date": date.isoformat()},
+        request={"op": "reconciliation", "date": date.isoformat(), "area": area},
         date=date,
+        area=area,
         build=build,
     )
     return reconciliation_public(entry), created
 
 
-def latest_reconciliation(*, session: Session, date: dt.date) -> ReconciliationPublic:
-    rows = list(effective(entries(session, date=date, kinds=[Kind.RECONCILED])))
+def latest_reconciliation(*, session: Session, area: str, date: dt.date) -> ReconciliationPublic:
+    rows = list(effective(entries(session, area=area, date=date, kinds=[Kind.RECONCILED])))
     if not rows:
         raise NotFound(f"no reconciliation is stored for {date} yet")
     return reconciliation_public(rows[-1])
@@ -112,6 +114,7 @@ def reconciliation_public(entry: LedgerEntry) -> ReconciliationPublic:
     table = entry.payload
     return ReconciliationPublic(
         id=entry.id or 0,
+        area_code=entry.area_code,
         date=entry.date,
         plan_id=table["plan_id"],
         plan_version=table["plan_version"],

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
+from api.areas.scope import AreaQuery, local_settings, resolve_area
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.cash import corrections, reconciliation, service
@@ -25,7 +26,7 @@ from api.cash.models import (
     ReconciliationPublic,
 )
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.records.access import IdempotencyKey, require_own_crew
+from api.records.access import IdempotencyKey, crew_area, require_own_crew
 from api.records.models import LedgerEntryPublic
 
 router = APIRouter(prefix="/cash", tags=["cash"])
@@ -106,8 +107,10 @@ def on_board(
     principal: Watcher,
 ) -> OnBoardPublic:
     require_own_crew(principal, vehicle_code, reading=True)
+    area = crew_area(session, principal, vehicle_code)
+    local = local_settings(session=session, settings=settings, area=area)
     return service.on_board(
-        session=session, settings=settings, date=date, vehicle_code=vehicle_code
+        session=session, settings=local, area=area, date=date, vehicle_code=vehicle_code
     )
 
 
@@ -118,18 +121,27 @@ def reconcile(
     principal: Finance,
     key: IdempotencyKey,
     response: Response,
+    area: AreaQuery = None,
 ) -> ReconciliationPublic:
-    """日清日结: every crew's expected, collected and paid-in cash, mismatches flagged."""
+    """日清日结 of one area: every crew's expected, collected and paid-in cash, mismatches
+    flagged. `area` may be left out by a key or chain with only one."""
     record, created = reconciliation.reconcile(
-        session=session, principal=principal, idempotency_key=key, date=date
+        session=session,
+        principal=principal,
+        idempotency_key=key,
+        area=resolve_area(session=session, principal=principal, area=area),
+        date=date,
     )
     _status(response, created)
     return record
 
 
 @router.get("/{date}/reconciliation", response_model=ReconciliationPublic)
-def latest_reconciliation(date: dt.date, session: SessionDep, _: Reader) -> ReconciliationPublic:
-    return reconciliation.latest_reconciliation(session=session, date=date)
+def latest_reconciliation(
+    date: dt.date, session: SessionDep, principal: Reader, area: AreaQuery = None
+) -> ReconciliationPublic:
+    chosen = resolve_area(session=session, principal=principal, area=area)
+    return reconciliation.latest_reconciliation(session=session, area=chosen, date=date)
 
 
 @router.post(

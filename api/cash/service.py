@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from api.areas.scope import local_settings
 from api.auth.service import Principal
 from api.cash.ledger import (
     amount_fen,
@@ -38,13 +39,20 @@ from api.core.errors import RuleBroken
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order
-from api.records.access import order_by_external_id, planned_stop, require_own_crew
+from api.records.access import (
+    crew_area,
+    order_by_external_id,
+    planned_stop,
+    require_own_crew,
+)
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import NewEntry, append, effective, entries
 
 
 def cash_cap_fen(*, session: Session, settings: ServiceSettings, vehicle_code: str) -> int:
+    """The vehicle's own cap, else the one in force in its area: `settings` are the area's
+    (local_settings), where an area may set a cap of its own."""
     vehicle = get_or_404(session, Vehicle, "vehicle", code=vehicle_code)
     return fen(vehicle.cash_cap_cny or settings.cash_cap_cny)
 
@@ -70,15 +78,16 @@ def collect(
     body: CollectionCreate,
 ) -> tuple[CollectionPublic, bool]:
     """Record money taken at a stop the crew has reached; (record, created)."""
-    order = order_by_external_id(session, body.order)
+    order = order_by_external_id(session, body.order, principal)
     stop = planned_stop(session, order, date)
     require_own_crew(principal, stop.vehicle_code)
     vehicle_code = stop.vehicle_code
-    cap = cash_cap_fen(session=session, settings=settings, vehicle_code=vehicle_code)
+    local = local_settings(session=session, settings=settings, area=order.area_code)
+    cap = cash_cap_fen(session=session, settings=local, vehicle_code=vehicle_code)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        rows = list(effective(entries(locked, date=date, order_id=order.id)))
+        rows = list(effective(entries(locked, area=order.area_code, date=date, order_id=order.id)))
         _collectable(rows, order)
         collection_rules(
             locked, date=date, order=order, vehicle_code=vehicle_code, body=body, cap=cap
@@ -98,6 +107,7 @@ def collect(
         idempotency_key=idempotency_key,
         request=_request("collection", date, body),
         date=date,
+        area=order.area_code,
         build=build,
     )
     public = CollectionPublic(
@@ -121,11 +131,15 @@ def collection_rules(
     """What a collection's amount must keep to, also when finance corrects one (the entry
     `leaving_out`): never more than the order's due, cash never above the cap."""
     amount = fen(body.amount_cny)
-    rows = effective(entries(locked, date=date, order_id=order.id))
+    rows = effective(entries(locked, area=order.area_code, date=date, order_id=order.id))
     _at_most_due([row for row in rows if row.id != leaving_out], order, amount)
     if body.method is PaymentMethod.CASH:
         on_board = crew_cash(
-            locked, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out
+            locked,
+            area=order.area_code,
+            date=date,
+            vehicle_code=vehicle_code,
+            leaving_out=leaving_out,
         ).on_board
         _under_cap(date, vehicle_code, on_board, amount, cap)
 
@@ -178,6 +192,7 @@ def _crew_names(session: Session, date: dt.date, vehicle_code: str) -> list[str]
 
 def at_most_on_board(
     session: Session,
+    area: str,
     date: dt.date,
     vehicle_code: str,
     amount: int,
@@ -185,7 +200,9 @@ def at_most_on_board(
 ) -> None:
     """Cash paid in (banked or handed over) is at most the cash on board, the entry a
     correction replaces (`leaving_out`) left out."""
-    cash = crew_cash(session, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out)
+    cash = crew_cash(
+        session, area=area, date=date, vehicle_code=vehicle_code, leaving_out=leaving_out
+    )
     on_board = cash.on_board
     if amount > on_board:
         raise RuleBroken(
@@ -239,12 +256,12 @@ def deposit(
 ) -> tuple[DepositPublic, bool]:
     """Record cash paid in at a bank by two members of the crew; (record, created)."""
     require_own_crew(principal, body.vehicle_code)
-    get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
+    area = crew_area(session, principal, body.vehicle_code)
     members = two_of_the_crew(session, date, body.vehicle_code, body.members)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        at_most_on_board(locked, date, body.vehicle_code, amount)
+        at_most_on_board(locked, area, date, body.vehicle_code, amount)
         payload = {
             "amount_fen": amount,
             "members": members,
@@ -261,6 +278,7 @@ def deposit(
         idempotency_key=idempotency_key,
         request=_request("deposit", date, body),
         date=date,
+        area=area,
         build=build,
     )
     public = DepositPublic(
@@ -280,12 +298,12 @@ def hand_over(
     body: HandoverCreate,
 ) -> tuple[HandoverPublic, bool]:
     """Record cash a crew member handed to finance at the warehouse; (record, created)."""
-    get_or_404(session, Vehicle, "vehicle", code=body.vehicle_code)
+    area = crew_area(session, principal, body.vehicle_code)
     one_of_the_crew(session, date, body.vehicle_code, body.handed_by)
     amount = fen(body.amount_cny)
 
     def build(locked: Session) -> NewEntry:
-        at_most_on_board(locked, date, body.vehicle_code, amount)
+        at_most_on_board(locked, area, date, body.vehicle_code, amount)
         payload = {
             "amount_fen": amount,
             "handed_by": body.handed_by,
@@ -302,6 +320,7 @@ def hand_over(
         idempotency_key=idempotency_key,
         request=_request("handover", date, body),
         date=date,
+        area=area,
         build=build,
     )
     public = HandoverPublic(
@@ -313,10 +332,12 @@ def hand_over(
 
 
 def on_board(
-    *, session: Session, settings: ServiceSettings, date: dt.date, vehicle_code: str
+    *, session: Session, settings: ServiceSettings, area: str, date: dt.date, vehicle_code: str
 ) -> OnBoardPublic:
+    """The crew's cash of the day in its `area`, whose own `settings` (local_settings) set
+    the cap unless the vehicle has one."""
     cap = cash_cap_fen(session=session, settings=settings, vehicle_code=vehicle_code)
-    cash = crew_cash(session, date=date, vehicle_code=vehicle_code)
+    cash = crew_cash(session, area=area, date=date, vehicle_code=vehicle_code)
     return OnBoardPublic(
         date=date,
         vehicle_code=vehicle_code,

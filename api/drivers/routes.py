@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api.areas.scope import local_settings
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -14,6 +15,7 @@ from api.core.deps import SessionDep, SettingsDep, require
 from api.core.errors import Forbidden, RuleBroken
 from api.drivers import service
 from api.drivers.models import DriverRoutePublic
+from api.records.access import crew_area
 
 router = APIRouter(prefix="/driver", tags=["driver"])
 Crew = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER))]
@@ -34,6 +36,13 @@ def my_route(
         vehicle = principal.vehicle_code
     if vehicle is None:
         raise RuleBroken("name the crew's vehicle", field="vehicle")
+    area = crew_area(session, principal, vehicle)
+    local = local_settings(session=session, settings=settings, area=area)
     return service.crew_route(
-        session=session, settings=settings, date=date or clock.today(), vehicle_code=vehicle
+        session=session,
+        settings=local,
+        # "Today" is the crew's own: the area's wall clock, not the chain's.
+        date=date or clock.today_in(local.timezone),
+        vehicle_code=vehicle,
+        area=area,
     )

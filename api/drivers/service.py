@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
+from api.areas.models import DEFAULT_AREA
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.errors import NotFound
@@ -18,19 +19,25 @@ from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 
 
-def published_plan(*, session: Session, date: dt.date) -> Plan:
+def published_plan(*, session: Session, date: dt.date, area: str) -> Plan:
+    """The area's published plan of the date: each area publishes its own."""
     plan = session.exec(
-        select(Plan).where(Plan.date == date, Plan.status == PlanStatus.PUBLISHED)
+        select(Plan).where(
+            Plan.area_code == area, Plan.date == date, Plan.status == PlanStatus.PUBLISHED
+        )
     ).first()
     if plan is None:
-        raise NotFound(f"no plan is published for {date} yet")
+        where = "" if area == DEFAULT_AREA else f" in area {area}"
+        raise NotFound(f"no plan is published for {date}{where} yet")
     return plan
 
 
 def crew_route(
-    *, session: Session, settings: ServiceSettings, date: dt.date, vehicle_code: str
+    *, session: Session, settings: ServiceSettings, date: dt.date, vehicle_code: str, area: str
 ) -> DriverRoutePublic:
-    plan = published_plan(session=session, date=date)
+    """The crew's route on its area's published plan; `settings` are the area's own
+    (local_settings), which set its windows and cash cap."""
+    plan = published_plan(session=session, date=date, area=area)
     vehicle = get_or_404(session, Vehicle, "vehicle", code=vehicle_code)
     route = session.exec(
         select(PlanRoute).where(

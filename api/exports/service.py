@@ -130,8 +130,11 @@ def _rows(session: Session, plan_id: int) -> _Rows:
     )
 
 
-def published_plan_id(*, session: Session, date: dt.date) -> int:
-    query = select(Plan.id).where(Plan.date == date, Plan.status == PlanStatus.PUBLISHED)
+def published_plan_id(*, session: Session, date: dt.date, area: str) -> int:
+    """The area's published plan of the date: each area publishes its own."""
+    query = select(Plan.id).where(
+        Plan.area_code == area, Plan.date == date, Plan.status == PlanStatus.PUBLISHED
+    )
     plan_id = session.exec(query.order_by(col(Plan.id).desc())).first()
     if plan_id is None:
         raise NotFound(f"no plan is published for {date.isoformat()}")

@@ -28,9 +28,11 @@ from api.records.service import NewEntry, effective, entries
 LOADING_KINDS = (Kind.LOADING_COUNTED, Kind.LOADING_SIGNED, Kind.LOADING_RECONCILED)
 
 
-def picking_list(session: Session, *, date: dt.date, vehicle_code: str) -> list[LoadingLine]:
+def picking_list(
+    session: Session, *, area: str, date: dt.date, vehicle_code: str
+) -> list[LoadingLine]:
     """What the crew must take: every item still owed on its stops of the published plan."""
-    plan = published_plan(session=session, date=date)
+    plan = published_plan(session=session, date=date, area=area)
     rows = session.exec(
         select(PlanStop, Order, OrderItem)
         .join(Order, col(PlanStop.order_id) == col(Order.id))
@@ -52,12 +54,12 @@ def picking_list(session: Session, *, date: dt.date, vehicle_code: str) -> list[
 
 
 def count_entry(
-    session: Session, *, date: dt.date, vehicle_code: str, count: LoadingCountCreate
+    session: Session, *, area: str, date: dt.date, vehicle_code: str, count: LoadingCountCreate
 ) -> NewEntry:
-    lines = picking_list(session, date=date, vehicle_code=vehicle_code)
+    lines = picking_list(session, area=area, date=date, vehicle_code=vehicle_code)
     if not lines:
         raise RuleBroken(f"crew {vehicle_code} has nothing to load on {date}", field="vehicle")
-    if _departed(session, date, vehicle_code):
+    if _departed(session, area, date, vehicle_code):
         raise Conflict(f"crew {vehicle_code} has already left the warehouse")
     counted: dict[tuple[str, str], int] = {}
     for counted_line in count.counts:
@@ -82,9 +84,9 @@ def count_entry(
 
 
 def sign_entry(
-    session: Session, *, date: dt.date, vehicle_code: str, sign: LoadingSignCreate
+    session: Session, *, area: str, date: dt.date, vehicle_code: str, sign: LoadingSignCreate
 ) -> NewEntry:
-    if _latest_count(session, date, vehicle_code) is None:
+    if _latest_count(session, area, date, vehicle_code) is None:
         raise RuleBroken("the crew signs the loading only after the keeper's count", field="count")
     crew = [m.name for m in crews_on(session=session, date=date).get(vehicle_code, [])]
     if crew and sign.crew_leader_name not in crew:
@@ -97,9 +99,14 @@ def sign_entry(
 
 
 def reconcile_entry(
-    session: Session, *, date: dt.date, vehicle_code: str, reconcile: LoadingReconcileCreate
+    session: Session,
+    *,
+    area: str,
+    date: dt.date,
+    vehicle_code: str,
+    reconcile: LoadingReconcileCreate,
 ) -> NewEntry:
-    status = loading_status(session, date=date, vehicle_code=vehicle_code)
+    status = loading_status(session, area=area, date=date, vehicle_code=vehicle_code)
     if not status.differences:
         raise RuleBroken("the count matches the picking list; nothing to reconcile")
     if len(set(reconcile.agreed_by)) < 2:
@@ -116,11 +123,11 @@ def reconcile_entry(
 
 
 def departure_entry(
-    session: Session, *, date: dt.date, vehicle_code: str, place: Place
+    session: Session, *, area: str, date: dt.date, vehicle_code: str, place: Place
 ) -> NewEntry:
-    if _departed(session, date, vehicle_code):
+    if _departed(session, area, date, vehicle_code):
         raise Conflict(f"crew {vehicle_code} has already left on {date}")
-    status = loading_status(session, date=date, vehicle_code=vehicle_code)
+    status = loading_status(session, area=area, date=date, vehicle_code=vehicle_code)
     if not status.may_depart:
         raise RuleBroken(f"departure blocked: {status.blocked_because}", rule="loading_handover")
     return NewEntry(
@@ -128,21 +135,27 @@ def departure_entry(
     )
 
 
-def return_entry(session: Session, *, date: dt.date, vehicle_code: str, place: Place) -> NewEntry:
-    if not _departed(session, date, vehicle_code):
+def return_entry(
+    session: Session, *, area: str, date: dt.date, vehicle_code: str, place: Place
+) -> NewEntry:
+    if not _departed(session, area, date, vehicle_code):
         raise RuleBroken(f"crew {vehicle_code} has not left yet", field="vehicle")
     return NewEntry(
         date=date, kind=Kind.RETURNED, vehicle_code=vehicle_code, payload=place.where_and_when()
     )
 
 
-def loading_status(session: Session, *, date: dt.date, vehicle_code: str) -> LoadingStatus:
+def loading_status(
+    session: Session, *, area: str, date: dt.date, vehicle_code: str
+) -> LoadingStatus:
     rows = list(
-        effective(entries(session, date=date, vehicle_code=vehicle_code, kinds=LOADING_KINDS))
+        effective(
+            entries(session, area=area, date=date, vehicle_code=vehicle_code, kinds=LOADING_KINDS)
+        )
     )
     count = next((r for r in reversed(rows) if r.kind == Kind.LOADING_COUNTED), None)
     if count is None:
-        lines = picking_list(session, date=date, vehicle_code=vehicle_code)
+        lines = picking_list(session, area=area, date=date, vehicle_code=vehicle_code)
         # Nothing to load (a technician's round of repairs): nothing to count or sign either.
         blocked = "the load has not been counted against the picking list" if lines else ""
         return LoadingStatus(
@@ -182,14 +195,24 @@ def loading_status(session: Session, *, date: dt.date, vehicle_code: str) -> Loa
     )
 
 
-def _latest_count(session: Session, date: dt.date, vehicle_code: str) -> LedgerEntry | None:
+def _latest_count(
+    session: Session, area: str, date: dt.date, vehicle_code: str
+) -> LedgerEntry | None:
     rows = list(
         effective(
-            entries(session, date=date, vehicle_code=vehicle_code, kinds=[Kind.LOADING_COUNTED])
+            entries(
+                session,
+                area=area,
+                date=date,
+                vehicle_code=vehicle_code,
+                kinds=[Kind.LOADING_COUNTED],
+            )
         )
     )
     return rows[-1] if rows else None
 
 
-def _departed(session: Session, date: dt.date, vehicle_code: str) -> bool:
-    return bool(entries(session, date=date, vehicle_code=vehicle_code, kinds=[Kind.DEPARTED]))
+def _departed(session: Session, area: str, date: dt.date, vehicle_code: str) -> bool:
+    return bool(
+        entries(session, area=area, date=date, vehicle_code=vehicle_code, kinds=[Kind.DEPARTED])
+    )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import Response as RawResponse
 from sqlmodel import SQLModel
 
+from api.areas.scope import AreaQuery, local_settings, resolve_area
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.clock import ClockDep
@@ -35,7 +36,13 @@ from api.handover.models import (
 from api.handover.replan import order_next_date
 from api.orders.service import check_horizon
 from api.records import images
-from api.records.access import IdempotencyKey, crew_attachment, require_own_crew
+from api.records.access import (
+    IdempotencyKey,
+    crew_area,
+    crew_attachment,
+    order_by_external_id,
+    require_own_crew,
+)
 from api.records.models import LedgerEntry, LedgerEntryPublic
 from api.records.service import entries
 
@@ -58,7 +65,8 @@ def _answer(stored: tuple[LedgerEntry, bool], response: Response) -> LedgerEntry
 @router.get("/{date}/loading/{vehicle}", response_model=LoadingStatus)
 def loading_status(session: SessionDep, who: Reader, date: dt.date, vehicle: str) -> LoadingStatus:
     require_own_crew(who, vehicle, reading=True)
-    return loading.loading_status(session, date=date, vehicle_code=vehicle)
+    area = crew_area(session, who, vehicle)
+    return loading.loading_status(session, area=area, date=date, vehicle_code=vehicle)
 
 
 class _CrewCall:
@@ -106,7 +114,9 @@ def count_load(call: CrewCall, who: Warehouse, body: LoadingCountCreate) -> Ledg
         who,
         "count",
         body,
-        lambda s: loading.count_entry(s, date=call.date, vehicle_code=call.vehicle, count=body),
+        lambda s, a: loading.count_entry(
+            s, area=a, date=call.date, vehicle_code=call.vehicle, count=body
+        ),
     )
 
 
@@ -116,7 +126,9 @@ def sign_load(call: CrewCall, who: Crew, body: LoadingSignCreate) -> LedgerEntry
         who,
         "sign",
         body,
-        lambda s: loading.sign_entry(s, date=call.date, vehicle_code=call.vehicle, sign=body),
+        lambda s, a: loading.sign_entry(
+            s, area=a, date=call.date, vehicle_code=call.vehicle, sign=body
+        ),
     )
 
 
@@ -128,8 +140,8 @@ def reconcile_load(
         who,
         "reconcile",
         body,
-        lambda s: loading.reconcile_entry(
-            s, date=call.date, vehicle_code=call.vehicle, reconcile=body
+        lambda s, a: loading.reconcile_entry(
+            s, area=a, date=call.date, vehicle_code=call.vehicle, reconcile=body
         ),
     )
 
@@ -140,7 +152,9 @@ def depart(call: CrewCall, who: Crew, body: Place) -> LedgerEntryPublic:
         who,
         "depart",
         body,
-        lambda s: loading.departure_entry(s, date=call.date, vehicle_code=call.vehicle, place=body),
+        lambda s, a: loading.departure_entry(
+            s, area=a, date=call.date, vehicle_code=call.vehicle, place=body
+        ),
     )
 
 
@@ -150,12 +164,15 @@ def come_back(call: CrewCall, who: Crew, body: Place) -> LedgerEntryPublic:
         who,
         "return",
         body,
-        lambda s: loading.return_entry(s, date=call.date, vehicle_code=call.vehicle, place=body),
+        lambda s, a: loading.return_entry(
+            s, area=a, date=call.date, vehicle_code=call.vehicle, place=body
+        ),
     )
 
 
 class _StopCall:
-    """What every stop write shares: who, which stop, the key, the clock and settings."""
+    """What every stop write shares: who, which stop, the key, and the settings and wall
+    clock of the order's area (its planning time decides the next plan a failure joins)."""
 
     def __init__(
         self,
@@ -168,7 +185,6 @@ class _StopCall:
         order: str,
         response: Response,
     ) -> None:
-        self.session, self.settings, self.now = session, settings, clock.now()
         self.who, self.key, self.date, self.order, self.response = (
             who,
             key,
@@ -176,6 +192,10 @@ class _StopCall:
             order,
             response,
         )
+        self.session = session
+        area = order_by_external_id(session, order, who).area_code
+        self.settings = local_settings(session=session, settings=settings, area=area)
+        self.now = clock.now_in(self.settings.timezone)
 
     def write(self, action: str, body: SQLModel, build: service.StopBuild) -> LedgerEntryPublic:
         stored = service.record_for_stop(
@@ -276,13 +296,21 @@ def add_photo(call: Stop, body: PhotoCreate) -> LedgerEntryPublic:
 
 @router.get("/{date}/records", response_model=list[LedgerEntryPublic])
 def day_records(
-    session: SessionDep, who: Anyone, date: dt.date, vehicle: str | None = None
+    session: SessionDep,
+    who: Anyone,
+    date: dt.date,
+    vehicle: str | None = None,
+    area: AreaQuery = None,
 ) -> list[LedgerEntryPublic]:
+    """One area's chain of the day (`area`: the key's only one, else named)."""
     if who.role is Role.DRIVER:
         # Asking for another crew is refused like every other cross-crew request.
         require_own_crew(who, vehicle or who.vehicle_code or "", reading=True)
         vehicle = who.vehicle_code
-    rows = entries(session, date=date, vehicle_code=vehicle)
+    if vehicle and area is None:
+        area = crew_area(session, who, vehicle)  # a crew's records are in its area's chain
+    chain = resolve_area(session=session, principal=who, area=area)
+    rows = entries(session, area=chain, date=date, vehicle_code=vehicle)
     return [LedgerEntryPublic.model_validate(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from api.areas.scope import check_scope
 from api.auth.service import Principal
 from api.cash.corrections import check_money_correction, require_finance
 from api.core.config import ServiceSettings
@@ -16,7 +17,12 @@ from api.core.errors import Forbidden, NotFound, RuleBroken
 from api.handover import loading, stops
 from api.handover.replan import apply_outcome, next_planning_date, order_settings
 from api.orders.models import Order
-from api.records.access import order_by_external_id, planned_stop, require_own_crew
+from api.records.access import (
+    crew_area,
+    order_by_external_id,
+    planned_stop,
+    require_own_crew,
+)
 from api.records.changes import check_fields
 from api.records.kinds import MONEY, NEVER_CORRECTED, Kind
 from api.records.models import LedgerEntry
@@ -24,7 +30,8 @@ from api.records.service import NewEntry, append, corrected_by
 
 # What a stop's record needs from the caller besides the stop: (session, date, order, crew).
 StopBuild = Callable[[Session, dt.date, Order, str], NewEntry]
-CrewBuild = Callable[[Session], NewEntry]
+# A crew's record, built under the lock of its area's chain: (session, area).
+CrewBuild = Callable[[Session, str], NewEntry]
 OUTCOME_FIELDS = frozenset({"counts", "complete", "outcome", "replanned_for"})
 
 
@@ -39,11 +46,18 @@ def record_for_crew(
     body: SQLModel,
     build: CrewBuild,
 ) -> tuple[LedgerEntry, bool]:
-    """A loading or route record of one crew."""
+    """A loading or route record of one crew, in its vehicle's area's chain."""
     require_own_crew(principal, vehicle_code)
+    area = crew_area(session, principal, vehicle_code)
     request = {"action": action, "date": date.isoformat(), "vehicle": vehicle_code, **_body(body)}
     return append(
-        session, principal=principal, idempotency_key=key, request=request, date=date, build=build
+        session,
+        principal=principal,
+        idempotency_key=key,
+        request=request,
+        date=date,
+        area=area,
+        build=lambda s: build(s, area),
     )
 
 
@@ -60,8 +74,9 @@ def record_for_stop(
     body: SQLModel,
     build: StopBuild,
 ) -> tuple[LedgerEntry, bool]:
-    """A record at one customer's stop; delivery outcomes update the order in the same step."""
-    order = order_by_external_id(session, external_id)
+    """A record at one customer's stop, in the order's area's chain; delivery outcomes update
+    the order in the same step. `settings` and `now` are the order's area's."""
+    order = order_by_external_id(session, external_id, principal)
     stop = planned_stop(session, order, date)
     require_own_crew(principal, stop.vehicle_code)
     request = {"action": action, "date": date.isoformat(), "order": external_id, **_body(body)}
@@ -79,6 +94,7 @@ def record_for_stop(
         idempotency_key=key,
         request=request,
         date=date,
+        area=order.area_code,
         build=lambda s: build(s, date, order, stop.vehicle_code),
         follow_up=follow_up,
     )
@@ -134,11 +150,13 @@ def correct(
         idempotency_key=key,
         request=request,
         date=original.date,
+        area=original.area_code,
         build=build,
     )
 
 
 def _may_correct(principal: Principal, original: LedgerEntry) -> None:
+    check_scope(principal, original.area_code)  # a record is corrected in its own area
     if original.kind in NEVER_CORRECTED:
         raise RuleBroken(f"a {original.kind} record is never changed", rule="append_only")
     if original.kind in MONEY:

@@ -39,10 +39,18 @@ class StopState:
 
 
 def stop_state(session: Session, *, date: dt.date, order: Order, vehicle_code: str) -> StopState:
-    rows = list(effective(entries(session, date=date, order_id=order.id)))
+    rows = list(effective(entries(session, area=order.area_code, date=date, order_id=order.id)))
     kinds = {row.kind for row in rows}
     last = {row.kind: row for row in rows}
-    departed = bool(entries(session, date=date, vehicle_code=vehicle_code, kinds=[Kind.DEPARTED]))
+    departed = bool(
+        entries(
+            session,
+            area=order.area_code,
+            date=date,
+            vehicle_code=vehicle_code,
+            kinds=[Kind.DEPARTED],
+        )
+    )
     collected = sum(amount_fen(row) for row in rows if row.kind == Kind.COLLECTED)
     return StopState(
         departed=departed,

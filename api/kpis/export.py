@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from api.core.spreadsheet import csv_bytes
-from api.kpis.models import AveragePublic, KpiReportPublic, RatePublic
+from api.kpis.models import AveragePublic, CrewKpiPublic, KpiReportPublic, RatePublic
 
 CREW_RATES = (
     "on_time_morning",
@@ -21,6 +21,7 @@ TECHNICIAN_RATES = ("visits_on_time", "contacted_in_time", "first_visit_fix")
 PARTS = ("numerator", "denominator", "rate")
 AVERAGE = ("satisfaction_count", "satisfaction_total", "satisfaction_average")
 CREW_HEAD = ("vehicle", *(f"{name}_{part}" for name in CREW_RATES for part in PARTS), *AVERAGE)
+CREW_HEAD += ("area",)
 TECHNICIAN_HEAD = (
     "technician",
     "name",
@@ -44,14 +45,24 @@ def _average(average: AveragePublic) -> list[object]:
 
 
 def _crew_rows(report: KpiReportPublic) -> list[Sequence[object]]:
-    return [
-        (
-            crew.vehicle_code,
-            *_rates(getattr(crew, name) for name in CREW_RATES),
-            *_average(crew.satisfaction),
-        )
-        for crew in [*report.crews, report.total]
+    """Each area's crews (and, over several areas, the area's total), then the total."""
+    crews = {crew.vehicle_code: crew for crew in report.crews}
+    several = len(report.by_area) > 1
+    rows = [
+        _crew_row(row, part.area_code)
+        for part in report.by_area
+        for row in [crews[code] for code in part.crews] + ([part.total] if several else [])
     ]
+    return [*rows, _crew_row(report.total, report.area_code or "")]
+
+
+def _crew_row(crew: CrewKpiPublic, area: str) -> Sequence[object]:
+    return (
+        crew.vehicle_code,
+        *_rates(getattr(crew, name) for name in CREW_RATES),
+        *_average(crew.satisfaction),
+        area,
+    )
 
 
 def _technician_rows(report: KpiReportPublic) -> list[Sequence[object]]:

@@ -86,3 +86,18 @@ class KpiReportPublic(SQLModel):
     total: CrewKpiPublic
     technicians: list[TechnicianKpiPublic]
     tickets: TicketKpiPublic
+    # The one area reported on; null for a chain-wide report over several.
+    area_code: str | None = None
+    by_area: list[AreaKpiPublic] = []
+
+
+class AreaKpiPublic(SQLModel):
+    """One area's part of a KPI report: its published days, its total and its tickets. Each
+    rate's counts over the areas add up to the report's."""
+
+    area_code: str
+    timezone: str
+    published_days: list[dt.date]
+    crews: list[str]  # vehicle codes of its rows in the report's crews
+    total: CrewKpiPublic
+    tickets: TicketKpiPublic

@@ -15,16 +15,22 @@ on time, and the figures of the tickets assigned to them (api.kpis.tickets).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 from sqlmodel import Session, col, select
 
+from api.areas.scope import local_settings
 from api.core.config import ServiceSettings
 from api.core.errors import RuleBroken
-from api.fleet.models import Vehicle
+from api.fleet.models import Depot, Vehicle
 from api.kpis import tickets
-from api.kpis.models import CrewKpiPublic, KpiReportPublic, TechnicianKpiPublic
+from api.kpis.models import (
+    AreaKpiPublic,
+    CrewKpiPublic,
+    KpiReportPublic,
+    TechnicianKpiPublic,
+)
 from api.kpis.tickets import TicketTally, average, rate
 from api.plans.models import Plan, PlanStatus
 from api.records.kinds import Kind
@@ -103,51 +109,117 @@ def check_range(*, start: dt.date, end: dt.date) -> None:
         )
 
 
+@dataclass(slots=True)
+class _Area:
+    """One area's tallies over the range."""
+
+    code: str
+    timezone: str
+    days: list[dt.date]
+    crews: dict[str, _Tally]
+    tickets: TicketTally
+    by_vehicle: dict[str, TicketTally]
+
+    def total(self) -> _Tally:
+        return _sum(self.crews.values())
+
+
 def kpis(
     *,
     session: Session,
     settings: ServiceSettings,
+    areas: Sequence[str],
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
 ) -> KpiReportPublic:
-    """Per crew, per technician and in total, over the published plans of the dates from
-    start to end; ticket response times over the tickets opened in those dates."""
+    """Per crew, per technician and in total, over the areas' published plans of the dates
+    from start to end; ticket response times over the tickets opened in those dates. Over
+    several areas the figures are summed, each area's own in by_area."""
     check_range(start=start, end=end)
+    parts = [_area(session, settings, area, start, end, now) for area in areas]
+    crews: dict[str, _Tally] = {}
+    all_tickets, by_vehicle = TicketTally(), {}
+    for part in parts:
+        for code, tally in part.crews.items():
+            crews.setdefault(code, _Tally()).add(tally)
+        all_tickets.merge(part.tickets)
+        by_vehicle.update(part.by_vehicle)
+    return KpiReportPublic(
+        from_date=start,
+        to_date=end,
+        timezone=parts[0].timezone if len(parts) == 1 else settings.timezone,
+        as_of=now,
+        ticket_answer_hours=settings.ticket_answer_hours,
+        ticket_contact_minutes=settings.ticket_contact_minutes,
+        published_days=sorted({day for part in parts for day in part.days}),
+        install_basis=INSTALL_BASIS,
+        crews=[_public(code, crews[code]) for code in sorted(crews)],
+        total=_public("total", _sum(crews.values())),
+        technicians=_technicians(session, areas, crews, by_vehicle),
+        tickets=tickets.public(all_tickets),
+        area_code=areas[0] if len(areas) == 1 else None,
+        by_area=[_area_public(part) for part in parts],
+    )
+
+
+def _area(
+    session: Session,
+    settings: ServiceSettings,
+    area: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+) -> _Area:
+    """An area's days by its own settings and time zone."""
+    local = local_settings(session=session, settings=settings, area=area)
     published = select(col(Plan.date)).where(
-        Plan.status == PlanStatus.PUBLISHED, Plan.date >= start, Plan.date <= end
+        Plan.area_code == area,
+        Plan.status == PlanStatus.PUBLISHED,
+        Plan.date >= start,
+        Plan.date <= end,
     )
     days = list(session.exec(published.distinct().order_by(col(Plan.date))).all())
     crews: dict[str, _Tally] = {}
     for date in days:
-        _count_day(session=session, settings=settings, date=date, crews=crews)
+        _count_day(session=session, settings=local, area=area, date=date, crews=crews)
+    area_tickets, by_vehicle = tickets.tallies(
+        session=session, settings=local, area=area, start=start, end=end, now=now
+    )
+    return _Area(area, local.timezone, days, crews, area_tickets, by_vehicle)
+
+
+def _area_public(part: _Area) -> AreaKpiPublic:
+    return AreaKpiPublic(
+        area_code=part.code,
+        timezone=part.timezone,
+        published_days=part.days,
+        crews=sorted(part.crews),
+        total=_public("total", part.total()),
+        tickets=tickets.public(part.tickets),
+    )
+
+
+def _sum(tallies: Iterable[_Tally]) -> _Tally:
     total = _Tally()
-    for tally in crews.values():
+    for tally in tallies:
         total.add(tally)
-    all_tickets, by_vehicle = tickets.tallies(
-        session=session, settings=settings, start=start, end=end, now=now
-    )
-    return KpiReportPublic(
-        from_date=start,
-        to_date=end,
-        timezone=settings.timezone,
-        as_of=now,
-        ticket_answer_hours=settings.ticket_answer_hours,
-        ticket_contact_minutes=settings.ticket_contact_minutes,
-        published_days=days,
-        install_basis=INSTALL_BASIS,
-        crews=[_public(code, crews[code]) for code in sorted(crews)],
-        total=_public("total", total),
-        technicians=_technicians(session, crews, by_vehicle),
-        tickets=tickets.public(all_tickets),
-    )
+    return total
 
 
 def _technicians(
-    session: Session, crews: dict[str, _Tally], by_vehicle: dict[str, TicketTally]
+    session: Session,
+    areas: Sequence[str],
+    crews: dict[str, _Tally],
+    by_vehicle: dict[str, TicketTally],
 ) -> list[TechnicianKpiPublic]:
-    """Every active technician, and any other with visits or tickets in the range."""
-    query = select(Vehicle).where(Vehicle.kind == VehicleKind.TECHNICIAN).order_by(Vehicle.code)
+    """Every active technician of the areas, and any other with visits or tickets in them."""
+    query = (
+        select(Vehicle)
+        .join(Depot, col(Vehicle.depot_code) == col(Depot.code))
+        .where(Vehicle.kind == VehicleKind.TECHNICIAN, col(Depot.area_code).in_(areas))
+        .order_by(Vehicle.code)
+    )
     rows = []
     for vehicle in session.exec(query):
         visits, tally = crews.get(vehicle.code, _Tally()), by_vehicle.get(vehicle.code)
@@ -169,11 +241,16 @@ def _technicians(
 
 
 def _count_day(
-    *, session: Session, settings: ServiceSettings, date: dt.date, crews: dict[str, _Tally]
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    area: str,
+    date: dt.date,
+    crews: dict[str, _Tally],
 ) -> None:
-    rows = list(effective(entries(session, date=date, kinds=SIGNED)))
+    rows = list(effective(entries(session, area=area, date=date, kinds=SIGNED)))
     signed = {row.order_id for row in rows if row.order_id is not None}
-    for fact in stop_facts(session=session, settings=settings, date=date):
+    for fact in stop_facts(session=session, settings=settings, area=area, date=date):
         crews.setdefault(fact.vehicle_code, _Tally()).stop(fact, signed, date)
     for row, points in _satisfaction(rows):
         tally = crews.setdefault(row.vehicle_code or "", _Tally())

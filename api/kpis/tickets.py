@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -52,20 +52,29 @@ class TicketTally:
                 self.scored += 1
                 self.score_points += ticket.satisfaction
 
+    def merge(self, other: TicketTally) -> None:
+        """Add another set's counts: an area's to the chain's."""
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 def tallies(
     *,
     session: Session,
     settings: ServiceSettings,
+    area: str,
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
 ) -> tuple[TicketTally, dict[str, TicketTally]]:
-    """All tickets opened from start to end, and those of them per assigned vehicle."""
+    """The area's tickets opened from start to end (its days, by its `settings`), and those
+    of them per assigned vehicle."""
     zone = ZoneInfo(settings.timezone)
     since = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    query = select(Ticket).where(col(Ticket.opened_at) >= since, col(Ticket.opened_at) < until)
+    query = select(Ticket).where(
+        Ticket.area_code == area, col(Ticket.opened_at) >= since, col(Ticket.opened_at) < until
+    )
     total = TicketTally()
     by_vehicle: dict[str, TicketTally] = {}
     for ticket in session.exec(query.order_by(col(Ticket.id))):

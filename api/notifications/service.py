@@ -125,8 +125,7 @@ def due_notices(
     if plan is None:  # nothing is planned today, so nothing is due
         return result
     visits = _visits(session, plan)
-    done = [row for row in entries(session, date=date, kinds=DONE) if row.area_code == area]
-    ledger = list(effective(done))
+    ledger = list(effective(entries(session, area=area, date=date, kinds=DONE)))
     lang = _language(language)
     for order, eta in _arriving_soon(visits, ledger, _seconds(local)):
         text = render(

@@ -74,13 +74,14 @@ def kpi_panel(
     request: Request,
     session: Session,
     settings: ServiceSettings,
+    area: str,
     date: dt.date,
     days: int,
     now: dt.datetime,
 ) -> KpiPanel:
-    """The panel over the `days` days ending on `date`."""
+    """The area's panel over the `days` days ending on `date`."""
     start = date - dt.timedelta(days=days - 1)
-    report = kpis(session=session, settings=settings, start=start, end=date, now=now)
+    report = kpis(session=session, settings=settings, areas=(area,), start=start, end=date, now=now)
     total = report.total
     figures = [
         _rate("on_time_morning", total.on_time_morning),

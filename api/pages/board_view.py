@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
-from api.fleet.models import Vehicle
+from api.fleet.models import Depot, Vehicle
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
 from api.plans.cutoff import area_cutoff, minutes_late
@@ -204,6 +204,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class Board:
+    area: str  # the area whose plans the board shows: one desk's day
+    areas: list[tuple[str, str]]  # (code, name) of the areas the key sees, for the picker
     date: dt.date
     today: dt.date
     plan: PlanSummary | None
@@ -241,17 +243,20 @@ def board(
     *,
     session: Session,
     settings: ServiceSettings,
+    area: str,
+    areas: list[tuple[str, str]],
     date: dt.date,
     today: dt.date,
     plan_id: int | None = None,
 ) -> Board:
-    """The board of `date`, or of plan `plan_id` (whose date then wins)."""
+    """The board of the area's `date`, or of plan `plan_id` (whose date then wins).
+    `settings` are the area's own (local_settings)."""
     if plan_id is not None:
         asked = session.get(Plan, plan_id)
         if asked is None:
             raise NotFound(f"plan {plan_id} does not exist")
         date = asked.date
-    plans = service.list_plans(session=session, date=date, limit=200)
+    plans = service.list_plans(session=session, date=date, limit=200, areas=(area,))
     summary = _chosen(plans, plan_id)
     stored = None
     cutoff = settings
@@ -260,9 +265,11 @@ def board(
         assert row is not None
         stored = load(session, row)
         cutoff = area_cutoff(session=session, settings=settings, area=row.area_code)
-    vehicles = _vehicles(session, date, stored)
+    vehicles = _vehicles(session, area, date, stored)
     routes = _timed_routes(stored, vehicles) if stored else []
     return Board(
+        area=area,
+        areas=areas,
         date=date,
         today=today,
         plan=summary,
@@ -291,9 +298,17 @@ def _chosen(plans: Sequence[PlanSummary], plan_id: int | None) -> PlanSummary | 
     return newest[0] if newest else None
 
 
-def _vehicles(session: Session, date: dt.date, stored: Stored | None) -> dict[str, Vehicle]:
-    """The date's crews, plus any vehicle the plan still routes (retired since, say)."""
-    vehicles = {vehicle.code: vehicle for vehicle in working_vehicles(session=session, date=date)}
+def _vehicles(
+    session: Session, area: str, date: dt.date, stored: Stored | None
+) -> dict[str, Vehicle]:
+    """The area's crews of the date, plus any vehicle the plan still routes (retired since,
+    say)."""
+    depots = set(session.exec(select(Depot.code).where(Depot.area_code == area)))
+    vehicles = {
+        vehicle.code: vehicle
+        for vehicle in working_vehicles(session=session, date=date)
+        if vehicle.depot_code in depots
+    }
     missing = {route.vehicle_code for route in stored.routes} - set(vehicles) if stored else set()
     if missing:
         query = select(Vehicle).where(col(Vehicle.code).in_(missing))

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
+from api.areas.scope import visible
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.cash.ledger import amount_fen
@@ -26,7 +27,7 @@ from api.pages.assets import map_background
 from api.plans.drafts import load
 from api.plans.map_routes import visit_info
 from api.plans.mapping import display_input, stored_result
-from api.plans.models import PlanRoute
+from api.plans.models import Plan, PlanRoute, PlanStatus
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
@@ -128,18 +129,29 @@ def driver_view(
     principal: Principal,
     date: dt.date,
     vehicle_code: str | None,
+    area: str | None,
 ) -> DriverView:
+    """The crew's day in its `area` (None: no such vehicle); without a crew, the crews of
+    the areas the key sees that have a published plan, to pick from."""
     can_act = principal.role in ACTING_ROLES
     if vehicle_code is None:
-        return DriverView(date=date, vehicle_code=None, can_act=False, crews=_crews(session, date))
-    cash = _cash(session=session, settings=settings, date=date, vehicle_code=vehicle_code)
+        crews = _crews(session, date, visible(session=session, principal=principal))
+        return DriverView(date=date, vehicle_code=None, can_act=False, crews=crews)
+    if area is None:
+        missing = f"vehicle code={vehicle_code!r} not found"
+        return DriverView(date=date, vehicle_code=vehicle_code, can_act=False, missing=missing)
+    cash = _cash(
+        session=session, settings=settings, area=area, date=date, vehicle_code=vehicle_code
+    )
     try:
-        route = crew_route(session=session, settings=settings, date=date, vehicle_code=vehicle_code)
+        route = crew_route(
+            session=session, settings=settings, date=date, vehicle_code=vehicle_code, area=area
+        )
     except NotFound as missing:
         return DriverView(
             date=date, vehicle_code=vehicle_code, can_act=False, cash=cash, missing=missing.message
         )
-    rows = list(effective(entries(session, date=date, vehicle_code=vehicle_code)))
+    rows = list(effective(entries(session, area=area, date=date, vehicle_code=vehicle_code)))
     return DriverView(
         date=date,
         vehicle_code=vehicle_code,
@@ -167,24 +179,28 @@ def money(amount_cny: float) -> str:
     return f"¥{amount_cny:,.2f}"
 
 
-def _crews(session: Session, date: dt.date) -> tuple[str, ...]:
-    try:
-        plan = published_plan(session=session, date=date)
-    except NotFound:
-        return ()
+def _crews(session: Session, date: dt.date, areas: Sequence[str]) -> tuple[str, ...]:
+    """The crews on the areas' published plans of the date."""
     codes = session.exec(
         select(PlanRoute.vehicle_code)
-        .where(PlanRoute.plan_id == plan.id)
+        .join(Plan, col(Plan.id) == col(PlanRoute.plan_id))
+        .where(
+            col(Plan.area_code).in_(areas),
+            Plan.date == date,
+            Plan.status == PlanStatus.PUBLISHED,
+        )
         .order_by(col(PlanRoute.vehicle_code))
     )
     return tuple(codes)
 
 
 def _cash(
-    *, session: Session, settings: ServiceSettings, date: dt.date, vehicle_code: str
+    *, session: Session, settings: ServiceSettings, area: str, date: dt.date, vehicle_code: str
 ) -> CashBar | None:
     try:
-        cash = on_board(session=session, settings=settings, date=date, vehicle_code=vehicle_code)
+        cash = on_board(
+            session=session, settings=settings, area=area, date=date, vehicle_code=vehicle_code
+        )
     except NotFound:
         return None  # no such vehicle: the page says so where the route would be
     return CashBar(cash.cash_on_board_cny, cash.cap_cny, cash.room_cny)
@@ -269,10 +285,10 @@ def _counted(owed: Sequence[ItemLine], counts: Sequence[Mapping[str, Any]]) -> t
 
 
 def crew_map_html(
-    *, session: Session, settings: ServiceSettings, date: dt.date, vehicle_code: str
+    *, session: Session, settings: ServiceSettings, area: str, date: dt.date, vehicle_code: str
 ) -> str:
-    """The folium page of one crew's published route, with nothing of any other crew."""
-    stored = load(session, published_plan(session=session, date=date))
+    """The folium page of one crew's route on its area's published plan, nothing else."""
+    stored = load(session, published_plan(session=session, date=date, area=area))
     routes = [route for route in stored.routes if route.vehicle_code == vehicle_code]
     if not routes:
         raise NotFound(f"crew {vehicle_code} has no stops on {date}")

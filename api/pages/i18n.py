@@ -21,6 +21,8 @@ COMMON: Mapping[str, Mapping[str, str]] = {
         "error": "出错了",
         "not_for_role": "此账号没有可用的页面",
         "date": "日期",
+        "area": "门店",
+        "areas": "可见的门店",
         "retry": "重试",
     },
     "en": {
@@ -34,6 +36,8 @@ COMMON: Mapping[str, Mapping[str, str]] = {
         "error": "Something went wrong",
         "not_for_role": "There is no page for this account",
         "date": "Date",
+        "area": "Area",
+        "areas": "Areas you see",
         "retry": "Retry",
     },
 }

@@ -1,4 +1,5 @@
-"""Who may write for which crew, and the stop an order is on: shared by handover and cash."""
+"""Who may write for which crew and area, and the stop an order is on: shared by handover
+and cash. A record belongs to the area of what it is about: its crew's, its order's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import Header
 from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
+from api.areas.scope import check_scope, in_scope, vehicle_area
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.errors import Forbidden, NotFound, RuleBroken
@@ -37,41 +39,60 @@ def require_own_crew(principal: Principal, vehicle_code: str, *, reading: bool =
         raise Forbidden(f"a driver {verb} only for their own crew, not {vehicle_code}")
 
 
+def crew_area(session: Session, principal: Principal, vehicle_code: str) -> str:
+    """The area of a crew's vehicle, which must be in the key's scope (403); 404 if unknown."""
+    area = vehicle_area(session=session, vehicle_code=vehicle_code)
+    if area is None:
+        raise NotFound(f"vehicle code={vehicle_code!r} not found")
+    check_scope(principal, area)
+    return area
+
+
 def crew_attachment(session: Session, principal: Principal, sha256: str) -> Attachment:
-    """A signature or photo; a driver gets only those their own crew's records name."""
+    """A signature or photo; a driver gets only those their own crew's records name, a key
+    scoped to some areas only those named by a record of one of them."""
     stored = session.get(Attachment, sha256)
     if stored is None:
         raise NotFound(f"attachment {sha256} not found")
-    if principal.role is Role.DRIVER and not _crew_names(session, principal.vehicle_code, sha256):
+    naming = _naming(session, sha256)
+    if principal.role is Role.DRIVER and not any(
+        vehicle == principal.vehicle_code for vehicle, _ in naming
+    ):
         raise Forbidden("a driver reads only their own crew's images")
+    if principal.areas and not any(in_scope(principal, area) for _, area in naming):
+        areas = sorted({area for _, area in naming})
+        check_scope(principal, areas[0] if areas else "(none)")
     return stored
 
 
-def _crew_names(session: Session, vehicle_code: str | None, sha256: str) -> bool:
+def _naming(session: Session, sha256: str) -> list[tuple[str, str]]:
+    """(crew, area) of every record naming the image."""
     # The text search narrows the rows on any database; the fields decide.
-    payloads = session.exec(
-        select(LedgerEntry.payload).where(
-            LedgerEntry.vehicle_code == vehicle_code,
+    rows = session.exec(
+        select(LedgerEntry.vehicle_code, LedgerEntry.area_code, LedgerEntry.payload).where(
             col(LedgerEntry.kind).in_([Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.PHOTO]),
             cast(col(LedgerEntry.payload), String).contains(sha256),
         )
     )
-    return any(
-        sha256 in (p.get("signature_sha256"), p.get("image_sha256"), *p.get("photos_sha256", []))
-        for p in payloads
-    )
+    return [
+        (vehicle, area)
+        for vehicle, area, p in rows
+        if sha256 in (p.get("signature_sha256"), p.get("image_sha256"), *p.get("photos_sha256", []))
+    ]
 
 
-def order_by_external_id(session: Session, external_id: str) -> Order:
+def order_by_external_id(session: Session, external_id: str, principal: Principal) -> Order:
+    """The order, whose area must be in the key's scope (403)."""
     order = session.exec(select(Order).where(Order.external_id == external_id)).first()
     if order is None:
         raise NotFound(f"order {external_id!r} not found")
+    check_scope(principal, order.area_code)
     return order
 
 
 def planned_stop(session: Session, order: Order, date: dt.date) -> PlanStop:
-    """The order's stop on the date's published plan; handover starts only from there."""
-    plan = published_plan(session=session, date=date)
+    """The order's stop on its area's published plan of the date; handover starts there."""
+    plan = published_plan(session=session, date=date, area=order.area_code)
     stop = session.exec(
         select(PlanStop).where(PlanStop.plan_id == plan.id, PlanStop.order_id == order.id)
     ).first()

@@ -68,16 +68,18 @@ def append(
     request: dict[str, Any],
     date: dt.date,
     build: Build,
+    area: str,
     follow_up: FollowUp | None = None,
-    area: str | None = None,
 ) -> tuple[LedgerEntry, bool]:
-    """Append one entry, checking its rules under the day's lock; (entry, created).
+    """Append one entry to the chain of `area` and `date`, checking its rules under that
+    chain's lock; (entry, created). The caller names the area of what the entry is about (the
+    crew's, the order's, the corrected entry's), so no record lands in another area's chain.
 
     A retry with the same idempotency key and the same request returns the stored entry;
     the same key with a different request is a conflict. Everything is one transaction.
     """
     request_hash = digest(request)
-    area = existing_area(session=session, code=area)
+    area = existing_area(session=session, code=area)  # an unknown area fails here, not in a retry
     for attempt in range(ATTEMPTS):
         stored = _replay(session, idempotency_key, request_hash)
         if stored is not None:
@@ -165,13 +167,15 @@ def _locked_head(session: Session, area: str, date: dt.date) -> LedgerHead:
 def entries(
     session: Session,
     *,
+    area: str,
     date: dt.date,
     vehicle_code: str | None = None,
     order_id: int | None = None,
     kinds: Sequence[str] = (),
 ) -> list[LedgerEntry]:
-    """The day's entries in chain order, optionally of one crew, one order or some kinds."""
-    query = select(LedgerEntry).where(LedgerEntry.date == date)
+    """The area's entries of the day in chain order, optionally of one crew, one order or
+    some kinds."""
+    query = select(LedgerEntry).where(LedgerEntry.area_code == area, LedgerEntry.date == date)
     if vehicle_code is not None:
         query = query.where(LedgerEntry.vehicle_code == vehicle_code)
     if order_id is not None:

@@ -32,10 +32,27 @@ class CrewDayPublic(SQLModel):
     on_board_cny: float = 0.0
 
 
-class DailyReportPublic(SQLModel):
-    date: dt.date
+class AreaDayPublic(SQLModel):
+    """One area's part of a report: its published plan, its crews and their total."""
+
+    area_code: str
     plan_id: int
     plan_version: int
     timezone: str
-    crews: list[CrewDayPublic]
+    crews: list[str]  # vehicle codes of its rows in the report's crews
     total: CrewDayPublic
+
+
+class DailyReportPublic(SQLModel):
+    date: dt.date
+    # The one area reported on; null for a chain-wide report over several.
+    area_code: str | None = None
+    # The area's published plan; null when the report sums several areas' plans.
+    plan_id: int | None
+    plan_version: int | None
+    timezone: str
+    crews: list[CrewDayPublic]
+    # The sum of the crews, and so of the areas in by_area.
+    total: CrewDayPublic
+    # Each area with a published plan that day, its total among them; the totals add up.
+    by_area: list[AreaDayPublic] = Field(default_factory=list)

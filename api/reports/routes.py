@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.areas.scope import AreaQuery, resolve_areas
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.deps import SessionDep, SettingsDep, require
@@ -26,9 +27,10 @@ def _csv(report: DailyReportPublic) -> Response:
 # Declared before the JSON route: "2026-11-27.csv" would otherwise reach it as a bad date.
 @router.get("/daily/{date}.csv", response_class=Response)
 def daily_report_csv(
-    date: dt.date, session: SessionDep, settings: SettingsDep, _: Reader
+    date: dt.date, session: SessionDep, settings: SettingsDep, who: Reader, area: AreaQuery = None
 ) -> Response:
-    return _csv(service.daily_report(session=session, settings=settings, date=date))
+    areas = resolve_areas(session=session, principal=who, area=area)
+    return _csv(service.daily_report(session=session, settings=settings, areas=areas, date=date))
 
 
 @router.get(
@@ -40,10 +42,15 @@ def daily_report(
     date: dt.date,
     session: SessionDep,
     settings: SettingsDep,
-    _: Reader,
+    who: Reader,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    area: AreaQuery = None,
 ) -> DailyReportPublic | Response:
     """Per crew and in total: stops delivered, partial, failed (by reason), not reported;
-    arrivals on time, early or late against the slot; planned km; cash expected and paid in."""
-    report = service.daily_report(session=session, settings=settings, date=date)
+    arrivals on time, early or late against the slot; planned km; cash expected and paid in.
+
+    Of the area named, else of every area the key sees, summed, with each area's own total
+    in by_area."""
+    areas = resolve_areas(session=session, principal=who, area=area)
+    report = service.daily_report(session=session, settings=settings, areas=areas, date=date)
     return _csv(report) if format == "csv" else report

@@ -15,33 +15,68 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from api.areas.scope import local_settings
 from api.cash.ledger import OUTCOME_KINDS, CrewCash, day_cash, latest_outcomes
 from api.cash.models import cny
 from api.core.config import ServiceSettings
+from api.core.errors import NotFound
 from api.core.spreadsheet import csv_bytes
 from api.drivers.service import published_plan
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order
 from api.orders.window import visit_window
-from api.plans.models import PlanRoute, PlanStop
+from api.plans.models import Plan, PlanRoute, PlanStop
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
-from api.reports.models import CrewDayPublic, DailyReportPublic
+from api.reports.models import AreaDayPublic, CrewDayPublic, DailyReportPublic
 from optimizer.settings import seconds_of_day
 
 
 def daily_report(
-    *, session: Session, settings: ServiceSettings, date: dt.date
+    *, session: Session, settings: ServiceSettings, areas: Sequence[str], date: dt.date
 ) -> DailyReportPublic:
-    plan = published_plan(session=session, date=date)
+    """The day of one area, or the sum of several with each one's own total in by_area.
+
+    Areas without a published plan that day are left out of a chain-wide report; one area
+    asked for by itself, or no area with a plan, is a 404.
+    """
+    days: list[tuple[AreaDayPublic, list[CrewDayPublic]]] = []
+    for area in areas:
+        try:
+            days.append(_area_day(session=session, settings=settings, area=area, date=date))
+        except NotFound:
+            if len(areas) == 1:
+                raise
+    if not days:
+        raise NotFound(f"no plan is published for {date} yet")
+    crews = [crew for _, area_crews in days for crew in area_crews]
+    one = days[0][0] if len(days) == 1 else None
+    return DailyReportPublic(
+        date=date,
+        area_code=areas[0] if len(areas) == 1 else None,
+        plan_id=one.plan_id if one else None,
+        plan_version=one.plan_version if one else None,
+        timezone=one.timezone if one else settings.timezone,
+        crews=crews,
+        total=_total(crews),
+        by_area=[day for day, _ in days],
+    )
+
+
+def _area_day(
+    *, session: Session, settings: ServiceSettings, area: str, date: dt.date
+) -> tuple[AreaDayPublic, list[CrewDayPublic]]:
+    """One area's crews on its published plan, judged by its own settings and time zone."""
+    settings = local_settings(session=session, settings=settings, area=area)
+    plan = published_plan(session=session, date=date, area=area)
     routes = {
         route.vehicle_code: route
         for route in session.exec(select(PlanRoute).where(PlanRoute.plan_id == plan.id))
     }
-    stops, orders, events = _played(session, settings, plan.id, date)
-    money = day_cash(session, date=date, vehicle_codes=list(routes))
+    stops, orders, events = _played(session, settings, plan, date)
+    money = day_cash(session, area=area, date=date, vehicle_codes=list(routes))
     vehicles = {
         v.code: v for v in session.exec(select(Vehicle).where(col(Vehicle.code).in_(list(money))))
     }
@@ -58,26 +93,28 @@ def daily_report(
             events.count(crew, orders[stop.order_id], settings, date)
         _add_money(crew, money[code])
         report.append(crew)
-    return DailyReportPublic(
-        date=date,
+    day = AreaDayPublic(
+        area_code=area,
         plan_id=plan.id or 0,
         plan_version=plan.version,
         timezone=settings.timezone,
-        crews=report,
+        crews=[crew.vehicle_code for crew in report],
         total=_total(report),
     )
+    return day, report
 
 
 def _played(
-    session: Session, settings: ServiceSettings, plan_id: int | None, date: dt.date
+    session: Session, settings: ServiceSettings, plan: Plan, date: dt.date
 ) -> tuple[dict[str, list[PlanStop]], dict[int | None, Order], _Events]:
     """The plan's stops by crew, their orders, and what the ledger says happened at them."""
     stops: dict[str, list[PlanStop]] = {}
-    for stop in session.exec(select(PlanStop).where(PlanStop.plan_id == plan_id)):
+    for stop in session.exec(select(PlanStop).where(PlanStop.plan_id == plan.id)):
         stops.setdefault(stop.vehicle_code, []).append(stop)
     ids = [stop.order_id for crew in stops.values() for stop in crew]
     orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(ids)))}
-    rows = list(effective(entries(session, date=date, kinds=(Kind.ARRIVED, *OUTCOME_KINDS))))
+    kinds = (Kind.ARRIVED, *OUTCOME_KINDS)
+    rows = list(effective(entries(session, area=plan.area_code, date=date, kinds=kinds)))
     events = _Events(
         outcomes=latest_outcomes(rows),
         arrivals=_first_arrivals(rows),
@@ -96,11 +133,14 @@ class StopFact:
     arrival: str | None  # on_time, early or late; None without a recorded arrival
 
 
-def stop_facts(*, session: Session, settings: ServiceSettings, date: dt.date) -> list[StopFact]:
-    """Every stop of the day's published plan, judged exactly as daily_report judges it,
-    so figures built from these (the KPIs) agree with the daily report. 404 without a plan."""
-    plan = published_plan(session=session, date=date)
-    stops, orders, events = _played(session, settings, plan.id, date)
+def stop_facts(
+    *, session: Session, settings: ServiceSettings, area: str, date: dt.date
+) -> list[StopFact]:
+    """Every stop of the area's published plan of the day, judged exactly as daily_report
+    judges it, so figures built from these (the KPIs) agree with the daily report. 404
+    without a plan. `settings` are the area's own (local_settings)."""
+    plan = published_plan(session=session, date=date, area=area)
+    stops, orders, events = _played(session, settings, plan, date)
     facts = []
     for code in sorted(stops):
         for stop in stops[code]:
@@ -213,23 +253,37 @@ def _total(crews: Sequence[CrewDayPublic]) -> CrewDayPublic:
 
 
 HEAD = ("vehicle", "vehicle_name", "crew", *COUNTS[:4], "failed_reasons", *COUNTS[4:], *AMOUNTS)
+HEAD += ("area",)
 
 
 def daily_report_csv(report: DailyReportPublic) -> bytes:
-    """One row per crew, then the total row (its vehicle column says total)."""
-    rows = []
-    for crew in [*report.crews, report.total]:
-        reasons = "; ".join(f"{k}: {n}" for k, n in sorted(crew.failed_reasons.items()))
-        rows.append(
-            (
-                crew.vehicle_code,
-                crew.vehicle_name,
-                "; ".join(crew.crew),
-                *(getattr(crew, name) for name in COUNTS[:4]),
-                reasons,
-                *(getattr(crew, name) for name in COUNTS[4:]),
-                f"{crew.planned_km:.1f}",
-                *(f"{getattr(crew, name):.2f}" for name in AMOUNTS[1:]),
-            )
-        )
+    """One row per crew, then the total row (its vehicle column says total). Over several
+    areas, each area's crews are followed by that area's total row, and the last row is the
+    total of them all (its area column empty)."""
+    rows = [_csv_row(crew, area) for area, crews in _by_area(report) for crew in crews]
+    rows.append(_csv_row(report.total, report.area_code or ""))
     return csv_bytes((HEAD, rows))
+
+
+def _by_area(report: DailyReportPublic) -> list[tuple[str, list[CrewDayPublic]]]:
+    crews = {crew.vehicle_code: crew for crew in report.crews}
+    several = len(report.by_area) > 1
+    return [
+        (day.area_code, [crews[code] for code in day.crews] + ([day.total] if several else []))
+        for day in report.by_area
+    ]
+
+
+def _csv_row(crew: CrewDayPublic, area: str) -> tuple[object, ...]:
+    reasons = "; ".join(f"{k}: {n}" for k, n in sorted(crew.failed_reasons.items()))
+    return (
+        crew.vehicle_code,
+        crew.vehicle_name,
+        "; ".join(crew.crew),
+        *(getattr(crew, name) for name in COUNTS[:4]),
+        reasons,
+        *(getattr(crew, name) for name in COUNTS[4:]),
+        f"{crew.planned_km:.1f}",
+        *(f"{getattr(crew, name):.2f}" for name in AMOUNTS[1:]),
+        area,
+    )

@@ -58,6 +58,7 @@ def record(client: TestClient, kind: Kind, order: str, **payload: Any) -> None:
             idempotency_key=uuid.uuid4().hex,
             request={"kind": kind.value, "order": order, **payload},
             date=DAY,
+            area="main",
             build=lambda _session: entry,
         )
 

@@ -264,6 +264,7 @@ def store_correction(client: TestClient, original: int, payload: dict[str, Any])
             idempotency_key=uuid.uuid4().hex,
             request={"kind": "correction", "entry": original},
             date=DAY,
+            area="main",
             build=lambda _session: entry,
         )
         assert stored.id is not None

@@ -318,6 +318,7 @@ def test_concurrent_events_on_one_stop_are_both_kept_in_order(
                     idempotency_key=caption,
                     request={"c": caption},
                     date=DAY,
+                    area="main",
                     build=build,
                 )
         except BaseException as error:  # the assertion below reports it

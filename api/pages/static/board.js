@@ -8,12 +8,13 @@
   const t = data.words;
   const $ = (id) => document.getElementById(id);
   const POLL_MS = 500;
-  // Remembered per date so a reload (or a second tab) keeps following a running job.
-  const JOB_KEY = "board-job:" + data.date;
+  // Remembered per area and date so a reload (or a second tab) keeps following a running job.
+  const JOB_KEY = `board-job:${data.area}:${data.date}`;
   let jobId = null;
 
+  // The board stays on its area: every reload names it.
   function go(params) {
-    location.href = "/app/board?" + new URLSearchParams(params).toString();
+    location.href = "/app/board?" + new URLSearchParams({ area: data.area, ...params }).toString();
   }
 
   function ifMatch() {
@@ -87,7 +88,7 @@
   }
 
   async function startPlanning() {
-    const body = { date: data.date };
+    const body = { date: data.date, area: data.area };
     const seconds = Number($("plan-seconds").value);
     if (seconds > 0) body.time_limit_s = seconds;
     setBusy(true);
@@ -124,7 +125,7 @@
       let job = remembered ? await Dispatch.api("GET", `/plans/jobs/${remembered}`) : null;
       if (!job || (job.status !== "queued" && job.status !== "running")) {
         sessionStorage.removeItem(JOB_KEY);
-        const active = await Dispatch.api("GET", `/plans/jobs?date=${data.date}&active=true`);
+        const active = await Dispatch.api("GET", `/plans/jobs?date=${data.date}&area=${encodeURIComponent(data.area)}&active=true`);
         job = active.length ? active[0] : null;
       }
       if (job) {
@@ -194,6 +195,10 @@
     const kpiRange = data.kpi_days > 1 ? { kpi_days: data.kpi_days } : {};
     go({ date: event.target.value, ...kpiRange });
   });
+  if ($("area")) {
+    // Another area's board, on the same date: each desk plans its own.
+    $("area").addEventListener("change", (event) => go({ area: event.target.value, date: data.date }));
+  }
   $("plan-button").addEventListener("click", startPlanning);
   $("cancel-button").addEventListener("click", cancelPlanning);
   if ($("publish-button")) $("publish-button").addEventListener("click", publish);
