@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
-from api.fleet.models import Depot, Vehicle
+from api.fleet.models import Vehicle
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
 from api.plans.cutoff import area_cutoff, minutes_late
@@ -303,12 +303,7 @@ def _vehicles(
 ) -> dict[str, Vehicle]:
     """The area's crews of the date, plus any vehicle the plan still routes (retired since,
     say)."""
-    depots = set(session.exec(select(Depot.code).where(Depot.area_code == area)))
-    vehicles = {
-        vehicle.code: vehicle
-        for vehicle in working_vehicles(session=session, date=date)
-        if vehicle.depot_code in depots
-    }
+    vehicles = {v.code: v for v in working_vehicles(session=session, date=date, area=area)}
     missing = {route.vehicle_code for route in stored.routes} - set(vehicles) if stored else set()
     if missing:
         query = select(Vehicle).where(col(Vehicle.code).in_(missing))

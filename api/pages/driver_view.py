@@ -294,7 +294,7 @@ def crew_map_html(
         raise NotFound(f"crew {vehicle_code} has no stops on {date}")
     stops = [stop for stop in stored.stops if stop.vehicle_code == vehicle_code]
     orders = [stored.orders[stop.order_id] for stop in stops]
-    data = display_input(session=session, date=date, orders=orders, settings=settings)
+    data = display_input(session=session, date=date, orders=orders, settings=settings, area=area)
     result = stored_result(
         routes=routes,
         stops=stops,
