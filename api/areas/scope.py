@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query
 from sqlmodel import Session, col, select
 
-from api.areas.service import area_codes, area_settings, get_area
+from api.areas.service import area_codes, area_settings, existing_area, get_area
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.errors import Forbidden, RuleBroken
@@ -42,8 +42,9 @@ def resolve_area(*, session: Session, principal: Principal, area: str | None) ->
     """
     if area is not None:
         check_scope(principal, area)
-        get_area(session=session, code=area)
-        return area
+        # A request naming an area that does not exist is the caller's error, named as a body's
+        # unknown area is: a 422 on `area`, not a 404 of the resource asked for.
+        return existing_area(session=session, code=area)
     if len(principal.areas) == 1:
         return principal.areas[0]
     seen = visible(session=session, principal=principal)

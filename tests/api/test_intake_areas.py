@@ -220,3 +220,16 @@ def test_a_generating_post_names_the_area_in_a_chain(client: TestClient, chain: 
     """With several areas, a chain-wide key must name the area it generates notices for."""
     refused = client.post(f"/notifications/day-before/{DAY.isoformat()}", headers=chain)
     assert refused.status_code == 422 and refused.json()["field"] == "area"
+
+
+def test_an_unknown_area_in_a_query_is_a_422_naming_area(
+    settings: ServiceSettings, admin: dict[str, str]
+) -> None:
+    """?area=nowhere is the caller's error on `area`, as an order naming it is."""
+    with app_at(settings) as client:
+        seed_two_areas(client, admin, orders=False)
+        for path in ("/plans", "/orders", "/depots", "/plans/jobs"):
+            query = {"area": "nowhere", "date": DAY.isoformat()}
+            answer = client.get(path, params=query, headers=admin)
+            assert answer.status_code == 422, (path, answer.text)
+            assert answer.json()["field"] == "area"
