@@ -21,12 +21,12 @@ from api.areas.scope import check_scope, resolve_area, visible
 from api.areas.service import serving_area
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
-from api.fleet.models import CrewMember, Depot, Vehicle
+from api.fleet.models import Depot, Vehicle
 from api.fleet.service import known_skills
 from api.orders.bounds import check_order_numbers
 from api.orders.models import Order, Slot
 from api.orders.service import earliest_bookable, latest_bookable, local_today
-from api.plans.plannable import PLANNABLE
+from api.plans.plannable import PLANNABLE, working_vehicles_on
 from api.slots.models import Remaining, SlotOffer, SlotQuery
 from optimizer.data import VisitKind
 from optimizer.matrix import GreatCircleProvider
@@ -120,7 +120,7 @@ def offer_slots(
     depots = {d.code: d for d in session.exec(select(Depot).where(Depot.area_code == area))}
     legs = _legs(settings, query, list(depots.values()))
     booked = _booked(session, area, dates[0], dates[-1])
-    working = _working(session, list(depots), dates)
+    working = working_vehicles_on(session=session, dates=dates, area=area)
     filters = _filters(query, skills, settings)
     offers = []
     for date in dates:
@@ -129,31 +129,6 @@ def offer_slots(
         for slot in Slot:
             offers.append(_offer(date, slot, crews, reason, booked.get(date, []), query, settings))
     return offers
-
-
-def _working(
-    session: Session, depots: Sequence[str], dates: Sequence[dt.date]
-) -> dict[dt.date, list[Vehicle]]:
-    """The area's vehicles with a crew on each date; every active one of them on a date the
-    area has entered no crews for (another area's crews say nothing about this one's)."""
-    vehicles = list(
-        session.exec(
-            select(Vehicle)
-            .where(Vehicle.active == True, col(Vehicle.depot_code).in_(depots))  # noqa: E712
-            .order_by(col(Vehicle.code))
-        )
-    )
-    codes = [vehicle.code for vehicle in vehicles]
-    crews = select(col(CrewMember.date), col(CrewMember.vehicle_code)).where(
-        col(CrewMember.date).in_(dates), col(CrewMember.vehicle_code).in_(codes)
-    )
-    crewed: dict[dt.date, set[str]] = {}
-    for date, code in session.exec(crews):
-        crewed.setdefault(date, set()).add(code)
-    return {
-        date: [v for v in vehicles if date not in crewed or v.code in crewed[date]]
-        for date in dates
-    }
 
 
 def _filters(query: SlotQuery, skills: frozenset[str], settings: DispatchSettings) -> list[Filter]:
