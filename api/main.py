@@ -26,8 +26,8 @@ from api.core.migrate import upgrade
 from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
-from api.health import router as health_router
 from api.handover.routes import router as handover_router
+from api.health import router as health_router
 from api.kpis.routes import router as kpis_router
 from api.notifications.routes import router as notifications_router
 from api.notifications.scheduler import Notifier

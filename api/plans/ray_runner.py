@@ -11,6 +11,7 @@ embedded runner (fenced progress, cancel, lease).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -117,7 +118,7 @@ class _Cluster:
         with socket.create_connection((host, int(port)), timeout=self.timeout_s):
             pass
         if not ray.is_initialized():
-            ray.init(address=self.address, logging_level="ERROR", log_to_driver=False)
+            ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
 
     def _mark(self, reachable: bool, error: str) -> None:
         if reachable != self.reachable:
@@ -202,10 +203,8 @@ class RayRunner(InProcessRunner):
                 done, _ = ray.wait([task], timeout=POLL_S)
                 if done:
                     return ray.get(task)  # type: ignore[no-any-return]
-                try:
+                with contextlib.suppress(GetTimeoutError):  # a slow actor: ask again next poll
                     latest = ray.get(channel.latest.remote(), timeout=ACTOR_WAIT_S) or latest
-                except GetTimeoutError:
-                    pass
                 # Every poll renews the lease, even while the task waits for a free node.
                 if watch(latest) and stop_sent is None:
                     channel.stop.remote()

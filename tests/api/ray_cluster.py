@@ -9,6 +9,7 @@ its processes, never another Ray on the same machine.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -81,7 +82,9 @@ class RayCluster:
             command += ["--address", self.address]
         log = open(self.folder / f"start-{ip}.log", "wb")  # noqa: SIM115 - the node keeps it
         self.nodes.append(
-            subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         )
 
     def start(self) -> None:
@@ -102,7 +105,7 @@ class RayCluster:
         import ray
 
         if not ray.is_initialized():
-            ray.init(address=self.address, logging_level="ERROR", log_to_driver=False)
+            ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
         return [node for node in ray.nodes() if node["Alive"]]
 
     def kill_second_node(self) -> None:

@@ -74,7 +74,9 @@ def seed_areas(client: TestClient, admin: dict[str, str], areas: list[str]) -> N
                 "lon": lon + 0.01,
                 "date": DAY.isoformat(),
                 "slot": "morning" if n % 2 == 0 else "afternoon",
-                "items": [{"sku": "SOFA", "name": "沙发", "quantity": 1, "weight_kg": 40, "volume_m3": 2}],
+                "items": [
+                    {"sku": "SOFA", "name": "沙发", "quantity": 1, "weight_kg": 40, "volume_m3": 2}
+                ],
             }
             _post(client, admin, "/orders", order)
 
@@ -139,6 +141,8 @@ def test_a_dying_node_still_ends_every_job_with_one_plan(
     service: TestClient, admin: dict[str, str], ray_cluster: RayCluster
 ) -> None:
     """The second node is killed mid-solve: its task runs again on the head, one plan each."""
+    import ray
+
     areas = AREAS[:3]
     seed_areas(service, admin, areas)
     ids = [queue_job(service, area, 6.0) for area in areas]
@@ -150,6 +154,7 @@ def test_a_dying_node_still_ends_every_job_with_one_plan(
     ray_cluster.kill_second_node()
     jobs = wait_all(service, admin, ids, timeout_s=120)
     assert [job["status"] for job in jobs] == ["succeeded"] * 3, jobs
+    assert [node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]] == [HEAD_IP]
     assert plans_by_area(service) == dict.fromkeys(areas, 1)
 
 
@@ -226,3 +231,32 @@ def test_a_starting_process_leaves_a_live_run_alone(
     with Session(engine) as session:
         left = session.exec(select(PlanJob).where(col(PlanJob.status) == JobStatus.RUNNING))
         assert left.all() == []
+
+
+def test_an_unreachable_cluster_keeps_jobs_queued_and_health_says_so(
+    settings: ServiceSettings, admin: dict[str, str]
+) -> None:
+    """A cluster address nobody answers: jobs stay queued, /health says so, requests are quick."""
+    closed = f"{HEAD_IP}:{_free_port(HEAD_IP)}"
+    unreachable = settings.model_copy(update={"ray_address": closed, "ray_connect_timeout_s": 1})
+    with app_at(unreachable) as client:
+        seed_areas(client, admin, AREAS[:1])
+        job_id = queue_job(client, AREAS[0], 1.0)
+        deadline = time.monotonic() + 10
+        while True:
+            asked = time.monotonic()
+            health = client.get("/health")
+            assert time.monotonic() - asked < 1.0  # no request waits on the cluster
+            if health.json()["runner"]["cluster"] == "unreachable":
+                break
+            assert time.monotonic() < deadline, health.json()
+            time.sleep(0.2)
+        body = health.json()
+        assert health.status_code == 200 and body["status"] == "degraded"
+        assert body["runner"]["kind"] == "ray" and body["runner"]["since"]
+        assert body["queued_jobs"] == 1
+        time.sleep(2.0)
+        asked = time.monotonic()
+        job = job_of(client, admin, job_id)
+        assert time.monotonic() - asked < 1.0
+        assert (job["status"], job["attempts"]) == ("queued", 0)
