@@ -248,7 +248,7 @@ def test_a_starting_process_leaves_a_live_run_alone(
 
 
 def test_an_unreachable_cluster_keeps_jobs_queued_and_health_says_so(
-    settings: ServiceSettings, admin: dict[str, str]
+    settings: ServiceSettings, admin: dict[str, str], ray_installed: None
 ) -> None:
     """A cluster address nobody answers: jobs stay queued, /health says so, requests are quick."""
     closed = f"{HEAD_IP}:{_free_port(HEAD_IP)}"
