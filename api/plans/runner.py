@@ -243,6 +243,10 @@ class InProcessRunner:
         """Whether jobs can be run now; a runner that cannot leaves them queued."""
         return True
 
+    def idle_wait_s(self) -> float:
+        """How long an idle thread waits before looking at the queue again (a wake is sooner)."""
+        return self.poll_s
+
     def start(self) -> None:
         if self._threads:
             return
@@ -285,7 +289,7 @@ class InProcessRunner:
                 log.exception("planning worker: looking for jobs failed; retrying")
                 ran = False
             if not ran:
-                self._wake.wait(self.poll_s)
+                self._wake.wait(self.idle_wait_s())
 
     def _run_next(self) -> bool:
         for job_id in queued_jobs(self.engine):
