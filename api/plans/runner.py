@@ -4,6 +4,8 @@ A job is claimed with one conditional UPDATE, so any number of worker threads or
 processes can share the table without running a job twice. The claim bumps `attempts`, and
 every later write of the run is fenced by that number: a runner whose job was re-queued
 behind its back (presumed dead) can neither report progress nor store a second plan.
+A running job holds a lease that its progress reports renew; runners re-queue only jobs
+whose lease has run out, so no process takes over a job another live one is solving.
 """
 
 from __future__ import annotations
