@@ -11,7 +11,7 @@ the areas loaded and booked through the API, and one planning job per area queue
 - embedded: the service's own child-process runner, DISPATCH_WORKER_THREADS=2 (this machine's
   cores);
 - ray: a real local Ray cluster of a head and one worker node (benchmarks.ray_cluster), one
-  CPU each, DISPATCH_RAY_ADDRESS set and DISPATCH_RAY_TASK_CPUS=1;
+  CPU each, DISPATCH_RAY_ADDRESS set, DISPATCH_RAY_TASK_CPUS=1 and DISPATCH_RAY_MAX_JOBS=2;
 - sequential: the embedded runner with one worker thread, the jobs one after another.
 
 Each job's queue wait and solve time come from its row (created_at, started_at, finished_at);
@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from api.demo import load_fleet, order_body
 from benchmarks.load_service import ADMIN_KEY, database, ok, running_server
@@ -49,6 +50,7 @@ WAYS = ("embedded", "ray", "sequential")
 TERRITORIES = ("chengdu", "pudong")  # two cities, each with two warehouses to split
 LEAD_DAYS = 5  # past the booking lead time on any clock of the day
 POLL_S = 0.5
+STATS_FLUSH_S = 2.0  # backends report their counts to pg_stat_database within a second
 
 
 def area_day(number: int, visits: int, seed: int) -> tuple[str, Json]:
@@ -105,6 +107,22 @@ def wait_all(api: httpx.Client, jobs: list[Record], way: str, say: Say) -> list[
             standing = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
             say(f"  [{way}] {wall:5.0f} s: {standing}")
     return jobs
+
+
+def database_writes(url: str) -> dict[str, int]:
+    """The database's running totals of committed transactions and rows written."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted"
+                    " FROM pg_stat_database WHERE datname = current_database()"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return dict(zip(("commits", "inserted", "updated", "deleted"), map(int, row), strict=True))
 
 
 def job_record(api: httpx.Client, job: Record, peak_mb: float | None) -> Record:
@@ -168,7 +186,13 @@ def _service(way: str, url: str, threads: int, ray_port: int) -> Iterator[tuple[
             from benchmarks.ray_cluster import local_cluster
 
             cluster = stack.enter_context(local_cluster(port=ray_port))
-            settings |= {"DISPATCH_RAY_ADDRESS": cluster.address, "DISPATCH_RAY_TASK_CPUS": "1"}
+            # As many jobs on the cluster as it has cores, as the embedded way has threads:
+            # a job's row then says when it started solving, not when Ray queued it.
+            settings |= {
+                "DISPATCH_RAY_ADDRESS": cluster.address,
+                "DISPATCH_RAY_TASK_CPUS": "1",
+                "DISPATCH_RAY_MAX_JOBS": str(threads),
+            }
             roots = lambda: [os.getpid(), *cluster.pids()]  # noqa: E731
         yield stack.enter_context(running_server(url, settings)), (settings, roots)
 
@@ -183,15 +207,19 @@ def run_way(way: str, days: dict[str, Json], options: argparse.Namespace, say: S
         admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
         with httpx.Client(base_url=base, headers=admin, timeout=120) as api:
             load_areas(api, days, on, say)
+            before = database_writes(url)
             with SolvePeaks(roots) as peaks:
                 jobs = queue_all(api, list(days), on, options.seconds, options.seed)
                 say(f"  [{way}] queued {len(jobs)} jobs")
                 jobs = wait_all(api, jobs, way, say)
+            time.sleep(STATS_FLUSH_S)
+            after = database_writes(url)
             in_order = sorted(jobs, key=lambda job: (job["started_at"] or "", job["id"]))
             order = (job["id"] for job in in_order)
             memory = dict(zip(order, peaks.in_start_order(), strict=False))
             records = [job_record(api, job, memory.get(job["id"])) for job in jobs]
     result = summary(way, records, settings)
+    result["database"] = {key: after[key] - before[key] for key in before}
     say(format_way(result))
     return result
 
@@ -203,6 +231,12 @@ def format_way(result: Record) -> str:
         f"{result['served']} served, peak {result['max_peak_mb']} MB ==",
         "area              wait s  solve s      km  served  peak MB  attempts",
     ]
+    if writes := result.get("database"):
+        lines.insert(
+            1,
+            f"database: {writes['commits']:,} commits, {writes['inserted']:,} rows inserted, "
+            f"{writes['updated']:,} updated",
+        )
     for job in result["jobs"]:
         lines.append(
             f"{job['area']:<16} {_num(job['wait_s']):>7} {_num(job['solve_s']):>8}"
