@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python -m api.demo --out demo-out --seconds 20
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

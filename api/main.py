@@ -27,6 +27,7 @@ from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
 from api.fleet.routes import router as fleet_router
 from api.handover.routes import router as handover_router
+from api.health import router as health_router
 from api.kpis.routes import router as kpis_router
 from api.notifications.routes import router as notifications_router
 from api.notifications.scheduler import Notifier
@@ -39,7 +40,7 @@ from api.pages.routes import router as pages_router
 from api.plans.edit_routes import router as plan_edits_router
 from api.plans.map_routes import router as plan_map_router
 from api.plans.routes import router as plans_router
-from api.plans.runner import InProcessRunner
+from api.plans.runners import make_runner
 from api.plans.scheduler import AutoPlanner
 from api.reports.routes import router as reports_router
 from api.slots.routes import router as slots_router
@@ -66,7 +67,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         app.state.engine = engine
         app.state.settings = settings
         app.state.clock = clock
-        runner = InProcessRunner(engine, settings)
+        runner = make_runner(engine, settings)
         scheduler = AutoPlanner(engine, settings, clock, runner)
         notifier = Notifier(engine, settings, clock)
         app.state.runner = runner
@@ -94,6 +95,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
     install_page_handlers(app)
     mount_assets(app)
     for router in (
+        health_router,
         session_router,
         pages_router,
         driver_page_router,

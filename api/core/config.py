@@ -41,6 +41,18 @@ class ServiceSettings(DispatchSettings):
     # served by no planning area, and its order is refused naming `area`.
     area_reach_km: float = Field(default=80.0, gt=0, le=2_000)
     worker_threads: int = 1
+    # A running job's lease: every progress report renews it, and a job whose run has not
+    # reported for this long is presumed dead and re-queued, by any runner of any process.
+    job_lease_s: float = Field(default=120.0, gt=0, le=86_400)
+    # Plan on a Ray cluster at this address (host:port of its head) instead of in child
+    # processes of this service; "" keeps the embedded runner. Needs the `cluster` extra.
+    ray_address: str = ""
+    ray_task_cpus: float = Field(default=2, gt=0, le=64)  # cores each planning task asks for
+    # Jobs this process has on the cluster at once; each is a thread that mostly waits.
+    ray_max_jobs: int = Field(default=64, ge=1, le=1_000)
+    # Trying the cluster's head answers within this long; an unreachable cluster keeps the
+    # jobs queued and is tried again at the next poll.
+    ray_connect_timeout_s: float = Field(default=3.0, gt=0, le=60)
     # Planning searches run at this lower priority (Unix nice, 0-19): they take every core
     # they can, and requests (bookings, slot offers, the crews' writes) must not wait on them.
     planning_niceness: int = Field(default=10, ge=0, le=19)

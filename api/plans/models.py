@@ -67,6 +67,8 @@ class PlanJob(PlanJobBase, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    # Renewed by the claim and each progress report: a run silent past the lease is dead.
+    heartbeat_at: dt.datetime | None = None
 
 
 class PlanJobPublic(PlanJobBase):

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Update, select, update
@@ -74,6 +75,7 @@ def claim(engine: Engine, job_id: int) -> int | None:
                 status=JobStatus.RUNNING,
                 attempts=col(PlanJob.attempts) + 1,
                 started_at=utcnow(),
+                heartbeat_at=utcnow(),
                 progress=0.0,
                 message="reading the day",
                 visits_routed=None,
@@ -113,13 +115,17 @@ def _requeued(reason: str, message: str) -> dict[str, Any]:
     }
 
 
-def recover_interrupted(engine: Engine) -> None:
-    """Jobs left running by a process that died: re-queue, or give up after MAX_ATTEMPTS.
+def recover_interrupted(engine: Engine, *, lease_s: float = 0.0) -> None:
+    """Jobs whose run has not reported for lease_s: re-queue, or give up after MAX_ATTEMPTS.
 
-    Meant for start-up, when no run of this deployment can be alive. Should another process
-    still be running one of them, the fence turns its later writes into no-ops.
+    Every runner calls it at start and then periodically, so a job of a process that died is
+    found by whichever process is alive, while the jobs live processes are solving (they
+    report every second) stay theirs. Should a presumed-dead run still be alive after all,
+    the fence turns its later writes into no-ops.
     """
-    running = col(PlanJob.status) == JobStatus.RUNNING
+    expired = utcnow() - timedelta(seconds=lease_s)
+    silent = col(PlanJob.heartbeat_at).is_(None) | (col(PlanJob.heartbeat_at) <= expired)
+    running = (col(PlanJob.status) == JobStatus.RUNNING) & silent
     finished = {"finished_at": utcnow(), "cancel_requested": False}
     with engine.begin() as connection:
         connection.execute(
@@ -183,6 +189,7 @@ class _Watch:
         fraction = min(progress.elapsed_s / progress.time_limit_s, 0.99)
         found = progress.visits_routed > 0
         values = {
+            "heartbeat_at": utcnow(),
             "progress": round(fraction, 3),
             "message": f"searching: {best_so_far(progress)}",
             "visits_routed": progress.visits_routed if found else None,
@@ -211,6 +218,8 @@ class _Watch:
 class InProcessRunner:
     """Worker threads in this process that claim and solve queued jobs."""
 
+    kind = "embedded"
+
     def __init__(
         self, engine: Engine, settings: ServiceSettings, *, poll_s: float = POLL_S
     ) -> None:
@@ -220,13 +229,26 @@ class InProcessRunner:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._next_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    def threads(self) -> int:
+        return max(1, self.settings.worker_threads)
+
+    def health(self) -> dict[str, Any]:
+        """What GET /health says about this runner."""
+        return {"kind": self.kind}
+
+    def ready(self) -> bool:
+        """Whether jobs can be run now; a runner that cannot leaves them queued."""
+        return True
 
     def start(self) -> None:
         if self._threads:
             return
-        recover_interrupted(self.engine)
+        self._sweep(force=True)
         self._stopping.clear()
-        for number in range(max(1, self.settings.worker_threads)):
+        for number in range(self.threads()):
             thread = threading.Thread(target=self._work, name=f"plan-worker-{number}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -244,11 +266,21 @@ class InProcessRunner:
     def wake(self) -> None:
         self._wake.set()
 
+    def _sweep(self, *, force: bool = False) -> None:
+        """Re-queue the jobs of dead runs, at most every quarter of a lease per process."""
+        with self._sweep_lock:
+            now = time.monotonic()
+            if not force and now < self._next_sweep:
+                return
+            self._next_sweep = now + self.settings.job_lease_s / 4
+        recover_interrupted(self.engine, lease_s=self.settings.job_lease_s)
+
     def _work(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()  # before looking, so a job queued meanwhile wakes us again
             try:
-                ran = self._run_next()
+                self._sweep()
+                ran = self.ready() and self._run_next()
             except Exception:
                 log.exception("planning worker: looking for jobs failed; retrying")
                 ran = False
@@ -265,18 +297,25 @@ class InProcessRunner:
                 return True
         return False
 
+    def _planning(self, job_id: int) -> tuple[PlanJob, PlanningInput] | None:
+        with Session(self.engine) as session:
+            job = session.get(PlanJob, job_id)
+            if job is None:
+                return None
+            # The job's area only, under its own slot hours, cash cap and install types.
+            local = local_settings(session=session, settings=self.settings, area=job.area_code)
+            planning = planning_input(
+                session=session, date=job.date, settings=local, area=job.area_code
+            )
+        return job, planning
+
     def run(self, job_id: int, attempt: int) -> None:
         """Solve a claimed job and record how it ended; never raises."""
         try:
-            with Session(self.engine) as session:
-                job = session.get(PlanJob, job_id)
-                if job is None:
-                    return
-                # The job's area only, under its own slot hours, cash cap and install types.
-                local = local_settings(session=session, settings=self.settings, area=job.area_code)
-                planning = planning_input(
-                    session=session, date=job.date, settings=local, area=job.area_code
-                )
+            found = self._planning(job_id)
+            if found is None:
+                return
+            job, planning = found
             ticket = _Ticket(job=job, attempt=attempt)
             watch = _Watch(self.engine, ticket, self._stopping)
             params = SolveParams(**{**job.params, "time_limit_s": job.time_limit_s})
@@ -336,13 +375,17 @@ class InProcessRunner:
             return False
         return True
 
-    def _requeue(self, ticket: _Ticket) -> None:
-        # A clean shutdown is not the job's fault, so it does not use up an attempt.
+    def _requeue(
+        self,
+        ticket: _Ticket,
+        reason: str = SHUT_DOWN,
+        message: str = "re-queued: the service stopped during the run",
+    ) -> None:
+        # A clean shutdown (or a lost cluster) is not the job's fault: no attempt used up.
         with self.engine.begin() as connection:
             connection.execute(
                 _fenced(ticket.id, ticket.attempt).values(
-                    attempts=col(PlanJob.attempts) - 1,
-                    **_requeued(SHUT_DOWN, "re-queued: the service stopped during the run"),
+                    attempts=col(PlanJob.attempts) - 1, **_requeued(reason, message)
                 )
             )
 

@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_keys import KeyMaker
@@ -185,3 +186,21 @@ def key_for(client: TestClient) -> KeyMaker:
         return {"Authorization": f"Bearer {issued.key}"}
 
     return make
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[Any]:
+    """A real two-node Ray cluster on loopback (ray_cluster.RayCluster), stopped after the
+    module; the tests' own process is its driver."""
+    try:
+        import ray
+    except ImportError:
+        pytest.skip("Ray is not installed (pip install -e '.[cluster]'); Ray runner not tested")
+    from ray_cluster import start_cluster
+
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.stop()
