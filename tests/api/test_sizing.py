@@ -13,7 +13,8 @@ RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 
 def _recorded_peaks() -> list[tuple[str, int, int, float]]:
-    """(file, visits, vehicles, peak MB) of every solve of ours with a recorded peak."""
+    """(file, visits, vehicles, peak MB) of every solve of ours with a recorded peak: alone
+    (job_memory, scale) and as planning jobs of the service, embedded or on Ray (burst)."""
     peaks = []
     for path in sorted(RESULTS.glob("job-memory-*.json")):
         for run in json.loads(path.read_text(encoding="utf-8")):
@@ -23,6 +24,10 @@ def _recorded_peaks() -> list[tuple[str, int, int, float]]:
             if run["solver"] == "ours" and run.get("peak_mb"):
                 vehicles = run["trucks"] + run["technicians"]
                 peaks.append((path.name, run["visits"], vehicles, run["peak_mb"]))
+    for path in sorted(RESULTS.glob("burst-*.json")):
+        for way in json.loads(path.read_text(encoding="utf-8"))["ways"]:
+            for job in way["jobs"]:  # no crew term in the model: the crews count as none
+                peaks.append((f"{path.name} {way['way']}", job["visits"], 0, job["peak_mb"]))
     return peaks
 
 
