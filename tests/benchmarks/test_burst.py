@@ -16,6 +16,8 @@ from benchmarks.load_service import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_RAY = importlib.util.find_spec("ray") is not None
+# With the Ray runner's tests on one worker: one Ray cluster on this machine at a time.
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 @pytest.fixture(scope="module")
