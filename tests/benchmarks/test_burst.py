@@ -20,7 +20,9 @@ HAS_RAY = importlib.util.find_spec("ray") is not None
 pytestmark = pytest.mark.xdist_group("ray")
 
 
-@pytest.fixture(scope="module")
+# Session-wide: the Ray tests share this worker, and a module fixture would run again each
+# time the order of tests comes back to this module.
+@pytest.fixture(scope="session")
 def burst(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if not sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
         message = "PostgreSQL server binaries not installed (apt-get install postgresql)"
