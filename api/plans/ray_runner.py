@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import random
 import socket
 import threading
 import time
@@ -43,6 +45,9 @@ TASK_RETRIES = 3
 REPORT_EVERY_S = 1.0  # the task tells the actor at most this often
 ACTOR_WAIT_S = 5.0  # a call to the job's actor that takes longer is skipped, not waited on
 STOP_GRACE_S = 15.0  # a task asked to stop that has not stopped by then is killed
+GB = 1024**3
+RECONNECT = "RAY_gcs_rpc_server_reconnect_timeout_s"
+YEAR_S = 365 * 24 * 3600
 LOST = "the planning cluster was lost during the run"
 NOT_ALIVE_S = 2.0  # how long one look at the cluster stands for every waiting thread
 
@@ -100,9 +105,9 @@ class _Cluster:
         self._lock = threading.Lock()
         self._checked = 0.0
 
-    def ready(self) -> bool:
+    def ready(self, *, fresh: bool = False) -> bool:
         with self._lock:
-            if time.monotonic() - self._checked < NOT_ALIVE_S:
+            if not fresh and time.monotonic() - self._checked < NOT_ALIVE_S:
                 return self.reachable
             try:
                 self._connect()
@@ -117,7 +122,12 @@ class _Cluster:
         host, _, port = self.address.removeprefix("ray://").rpartition(":")
         with socket.create_connection((host, int(port)), timeout=self.timeout_s):
             pass
+        if ray.is_initialized() and not self.reachable and self.error != "not tried yet":
+            ray.shutdown()  # the cluster is back: the old connection is to the one that went
         if not ray.is_initialized():
+            # Ray ends a driver that has lost its cluster for a minute; this process serves
+            # requests and must outlive the cluster, keeping the jobs queued until it returns.
+            os.environ.setdefault(RECONNECT, str(YEAR_S))
             ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
 
     def _mark(self, reachable: bool, error: str) -> None:
@@ -145,6 +155,11 @@ class RayRunner(InProcessRunner):
     def ready(self) -> bool:
         return self.cluster.ready()
 
+    def idle_wait_s(self) -> float:
+        # Dozens of idle threads: together they look at the queue about once per poll, at
+        # spread-out moments, rather than each once per poll (the database pays for each).
+        return self.poll_s * self.threads() * random.uniform(0.5, 1.5)
+
     def health(self) -> dict[str, Any]:
         cluster = self.cluster
         return {
@@ -171,7 +186,7 @@ class RayRunner(InProcessRunner):
             except RayTaskError as error:
                 raise RuntimeError(str(error.cause) or type(error.cause).__name__) from error
             except RayError as error:
-                if not self.cluster.ready() or isinstance(error, GetTimeoutError):
+                if not self.cluster.ready(fresh=True) or isinstance(error, GetTimeoutError):
                     log.warning("plan job %s: %s", job_id, error)
                     self._requeue(ticket, LOST, "re-queued: the planning cluster was lost")
                     return
@@ -186,13 +201,16 @@ class RayRunner(InProcessRunner):
             self._end(job_id, attempt, JobStatus.FAILED, str(error) or type(error).__name__)
 
     def _solve(self, data: Any, params: SolveParams, seed: int, watch: _Watch) -> Result:
+        cpus = self.settings.ray_task_cpus
+        memory = job_memory_bytes(len(data.visits), len(data.vehicles))
+        _check_fits(cpus, memory)
         here = ray.get_runtime_context().get_node_id()
         channel = _JobChannel.options(  # type: ignore[attr-defined]
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False)
         ).remote()
         task = _solve_task.options(
-            num_cpus=self.settings.ray_task_cpus,
-            memory=job_memory_bytes(len(data.visits), len(data.vehicles)),
+            num_cpus=cpus,
+            memory=memory,
             max_retries=TASK_RETRIES,
             retry_exceptions=False,
         ).remote(data, params, seed, channel)
@@ -209,17 +227,33 @@ class RayRunner(InProcessRunner):
                 if watch(latest) and stop_sent is None:
                     channel.stop.remote()
                     stop_sent = time.monotonic()
+                    if latest.elapsed_s == 0:  # still waiting for a node: take it off the queue
+                        ray.cancel(task)
                 if stop_sent is not None and time.monotonic() - stop_sent > STOP_GRACE_S:
                     ray.cancel(task, force=True)
                     raise _Stopped
         finally:
-            ray.kill(channel)
+            with contextlib.suppress(Exception):  # gone with the cluster already
+                ray.kill(channel)
 
     def _conclude_stopped(self, ticket: _Ticket, watch: _Watch) -> None:
         if watch.interrupted:
             self._requeue(ticket)
         elif watch.cancelled:
             self._end(ticket.id, ticket.attempt, JobStatus.CANCELLED, "cancelled; no plan stored")
+
+
+def _check_fits(cpus: float, memory: int) -> None:
+    """A task no node can ever hold would wait forever: fail its job now, saying why."""
+    for node in ray.nodes():
+        resources = node.get("Resources", {})
+        cores, room = resources.get("CPU", 0), resources.get("memory", 0)
+        if node.get("Alive") and cores >= cpus and room >= memory:
+            return
+    raise RuntimeError(
+        f"no node of the planning cluster has {cpus:g} cores and {memory / GB:.1f} GB "
+        "for this day: add bigger nodes or lower DISPATCH_RAY_TASK_CPUS"
+    )
 
 
 class _Stopped(Exception):

@@ -4,6 +4,8 @@ A job is claimed with one conditional UPDATE, so any number of worker threads or
 processes can share the table without running a job twice. The claim bumps `attempts`, and
 every later write of the run is fenced by that number: a runner whose job was re-queued
 behind its back (presumed dead) can neither report progress nor store a second plan.
+A running job holds a lease that its progress reports renew; runners re-queue only jobs
+whose lease has run out, so no process takes over a job another live one is solving.
 """
 
 from __future__ import annotations
@@ -243,6 +245,10 @@ class InProcessRunner:
         """Whether jobs can be run now; a runner that cannot leaves them queued."""
         return True
 
+    def idle_wait_s(self) -> float:
+        """How long an idle thread waits before looking at the queue again (a wake is sooner)."""
+        return self.poll_s
+
     def start(self) -> None:
         if self._threads:
             return
@@ -285,7 +291,7 @@ class InProcessRunner:
                 log.exception("planning worker: looking for jobs failed; retrying")
                 ran = False
             if not ran:
-                self._wake.wait(self.poll_s)
+                self._wake.wait(self.idle_wait_s())
 
     def _run_next(self) -> bool:
         for job_id in queued_jobs(self.engine):

@@ -188,14 +188,20 @@ def key_for(client: TestClient) -> KeyMaker:
     return make
 
 
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[Any]:
-    """A real two-node Ray cluster on loopback (ray_cluster.RayCluster), stopped after the
-    module; the tests' own process is its driver."""
+@pytest.fixture(scope="session")
+def ray_installed() -> None:
+    """Skips, saying so, where the optional `cluster` extra is not installed."""
     try:
-        import ray
+        import ray  # noqa: F401
     except ImportError:
         pytest.skip("Ray is not installed (pip install -e '.[cluster]'); Ray runner not tested")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(ray_installed: None) -> Iterator[Any]:
+    """A real two-node Ray cluster on loopback (ray_cluster.RayCluster), stopped after the
+    module; the tests' own process is its driver."""
+    import ray
     from ray_cluster import start_cluster
 
     cluster = start_cluster()

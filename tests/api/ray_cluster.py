@@ -112,6 +112,10 @@ class RayCluster:
         """The second node dies at once: every process of its session, the raylet first."""
         os.killpg(self.nodes[1].pid, signal.SIGKILL)
 
+    def kill_head(self) -> None:
+        """The head dies at once, its control store (GCS) with it: the cluster is gone."""
+        os.killpg(self.nodes[0].pid, signal.SIGKILL)
+
     def stop(self) -> None:
         """Ends every process of both nodes' sessions: a short grace, then a kill."""
         for signum, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):

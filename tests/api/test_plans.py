@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.auth.models import utcnow
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.main import create_app
@@ -310,6 +311,21 @@ def test_job_left_running_by_a_dead_process(
         row = session.get(PlanJob, job_id)
         assert row is not None
         assert row.attempts == (attempts + 1 if plans else attempts)
+
+
+def test_a_live_process_requeues_a_job_once_its_lease_runs_out(
+    settings: ServiceSettings, admin: dict[str, str]
+) -> None:
+    """A job whose run just reported stays running; silent past the lease, it runs again."""
+    settings = settings.model_copy(update={"job_lease_s": 2.0})
+    with app_at(settings) as client:
+        seed_day(client, admin)
+        job_id = stored_job(client, status=JobStatus.RUNNING, attempts=1, heartbeat_at=utcnow())
+        time.sleep(1.0)  # several sweeps of the running process: the lease is still fresh
+        assert wait_for(client, admin, job_id, lambda j: True)["status"] == "running"
+        done = wait_for(client, admin, job_id, timeout_s=30)
+    assert (done["status"], done["attempts"]) == ("succeeded", 2), done
+    assert (done["requeues"], done["requeue_reason"]) == (1, INTERRUPTED)
 
 
 def test_only_one_runner_claims_a_job(client: TestClient) -> None:
