@@ -16,10 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any
 
 import httpx
@@ -94,8 +95,11 @@ def database(kind: str) -> Iterator[str]:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """`dispatch serve` in a child process on a free loopback port; yields its base URL."""
+def running_server(
+    database_url: str, settings: Mapping[str, str] = MappingProxyType({})
+) -> Iterator[str]:
+    """`dispatch serve` in a child process on a free loopback port, with `settings` (more
+    environment variables) on top of the benchmark's own; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -104,6 +108,7 @@ def running_server(database_url: str) -> Iterator[str]:
         "DISPATCH_RUN_SCHEDULER": "false",
         "DISPATCH_MAP_TILES": "none",
         "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
+        **settings,
     }
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     # The server's log goes to a file: its lines would break up the progress and the tables.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import resource
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -37,7 +39,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.SAMPLE_S):
-            total = sum(_high_water_kb(pid) for pid in _descendants(os.getpid()))
+            total = sum(_high_water_kb(pid) for pid in descendants(os.getpid()))
             self.peak_kb = max(self.peak_kb, total)
 
     def megabytes(self) -> float | None:
@@ -46,7 +48,7 @@ class PeakMemory:
         return round(peak / 1024, 1) if peak else None
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:  # the name in parentheses may hold spaces; the parent pid follows the state
@@ -72,3 +74,57 @@ def _high_water_kb(pid: int) -> int:
         return 0
     line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "")
     return int(line.split()[1]) if line else 0
+
+
+SPAWNED = b"multiprocessing.spawn"  # on the command line of every spawned solver process
+
+
+class SolvePeaks:
+    """Each solver process below `roots`: its start and its peak memory, sampled from /proc.
+
+    A planning job solves in one spawned process (optimizer.isolated), wherever it runs: a
+    child of the service or of a Ray worker. Its peak is the largest sum of the high-water
+    marks (VmHWM) of it and its own search processes seen in a sample, as in PeakMemory.
+    `roots` is called at every sample, so a Ray worker started later is found too.
+    """
+
+    SAMPLE_S = 0.2
+
+    def __init__(self, roots: Callable[[], list[int]]) -> None:
+        self.roots = roots
+        self.solves: dict[int, dict[str, float]] = {}  # pid -> {"started": s, "peak_mb": MB}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> SolvePeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.SAMPLE_S):
+            below = {pid for root in self.roots() for pid in descendants(root)}
+            for pid in below:
+                if pid in self.solves or _is_solver(pid):
+                    tree = [pid, *descendants(pid)]
+                    megabytes = sum(_high_water_kb(p) for p in tree) / 1024
+                    seen = self.solves.setdefault(pid, {"started": time.time(), "peak_mb": 0.0})
+                    seen["peak_mb"] = round(max(seen["peak_mb"], megabytes), 1)
+
+    def in_start_order(self) -> list[float]:
+        """The peaks in MB, the earliest-started solve first."""
+        return [s["peak_mb"] for s in sorted(self.solves.values(), key=lambda s: s["started"])]
+
+
+def _is_solver(pid: int) -> bool:
+    """A spawned process whose parent is not one: the solve, not one of its searches."""
+    try:
+        if SPAWNED not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return SPAWNED not in Path(f"/proc/{parent}/cmdline").read_bytes()
+    except (OSError, IndexError, ValueError):
+        return False

@@ -18,11 +18,18 @@ class MemoryModel:
     """Peak resident memory of one solve, in MB: base + per_visit·n + per_pair·n²
     (the day's matrices grow with the square of its stops), times a safety margin."""
 
-    base_mb: float = 131.6
-    per_visit_mb: float = 0.156
-    per_pair_mb: float = 3.68e-4
+    # A job as a service or a Ray worker runs it: its solve and search processes are spawned,
+    # and each imports its parent's main module (the service's, some 70 MB) before solving.
+    # 200 visits peaked at 255 MB alone (job_memory) and at 473 MB in the service (burst).
+    base_mb: float = 400.0
+    per_visit_mb: float = 0.1
+    per_pair_mb: float = 3.77e-4
+    # Halving or doubling the crews of a 500- or 2,000-visit day moved its peak by under 4 %
+    # (benchmarks/results/job-memory-20s.json): the visits' matrices dominate.
     per_vehicle_mb: float = 0.0
-    margin: float = 1.25
+    # Every measured peak is at most 1.09 of the raw curve (200 visits in the service); 1.2
+    # leaves room for run-to-run spread (5 % at 5,000 visits) and searches longer than 20 s.
+    margin: float = 1.2
 
     def peak_mb(self, visits: int, vehicles: int) -> float:
         stops = max(0, visits)
