@@ -17,7 +17,8 @@ demo: $(STAMP)
 	$(BIN)/python -m api.demo --out demo-out --seconds 20
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 -m "not cluster"
+	$(BIN)/python -m pytest -m cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

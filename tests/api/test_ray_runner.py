@@ -20,7 +20,8 @@ from api.plans.models import JobStatus, Plan, PlanJob
 from api.plans.runner import InProcessRunner, recover_interrupted
 from api.plans.service import new_job
 
-pytestmark = pytest.mark.xdist_group("ray")  # one cluster per session, not one per worker
+# `make test` runs these in a pass of their own: one Ray cluster at a time on the machine.
+pytestmark = pytest.mark.cluster
 TERMINAL = {"succeeded", "failed", "cancelled"}
 AREAS = [f"r{n}" for n in range(6)]
 

@@ -17,8 +17,8 @@ from benchmarks.load_service import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_RAY = importlib.util.find_spec("ray") is not None
-# With the Ray runner's tests on one worker: one Ray cluster on this machine at a time.
-pytestmark = pytest.mark.xdist_group("ray")
+# With the Ray runner's tests, in `make test`'s pass of its own: one Ray cluster at a time.
+pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture(scope="session")
