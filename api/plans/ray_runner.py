@@ -28,11 +28,11 @@ from sqlalchemy.engine import Engine
 
 from api.auth.models import utcnow
 from api.core.config import ServiceSettings
-from api.plans.mapping import PlanningInput
 from api.plans.models import JobStatus
 from api.plans.runner import POLL_S, InProcessRunner, _Ticket, _Watch
 from api.plans.sizing import job_memory_bytes
 from optimizer.engine import Progress
+from optimizer.horizon import first_day
 from optimizer.isolated import solve_isolated
 from optimizer.params import SolveParams
 from optimizer.result import Result
@@ -169,24 +169,36 @@ class RayRunner(InProcessRunner):
             **({"error": cluster.error} if not cluster.reachable else {}),
         }
 
-    def _search(
-        self, planning: PlanningInput, params: SolveParams, ticket: _Ticket, watch: _Watch
-    ) -> Result | None:
-        """The job's search as a task on the cluster; None when it ended the job itself."""
+    def run(self, job_id: int, attempt: int) -> None:
+        """Solve a claimed job on the cluster and record how it ended; never raises."""
         try:
-            return self._solve(planning.data, params, ticket.job.seed, watch)
-        except (TaskCancelledError, _Stopped):
-            # Killed after it was asked to stop: _conclude_stopped says why.
-            self._conclude_stopped(ticket, watch)
-            return None
-        except RayTaskError as error:
-            raise RuntimeError(str(error.cause) or type(error.cause).__name__) from error
-        except RayError as error:
-            if not self.cluster.ready(fresh=True) or isinstance(error, GetTimeoutError):
-                log.warning("plan job %s: %s", ticket.id, error)
-                self._requeue(ticket, LOST, "re-queued: the planning cluster was lost")
-                return None
-            raise RuntimeError(f"the planning task failed for good: {error}") from error
+            found = self._planning(job_id)
+            if found is None:
+                return
+            job, planning = found
+            ticket = _Ticket(job=job, attempt=attempt)
+            watch = _Watch(self.engine, ticket, self._stopping)
+            params = SolveParams(**{**job.params, "time_limit_s": job.time_limit_s})
+            try:
+                solved = self._solve(planning.data, params, job.seed, watch)
+            except (TaskCancelledError, _Stopped):
+                solved = None  # killed after it was asked to stop: _conclude says why
+            except RayTaskError as error:
+                raise RuntimeError(str(error.cause) or type(error.cause).__name__) from error
+            except RayError as error:
+                if not self.cluster.ready(fresh=True) or isinstance(error, GetTimeoutError):
+                    log.warning("plan job %s: %s", job_id, error)
+                    self._requeue(ticket, LOST, "re-queued: the planning cluster was lost")
+                    return
+                raise RuntimeError(f"the planning task failed for good: {error}") from error
+            if solved is None:
+                self._conclude_stopped(ticket, watch)
+                return
+            result = planning.with_refused(first_day(planning.data, solved))
+            self._conclude(ticket, watch, result, planning)
+        except Exception as error:
+            log.exception("plan job %s failed", job_id)
+            self._end(job_id, attempt, JobStatus.FAILED, str(error) or type(error).__name__)
 
     def _solve(self, data: Any, params: SolveParams, seed: int, watch: _Watch) -> Result:
         cpus = self.settings.ray_task_cpus

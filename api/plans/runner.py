@@ -325,23 +325,15 @@ class InProcessRunner:
             ticket = _Ticket(job=job, attempt=attempt)
             watch = _Watch(self.engine, ticket, self._stopping)
             params = SolveParams(**{**job.params, "time_limit_s": job.time_limit_s})
-            solved = self._search(planning, params, ticket, watch)
-            if solved is None:
-                return  # the search has recorded how the job ended
+            niceness = self.settings.planning_niceness
+            solved = solve_isolated(
+                planning.data, params, seed=job.seed, progress=watch, niceness=niceness
+            )
             result = planning.with_refused(first_day(planning.data, solved))
             self._conclude(ticket, watch, result, planning)
         except Exception as error:
             log.exception("plan job %s failed", job_id)
             self._end(job_id, attempt, JobStatus.FAILED, str(error) or type(error).__name__)
-
-    def _search(
-        self, planning: PlanningInput, params: SolveParams, ticket: _Ticket, watch: _Watch
-    ) -> Result | None:
-        """The job's search, here in a child process; a runner elsewhere overrides it."""
-        niceness = self.settings.planning_niceness
-        return solve_isolated(
-            planning.data, params, seed=ticket.job.seed, progress=watch, niceness=niceness
-        )
 
     def _conclude(
         self, ticket: _Ticket, watch: _Watch, result: Result, planning: PlanningInput
