@@ -79,6 +79,26 @@ class Visit:
     last_day: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """A bank branch where a crew may hand over its cash mid-route (delivery rules, art. 7).
+
+    The whole deposit, arrival to departure, must fall within the branch's hours.
+    """
+
+    id: str
+    lat: float
+    lon: float
+    opens: int  # seconds after midnight
+    closes: int
+    service_time: int  # seconds at the counter
+    name: str = ""
+
+
+# A bank deposit needs two crew members (delivery rules, art. 7): the usual crew size.
+DEPOSIT_MIN_CREW = 2
+
+
 # The loads a crew carries, each as what a visit adds to it and what a vehicle may hold:
 # weight, volume and cash (cash only grows along a route, so its cap is a capacity).
 LOADS = (
@@ -92,7 +112,7 @@ LOADS = (
 class ProblemData:
     """A planning day, or several when vehicles work different days (see Vehicle.day).
 
-    Node order in the matrices: depots first, then visits.
+    Node order in the matrices: depots first, then visits, then banks.
     """
 
     depots: tuple[Depot, ...]
@@ -101,10 +121,20 @@ class ProblemData:
     skills: frozenset[str]
     distances: NDArray[np.int64] = field(repr=False)  # metres, node x node
     durations: NDArray[np.int64] = field(repr=False)  # seconds, node x node
+    # Where crews may deposit cash; none means cash on board only grows along a route.
+    banks: tuple[Bank, ...] = ()
+    deposit_min_crew: int = DEPOSIT_MIN_CREW
 
     @property
     def num_nodes(self) -> int:
-        return len(self.depots) + len(self.visits)
+        return len(self.depots) + len(self.visits) + len(self.banks)
+
+    def bank_node(self, bank_index: int) -> int:
+        return len(self.depots) + len(self.visits) + bank_index
+
+    def may_deposit(self, vehicle: Vehicle) -> bool:
+        """Whether this crew may stop at a bank: there is one, and the crew is large enough."""
+        return bool(self.banks) and vehicle.crew_size >= self.deposit_min_crew
 
     def depot_node(self, depot_index: int) -> int:
         return depot_index

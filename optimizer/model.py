@@ -12,7 +12,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from optimizer.data import Depot, ProblemData, Vehicle, VehicleKind, Visit, VisitKind
+from optimizer.data import (
+    DEPOSIT_MIN_CREW,
+    Bank,
+    Depot,
+    ProblemData,
+    Vehicle,
+    VehicleKind,
+    Visit,
+    VisitKind,
+)
 from optimizer.matrix import GreatCircleProvider, MatrixProvider, TravelMatrix
 
 DAY = 24 * 3600
@@ -73,9 +82,13 @@ def _scaled(value: float, factor: int) -> int:
 
 
 class Model:
-    def __init__(self) -> None:
+    def __init__(self, *, deposit_min_crew: int = DEPOSIT_MIN_CREW) -> None:
+        if deposit_min_crew < 1:
+            raise ValueError(f"deposit_min_crew: must be at least 1, got {deposit_min_crew}")
+        self._deposit_min_crew = deposit_min_crew
         self._skills: set[str] = set()
         self._depots: list[Depot] = []
+        self._banks: list[Bank] = []
         self._vehicles: list[Vehicle] = []
         self._visits: list[Visit] = []
         self._pins: list[str | None] = []
@@ -111,6 +124,27 @@ class Model:
         self._ids.add(("depot", id))
         self._depots.append(Depot(id, float(lat), float(lon), opens, closes, name))
         return len(self._depots) - 1
+
+    def add_bank(
+        self,
+        id: str,
+        *,
+        lat: float,
+        lon: float,
+        hours: tuple[int, int],
+        service_s: int = 900,
+        name: str = "",
+    ) -> int:
+        """A bank branch where crews of `deposit_min_crew` or more may deposit cash."""
+        check = self._claim("bank", id)
+        check.coordinate(lat, lon)
+        opens, closes = check.window("hours", hours)
+        check.non_negative("service_s", service_s)
+        if closes - opens < service_s:
+            raise check.fail("service_s", f"a deposit of {service_s} s does not fit in the hours")
+        self._ids.add(("bank", id))
+        self._banks.append(Bank(id, float(lat), float(lon), opens, closes, int(service_s), name))
+        return len(self._banks) - 1
 
     def add_vehicle(
         self,
@@ -246,8 +280,9 @@ class Model:
         return tuple(visits)
 
     def coordinates(self) -> np.ndarray:
-        """(lat, lon) of every node, depots first: the order of the travel matrices."""
+        """(lat, lon) of every node, depots, visits, banks: the order of the travel matrices."""
         points = [(d.lat, d.lon) for d in self._depots] + [(v.lat, v.lon) for v in self._visits]
+        points += [(b.lat, b.lon) for b in self._banks]
         return np.array(points, dtype=np.float64).reshape(-1, 2)
 
     def data(
@@ -259,7 +294,7 @@ class Model:
         visits = self._pinned_visits()
         if matrix is None:
             matrix = (provider or GreatCircleProvider()).matrix(self.coordinates())
-        nodes = len(self._depots) + len(visits)
+        nodes = len(self._depots) + len(visits) + len(self._banks)
         for field, values in (("distances", matrix.distances), ("durations", matrix.durations)):
             if values.shape != (nodes, nodes):
                 raise ValueError(
@@ -279,4 +314,6 @@ class Model:
             skills=frozenset(self._skills),
             distances=distances,
             durations=durations,
+            banks=tuple(self._banks),
+            deposit_min_crew=self._deposit_min_crew,
         )

@@ -45,7 +45,20 @@ class Stop:
     departure: int
     weight_on_board: int  # grams, on arrival
     volume_on_board: int  # cm3, on arrival
-    cash_on_board: int  # fen, after collecting here
+    cash_on_board: int  # fen, after collecting here, collected since the last deposit
+    distance_from_previous: int  # metres
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """A stop at a bank between two visits, where the crew hands over all cash on board."""
+
+    bank_id: str
+    after: int  # how many of the route's stops come before it
+    arrival: int  # seconds after midnight
+    start: int  # at the counter (arrival plus any wait for the bank to open)
+    departure: int
+    amount: int  # fen handed over: the cash on board on arrival
     distance_from_previous: int  # metres
 
 
@@ -55,7 +68,9 @@ class Route:
     departure: int  # leaves the start depot
     return_time: int  # back at the end depot
     stops: tuple[Stop, ...]
-    distance: int  # metres, depot to depot
+    distance: int  # metres, depot to depot, by way of any bank
+    deposits: tuple[Deposit, ...] = ()  # in route order; Stop.distance_from_previous and
+    # the times of the stop after a deposit count from the bank
 
     @property
     def visit_ids(self) -> tuple[str, ...]:

@@ -112,6 +112,17 @@ class RayCluster:
         """The second node dies at once: every process of its session, the raylet first."""
         os.killpg(self.nodes[1].pid, signal.SIGKILL)
 
+    def replace_second_node(self) -> None:
+        """After `kill_second_node`: once the head has marked the dead node dead (it counts its
+        core until then), a fresh second node joins, so later tests see two live cores again."""
+        import ray
+
+        self.nodes[1].wait(timeout=10)
+        self._wait(lambda: ray.cluster_resources().get("CPU", 0) <= 1, "the dead node's removal")
+        self.nodes.pop(1)
+        self._start_node(WORKER_IP, head=False)
+        self._wait(lambda: ray.cluster_resources().get("CPU", 0) >= 2, "the new second node")
+
     def kill_head(self) -> None:
         """The head dies at once, its control store (GCS) with it: the cluster is gone."""
         os.killpg(self.nodes[0].pid, signal.SIGKILL)

@@ -159,6 +159,7 @@ def test_a_dying_node_still_ends_every_job_with_one_plan(
     jobs = wait_all(service, admin, ids, timeout_s=120)
     assert [job["status"] for job in jobs] == ["succeeded"] * 3, jobs
     assert plans_by_area(service) == dict.fromkeys(areas, 1)
+    ray_cluster.replace_second_node()
 
 
 def test_cancel_reaches_the_remote_task(service: TestClient, admin: dict[str, str]) -> None:
@@ -177,7 +178,8 @@ def test_cancel_reaches_the_remote_task(service: TestClient, admin: dict[str, st
     asked = time.monotonic()
     done = wait_all(service, admin, [job_id], timeout_s=30)[0]
     assert (done["status"], done["plan_id"]) == ("cancelled", None)
-    while ray.available_resources().get("CPU", 0) < total:  # the remote search ended
+    # Against the live total: a node the head marks dead meanwhile takes its core with it.
+    while ray.available_resources().get("CPU", 0) < ray.cluster_resources().get("CPU", 0):
         assert time.monotonic() - asked < 20, ray.available_resources()
         time.sleep(0.2)
     assert time.monotonic() - asked < 20
