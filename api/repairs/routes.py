@@ -23,7 +23,7 @@ from api.core.config import ServiceSettings
 from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.responses import csv_download
 from api.records.access import IdempotencyKey
-from api.repairs import service
+from api.repairs import service, steps
 from api.repairs.models import (
     InspectionCreate,
     RegisterRow,
@@ -143,7 +143,7 @@ def repair_card(
     key: IdempotencyKey,
 ) -> TakeBackPublic:
     """Repaired: the repair card's hours and parts, by the technician who did it."""
-    stored = service.repaired(
+    stored = steps.repaired(
         session=session,
         settings=settings,
         principal=who,
@@ -167,7 +167,7 @@ def inspection(
     key: IdempotencyKey,
 ) -> TakeBackPublic:
     """Inspected by a supervisor, never the repairer; failed, it goes back to repair."""
-    stored = service.inspected(
+    stored = steps.inspected(
         session=session,
         settings=settings,
         principal=who,
@@ -191,7 +191,7 @@ def return_visit(
     key: IdempotencyKey,
 ) -> TakeBackPublic:
     """The return visit at the customer's time, booked as the ticket's next visit."""
-    stored = service.book_return(
+    stored = steps.book_return(
         session=session,
         settings=settings,
         principal=who,
@@ -215,7 +215,7 @@ def give_back(
     key: IdempotencyKey,
 ) -> TakeBackPublic:
     """Back with the customer, who signed the return visit's report; the receipt closes."""
-    stored = service.returned(
+    stored = steps.returned(
         session=session,
         settings=settings,
         principal=who,

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, col, func, select
 
 from api.areas.scope import check_scope, local_settings
@@ -25,24 +24,16 @@ from api.core.errors import Conflict, Forbidden, RuleBroken
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import NewEntry, append
-from api.repairs.charge import check_parts, repair_charge
 from api.repairs.models import (
     GoodsStatus,
-    InspectionCreate,
-    RepairCardCreate,
-    ReturnCreate,
-    ReturnVisitCreate,
     TakeBack,
     TakeBackCreate,
     TakeBackPublic,
 )
-from api.tickets import visits
-from api.tickets.models import Ticket, TicketEventKind, TicketStatus
+from api.tickets.models import Ticket, TicketStatus
 from api.tickets.service import (
-    add_event,
     check_ticket_scope,
     get_ticket,
-    require_dispatchable,
     visit_order_ids,
 )
 
@@ -81,7 +72,7 @@ def scoped(session: Session, take_back_id: int, principal: Principal) -> TakeBac
     return row
 
 
-def _signed_report(
+def signed_report(
     session: Session, ticket: Ticket, report_id: int, principal: Principal
 ) -> LedgerEntry:
     """The service report the customer signed at one of the ticket's visits, by this key's
@@ -110,7 +101,7 @@ def _signed_report(
     return report
 
 
-def _signature(report: LedgerEntry) -> dict[str, Any]:
+def signature(report: LedgerEntry) -> dict[str, Any]:
     return {
         "service_report_id": report.id,
         "signer_name": report.payload.get("signer_name", ""),
@@ -129,62 +120,69 @@ def take_back(
 ) -> tuple[TakeBackPublic, bool]:
     """Goods taken back at a ticket's visit: a numbered receipt, the register's first line."""
     ticket = check_ticket_scope(session=session, ticket_id=body.ticket_id, principal=principal)
-    report = _signed_report(session, ticket, body.service_report_id, principal)
-    area = ticket.area_code
-    date = area_today(session, settings, area, now)
-
-    def build(locked: Session) -> NewEntry:
-        current = get_ticket(session=locked, ticket_id=ticket.id or 0, lock=True)
-        if current.status == TicketStatus.CLOSED:
-            raise Conflict(
-                f"ticket {current.id} is closed; goods are taken back at an open ticket's visit",
-                field="ticket_id",
-                rule="open_ticket",
-            )
-        fields = body.model_dump(mode="json", exclude={"ticket_id", "service_report_id"})
-        payload = {"receipt_no": _receipt_no(locked, area, date.year), **fields}
-        payload |= {"ticket": current.external_id, **_signature(report)}
-        return NewEntry(
-            date=date,
-            kind=Kind.GOODS_IN,
-            vehicle_code=report.vehicle_code,
-            order_id=report.order_id,
-            payload=payload,
-        )
+    report = signed_report(session, ticket, body.service_report_id, principal)
+    date = area_today(session, settings, ticket.area_code, now)
 
     def register(locked: Session, entry: LedgerEntry) -> None:
-        receipt_no = entry.payload["receipt_no"]
-        row = TakeBack.model_validate(
-            body,
-            update={
-                "receipt_no": receipt_no,
-                "area_code": area,
-                "year": date.year,
-                "seq": int(receipt_no.rsplit("-", 1)[1]),
-                "customer_name": ticket.customer_name or "",
-                "customer_phone": ticket.customer_phone or "",
-                "vehicle_code": report.vehicle_code,
-                "taken_on": date,
-                "taken_at": now,
-                "entries": {Kind.GOODS_IN.value: entry.id},
-            },
-        )
-        locked.add(row)
+        locked.add(_register_row(body, entry, ticket=ticket, now=now))
         locked.flush()  # a receipt number taken meanwhile fails here, and the append retries
 
-    request = {"action": "take_back", **_body(body)}
     entry, created = append(
         session,
         principal=principal,
         idempotency_key=key,
-        request=request,
+        request={"action": "take_back", **_body(body)},
         date=date,
-        area=area,
-        build=build,
+        area=ticket.area_code,
+        build=lambda locked: _goods_in(locked, body, report, ticket_id=ticket.id or 0, date=date),
         follow_up=register,
     )
     row = get_or_404(session, TakeBack, "take-back", receipt_no=entry.payload["receipt_no"])
     return public(row), created
+
+
+def _goods_in(
+    session: Session, body: TakeBackCreate, report: LedgerEntry, *, ticket_id: int, date: dt.date
+) -> NewEntry:
+    """The register's first entry, numbered under the chain's lock; never at a closed ticket."""
+    ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict(
+            f"ticket {ticket.id} is closed; goods are taken back at an open ticket's visit",
+            field="ticket_id",
+            rule="open_ticket",
+        )
+    fields = body.model_dump(mode="json", exclude={"ticket_id", "service_report_id"})
+    payload = {"receipt_no": _receipt_no(session, ticket.area_code, date.year), **fields}
+    payload |= {"ticket": ticket.external_id, **signature(report)}
+    return NewEntry(
+        date=date,
+        kind=Kind.GOODS_IN,
+        vehicle_code=report.vehicle_code,
+        order_id=report.order_id,
+        payload=payload,
+    )
+
+
+def _register_row(
+    body: TakeBackCreate, entry: LedgerEntry, *, ticket: Ticket, now: dt.datetime
+) -> TakeBack:
+    receipt_no = entry.payload["receipt_no"]
+    return TakeBack.model_validate(
+        body,
+        update={
+            "receipt_no": receipt_no,
+            "area_code": entry.area_code,
+            "year": entry.date.year,
+            "seq": int(receipt_no.rsplit("-", 1)[1]),
+            "customer_name": ticket.customer_name or "",
+            "customer_phone": ticket.customer_phone or "",
+            "vehicle_code": entry.vehicle_code,
+            "taken_on": entry.date,
+            "taken_at": now,
+            "entries": {Kind.GOODS_IN.value: entry.id},
+        },
+    )
 
 
 def _receipt_no(session: Session, area: str, year: int) -> str:
@@ -256,188 +254,6 @@ def _locked(session: Session, take_back_id: int) -> TakeBack:
     row = session.exec(query.execution_options(populate_existing=True)).first()
     assert row is not None  # rows are never deleted
     return row
-
-
-def repaired(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    card: RepairCardCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
-    """The repair card (修护卡): hours and parts, who repaired and when."""
-    check_parts(settings, (part.code for part in card.parts))
-    parts = [part.model_dump() for part in card.parts]
-
-    def check(_: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
-        payload = {**card.model_dump(mode="json"), "repaired_by": principal.name}
-        return payload, None, principal.vehicle_code or ""
-
-    def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
-        row.repaired_by, row.repaired_key_id = principal.name, principal.key_id
-        row.repaired_at = now
-        row.labour_hours, row.parts, row.work_done = card.labour_hours, parts, card.work_done
-
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.REPAIR_CARD,
-        body=card,
-        now=now,
-        check=check,
-        apply=apply,
-    )
-
-
-def inspected(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    inspection: InspectionCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
-    """A supervisor's inspection (主管验讫), never the repairer's own; a failed one sends the
-    goods back to be repaired again, with a new repair card."""
-
-    def check(_: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
-        if principal.key_id == row.repaired_key_id or principal.name == row.repaired_by:
-            raise Forbidden(
-                f"receipt {row.receipt_no} was repaired by {row.repaired_by}; another person "
-                "inspects the repair",
-                rule="inspector_not_repairer",
-            )
-        return {**inspection.model_dump(mode="json"), "inspected_by": principal.name}, None, ""
-
-    def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
-        if inspection.passed:
-            row.inspected_by, row.inspected_at = principal.name, now
-        else:
-            row.status = GoodsStatus.IN
-
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.GOODS_INSPECTED,
-        body=inspection,
-        now=now,
-        check=check,
-        apply=apply,
-    )
-
-
-def book_return(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    booking: ReturnVisitCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
-    """The return visit at the time the customer chose, booked as the ticket's next visit
-    (api.tickets.visits): the planner routes it like any technician's visit."""
-
-    def check(locked: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
-        ticket = get_ticket(session=locked, ticket_id=row.ticket_id, lock=True)
-        ticket.on_site_at = booking.on_site_at
-        require_dispatchable(ticket)
-        local = local_settings(session=locked, settings=settings, area=row.area_code)
-        wanted = visits.visit_fields(session=locked, settings=local, ticket=ticket)
-        detail: dict[str, object] = {"fields": ["on_site_at"], "receipt_no": row.receipt_no}
-        by = principal.name
-        add_event(locked, ticket, TicketEventKind.UPDATED, now=now, by=by, detail=detail)
-        window = f"{wanted['window_from']:%H:%M}-{wanted['window_to']:%H:%M}"
-        payload = {"on_site_at": booking.on_site_at.isoformat(), "ticket": ticket.external_id}
-        payload |= {"date": wanted["date"].isoformat(), "slot": wanted["slot"], "window": window}
-        return payload, None, ""
-
-    def apply(locked: Session, row: TakeBack, entry: LedgerEntry) -> None:
-        # Scheduling commits the whole step at once: the entry, the row and the visit.
-        visits.schedule(
-            session=locked, settings=settings, ticket_id=row.ticket_id, now=now, by=principal.name
-        )
-        if not inspect(entry).persistent:  # scheduling lost a race and rolled everything back
-            raise Conflict("the ticket's visit was booked meanwhile; retry with the same key")
-
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.REPAIR_RETURN_BOOKED,
-        body=booking,
-        now=now,
-        check=check,
-        apply=apply,
-    )
-
-
-def returned(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    body: ReturnCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
-    """The goods back with the customer, who signs the return visit's service report: out of
-    the register, the receipt closed, a paid repair charged on the day."""
-
-    def check(locked: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
-        ticket = get_ticket(session=locked, ticket_id=row.ticket_id)
-        report = _signed_report(locked, ticket, body.service_report_id, principal)
-        taken = locked.get(LedgerEntry, row.entries[Kind.GOODS_IN.value])
-        if report.order_id != ticket.visit_order_id or (
-            taken is not None and report.order_id == taken.order_id
-        ):
-            raise RuleBroken(
-                f"service report {report.id} is not of the return visit booked for "
-                f"receipt {row.receipt_no}",
-                field="service_report_id",
-                rule="return_visit",
-            )
-        charge = repair_charge(
-            settings,
-            under_warranty=row.under_warranty,
-            labour_hours=row.labour_hours or 0.0,
-            parts=row.parts,
-        )
-        payload = {**body.model_dump(mode="json"), **_signature(report)}
-        payload |= {"receipt": "closed", "under_warranty": row.under_warranty, "charge": charge}
-        return payload, report.order_id, report.vehicle_code
-
-    def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
-        row.returned_at, row.returned_on, row.return_order_id = now, entry.date, entry.order_id
-        row.charge_fen = entry.payload["charge"]["amount_fen"]
-
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.GOODS_OUT,
-        body=body,
-        now=now,
-        check=check,
-        apply=apply,
-    )
 
 
 def _body(body: SQLModel) -> dict[str, Any]:
