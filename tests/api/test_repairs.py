@@ -157,13 +157,43 @@ def test_the_take_back_cycle_from_receipt_to_the_signed_return(
     assert closed.status_code == 200 and closed.json()["visits"] == 2, closed.text
 
 
-def test_a_retry_returns_the_same_receipt(settings: ServiceSettings, visited: Visited) -> None:
-    """The same Idempotency-Key twice is one receipt (201, then 200); a new key, a new number."""
+def test_a_retry_returns_the_same_receipt(
+    client: TestClient, settings: ServiceSettings, visited: Visited
+) -> None:
+    """The same Idempotency-Key twice is one receipt (201, then 200); a new key, a new number;
+    a step retried is stored once, and the key with another body is a 409."""
     first = created(taken(settings, visited, key="take-back-1"))
     again = taken(settings, visited, key="take-back-1")
     assert again.status_code == 200 and again.json()["receipt_no"] == first["receipt_no"]
     second = created(taken(settings, visited))
     assert second["receipt_no"] == "MAIN-2026-000002"
+    moment = at(NEXT, "09:00")
+    card = {**CARD, "at": moment.isoformat()}
+    with app_at(settings, moment) as day:
+        path = f"/repairs/{first['id']}/repair-card"
+        assert write(day, path, card, visited.technician, "repair-card-1").status_code == 201
+        retried = write(day, path, card, visited.technician, "repair-card-1")
+        assert retried.status_code == 200 and retried.json()["status"] == "repaired"
+        other = write(day, path, {**card, "labour_hours": 2}, visited.technician, "repair-card-1")
+        assert other.status_code == 409 and other.json()["field"] == "Idempotency-Key"
+    kinds = [e.kind for e in register_entries(client)]
+    assert kinds == [Kind.GOODS_IN, Kind.GOODS_IN, Kind.REPAIR_CARD]
+
+
+def test_the_ticket_stays_open_while_its_goods_are_held(
+    client: TestClient, settings: ServiceSettings, visited: Visited
+) -> None:
+    """Closing the ticket with the take-back visit's report is a 409 until the goods are back."""
+    goods = created(taken(settings, visited))
+    close = {"tested": True, "site_cleaned": True, "service_report_id": visited.report_id}
+    refused = client.post(f"/tickets/{visited.ticket_id}/close", json=close, headers=visited.boss)
+    assert refused.status_code == 409, refused.text
+    assert (
+        refused.json()["rule"] == "goods_held" and goods["receipt_no"] in refused.json()["detail"]
+    )
+    assert client.get(f"/tickets/{visited.ticket_id}", headers=visited.boss).json()["status"] == (
+        "assigned"
+    )
 
 
 @pytest.mark.parametrize(
