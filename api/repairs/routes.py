@@ -6,9 +6,9 @@ them (200), a first write 201. A step out of the register's order is a 409 namin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
@@ -34,6 +34,8 @@ from api.repairs.models import (
     TakeBackPublic,
 )
 from api.repairs.paper import receipt_html, register_csv, register_rows
+from api.repairs.service import StepCall
+from api.repairs.steps import Done
 
 router = APIRouter(prefix="/repairs", tags=["repairs"])
 # The technician takes the goods, repairs them and brings them back (a technician's key is
@@ -52,9 +54,10 @@ class Held(StrEnum):
 
 
 StatusQuery = Annotated[Held, Query(alias="status")]
+Body = TypeVar("Body")
 
 
-def _answer(stored: tuple[TakeBackPublic, bool], response: Response) -> TakeBackPublic:
+def _answer(stored: Done, response: Response) -> TakeBackPublic:
     row, created = stored
     response.status_code = 201 if created else 200
     return row
@@ -131,97 +134,50 @@ def receipt(take_back_id: RowId, session: SessionDep, who: Reader) -> HTMLRespon
     return HTMLResponse(receipt_html(row, store=store))
 
 
+class _Step:
+    """What every step after the first shares: the goods, the key, the clock."""
+
+    def __init__(
+        self,
+        take_back_id: RowId,
+        response: Response,
+        session: SessionDep,
+        settings: SettingsDep,
+        clock: ClockDep,
+        key: IdempotencyKey,
+    ) -> None:
+        self.take_back_id, self.response, self.key = take_back_id, response, key
+        self.session, self.settings, self.now = session, settings, clock.now()
+
+    def run(
+        self, who: Principal, step: Callable[[StepCall, Body], Done], body: Body
+    ) -> TakeBackPublic:
+        call = StepCall(self.session, self.settings, who, self.key, self.take_back_id, self.now)
+        return _answer(step(call, body), self.response)
+
+
+Step = Annotated[_Step, Depends()]
+
+
 @router.post("/{take_back_id}/repair-card", response_model=TakeBackPublic, status_code=201)
-def repair_card(
-    take_back_id: RowId,
-    body: RepairCardCreate,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    who: Technician,
-    key: IdempotencyKey,
-) -> TakeBackPublic:
+def repair_card(call: Step, who: Technician, body: RepairCardCreate) -> TakeBackPublic:
     """Repaired: the repair card's hours and parts, by the technician who did it."""
-    stored = steps.repaired(
-        session=session,
-        settings=settings,
-        principal=who,
-        key=key,
-        take_back_id=take_back_id,
-        card=body,
-        now=clock.now(),
-    )
-    return _answer(stored, response)
+    return call.run(who, steps.repaired, body)
 
 
 @router.post("/{take_back_id}/inspection", response_model=TakeBackPublic, status_code=201)
-def inspection(
-    take_back_id: RowId,
-    body: InspectionCreate,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    who: Supervisor,
-    key: IdempotencyKey,
-) -> TakeBackPublic:
+def inspection(call: Step, who: Supervisor, body: InspectionCreate) -> TakeBackPublic:
     """Inspected by a supervisor, never the repairer; failed, it goes back to repair."""
-    stored = steps.inspected(
-        session=session,
-        settings=settings,
-        principal=who,
-        key=key,
-        take_back_id=take_back_id,
-        inspection=body,
-        now=clock.now(),
-    )
-    return _answer(stored, response)
+    return call.run(who, steps.inspected, body)
 
 
 @router.post("/{take_back_id}/return-visit", response_model=TakeBackPublic, status_code=201)
-def return_visit(
-    take_back_id: RowId,
-    body: ReturnVisitCreate,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    who: Supervisor,
-    key: IdempotencyKey,
-) -> TakeBackPublic:
+def return_visit(call: Step, who: Supervisor, body: ReturnVisitCreate) -> TakeBackPublic:
     """The return visit at the customer's time, booked as the ticket's next visit."""
-    stored = steps.book_return(
-        session=session,
-        settings=settings,
-        principal=who,
-        key=key,
-        take_back_id=take_back_id,
-        booking=body,
-        now=clock.now(),
-    )
-    return _answer(stored, response)
+    return call.run(who, steps.book_return, body)
 
 
 @router.post("/{take_back_id}/return", response_model=TakeBackPublic, status_code=201)
-def give_back(
-    take_back_id: RowId,
-    body: ReturnCreate,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    who: Technician,
-    key: IdempotencyKey,
-) -> TakeBackPublic:
+def give_back(call: Step, who: Technician, body: ReturnCreate) -> TakeBackPublic:
     """Back with the customer, who signed the return visit's report; the receipt closes."""
-    stored = steps.returned(
-        session=session,
-        settings=settings,
-        principal=who,
-        key=key,
-        take_back_id=take_back_id,
-        body=body,
-        now=clock.now(),
-    )
-    return _answer(stored, response)
+    return call.run(who, steps.returned, body)

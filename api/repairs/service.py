@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -192,26 +193,28 @@ def _receipt_no(session: Session, area: str, year: int) -> str:
     return f"{area.upper()}-{year}-{seq:06d}"
 
 
+@dataclass(frozen=True, slots=True)
+class StepCall:
+    """Who moves which goods on, as of when, under which Idempotency-Key."""
+
+    session: Session
+    settings: ServiceSettings
+    principal: Principal
+    key: str
+    take_back_id: int
+    now: dt.datetime
+
+
 def advance(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    kind: Kind,
-    body: SQLModel,
-    now: dt.datetime,
-    check: Check,
-    apply: Apply | None = None,
+    call: StepCall, kind: Kind, body: SQLModel, check: Check, apply: Apply | None = None
 ) -> tuple[TakeBackPublic, bool]:
     """One register step after the first: in order, or a 409 naming the rule."""
-    row = scoped(session, take_back_id, principal)
-    date = area_today(session, settings, row.area_code, now)
+    row = scoped(call.session, call.take_back_id, call.principal)
+    date = area_today(call.session, call.settings, row.area_code, call.now)
     allowed, after = STEPS[kind]
 
     def build(locked: Session) -> NewEntry:
-        current = _locked(locked, take_back_id)
+        current = _locked(locked, call.take_back_id)
         if current.status not in allowed:
             names = ", ".join(status.value for status in allowed)
             raise Conflict(
@@ -227,25 +230,24 @@ def advance(
         )
 
     def move_on(locked: Session, entry: LedgerEntry) -> None:
-        current = _locked(locked, take_back_id)
+        current = _locked(locked, call.take_back_id)
         current.status = after
         current.entries = {**current.entries, kind.value: entry.id or 0}
         locked.add(current)
         if apply is not None:
             apply(locked, current, entry)
 
-    request = {"action": kind.value, "take_back": take_back_id, **_body(body)}
     _, created = append(
-        session,
-        principal=principal,
-        idempotency_key=key,
-        request=request,
+        call.session,
+        principal=call.principal,
+        idempotency_key=call.key,
+        request={"action": kind.value, "take_back": call.take_back_id, **_body(body)},
         date=date,
         area=row.area_code,
         build=build,
         follow_up=move_on,
     )
-    session.refresh(row)
+    call.session.refresh(row)
     return public(row), created
 
 

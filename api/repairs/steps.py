@@ -3,15 +3,12 @@ inspection, the return visit booked as the ticket's next visit, and the signed r
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import inspect
 from sqlmodel import Session
 
 from api.areas.scope import local_settings
-from api.auth.service import Principal
-from api.core.config import ServiceSettings
 from api.core.errors import Conflict, Forbidden, RuleBroken
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -25,113 +22,72 @@ from api.repairs.models import (
     TakeBack,
     TakeBackPublic,
 )
-from api.repairs.service import advance, signature, signed_report
+from api.repairs.service import StepCall, advance, signature, signed_report
 from api.tickets import visits
 from api.tickets.models import TicketEventKind
 from api.tickets.service import add_event, get_ticket, require_dispatchable
 
+# What a step's entry says, and the order and crew it names.
+Said = tuple[dict[str, Any], int | None, str]
+Done = tuple[TakeBackPublic, bool]
 
-def repaired(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    card: RepairCardCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
+
+def repaired(call: StepCall, card: RepairCardCreate) -> Done:
     """The repair card (修护卡): hours and parts, who repaired and when."""
-    check_parts(settings, (part.code for part in card.parts))
-    parts = [part.model_dump() for part in card.parts]
+    check_parts(call.settings, (part.code for part in card.parts))
+    who = call.principal
 
-    def check(_: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
-        payload = {**card.model_dump(mode="json"), "repaired_by": principal.name}
-        return payload, None, principal.vehicle_code or ""
+    def check(_: Session, row: TakeBack) -> Said:
+        return (
+            {**card.model_dump(mode="json"), "repaired_by": who.name},
+            None,
+            who.vehicle_code or "",
+        )
 
     def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
-        row.repaired_by, row.repaired_key_id = principal.name, principal.key_id
-        row.repaired_at = now
-        row.labour_hours, row.parts, row.work_done = card.labour_hours, parts, card.work_done
+        row.repaired_by, row.repaired_key_id, row.repaired_at = who.name, who.key_id, call.now
+        row.labour_hours, row.work_done = card.labour_hours, card.work_done
+        row.parts = [part.model_dump() for part in card.parts]
 
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.REPAIR_CARD,
-        body=card,
-        now=now,
-        check=check,
-        apply=apply,
-    )
+    return advance(call, Kind.REPAIR_CARD, card, check, apply)
 
 
-def inspected(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    inspection: InspectionCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
+def inspected(call: StepCall, inspection: InspectionCreate) -> Done:
     """A supervisor's inspection (主管验讫), never the repairer's own; a failed one sends the
     goods back to be repaired again, with a new repair card."""
+    who = call.principal
 
-    def check(_: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
-        if principal.key_id == row.repaired_key_id or principal.name == row.repaired_by:
+    def check(_: Session, row: TakeBack) -> Said:
+        if who.key_id == row.repaired_key_id or who.name == row.repaired_by:
             raise Forbidden(
                 f"receipt {row.receipt_no} was repaired by {row.repaired_by}; another person "
                 "inspects the repair",
                 rule="inspector_not_repairer",
             )
-        return {**inspection.model_dump(mode="json"), "inspected_by": principal.name}, None, ""
+        return {**inspection.model_dump(mode="json"), "inspected_by": who.name}, None, ""
 
     def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
         if inspection.passed:
-            row.inspected_by, row.inspected_at = principal.name, now
+            row.inspected_by, row.inspected_at = who.name, call.now
         else:
             row.status = GoodsStatus.IN
 
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.GOODS_INSPECTED,
-        body=inspection,
-        now=now,
-        check=check,
-        apply=apply,
-    )
+    return advance(call, Kind.GOODS_INSPECTED, inspection, check, apply)
 
 
-def book_return(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    booking: ReturnVisitCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
+def book_return(call: StepCall, booking: ReturnVisitCreate) -> Done:
     """The return visit at the time the customer chose, booked as the ticket's next visit
     (api.tickets.visits): the planner routes it like any technician's visit."""
+    by = call.principal.name
 
-    def check(locked: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
+    def check(locked: Session, row: TakeBack) -> Said:
         ticket = get_ticket(session=locked, ticket_id=row.ticket_id, lock=True)
         ticket.on_site_at = booking.on_site_at
         require_dispatchable(ticket)
-        local = local_settings(session=locked, settings=settings, area=row.area_code)
+        local = local_settings(session=locked, settings=call.settings, area=row.area_code)
         wanted = visits.visit_fields(session=locked, settings=local, ticket=ticket)
         detail: dict[str, object] = {"fields": ["on_site_at"], "receipt_no": row.receipt_no}
-        by = principal.name
-        add_event(locked, ticket, TicketEventKind.UPDATED, now=now, by=by, detail=detail)
+        add_event(locked, ticket, TicketEventKind.UPDATED, now=call.now, by=by, detail=detail)
         window = f"{wanted['window_from']:%H:%M}-{wanted['window_to']:%H:%M}"
         payload = {"on_site_at": booking.on_site_at.isoformat(), "ticket": ticket.external_id}
         payload |= {"date": wanted["date"].isoformat(), "slot": wanted["slot"], "window": window}
@@ -140,41 +96,21 @@ def book_return(
     def apply(locked: Session, row: TakeBack, entry: LedgerEntry) -> None:
         # Scheduling commits the whole step at once: the entry, the row and the visit.
         visits.schedule(
-            session=locked, settings=settings, ticket_id=row.ticket_id, now=now, by=principal.name
+            session=locked, settings=call.settings, ticket_id=row.ticket_id, now=call.now, by=by
         )
         if not inspect(entry).persistent:  # scheduling lost a race and rolled everything back
             raise Conflict("the ticket's visit was booked meanwhile; retry with the same key")
 
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.REPAIR_RETURN_BOOKED,
-        body=booking,
-        now=now,
-        check=check,
-        apply=apply,
-    )
+    return advance(call, Kind.REPAIR_RETURN_BOOKED, booking, check, apply)
 
 
-def returned(
-    *,
-    session: Session,
-    settings: ServiceSettings,
-    principal: Principal,
-    key: str,
-    take_back_id: int,
-    body: ReturnCreate,
-    now: dt.datetime,
-) -> tuple[TakeBackPublic, bool]:
+def returned(call: StepCall, body: ReturnCreate) -> Done:
     """The goods back with the customer, who signs the return visit's service report: out of
     the register, the receipt closed, a paid repair charged on the day."""
 
-    def check(locked: Session, row: TakeBack) -> tuple[dict[str, Any], int | None, str]:
+    def check(locked: Session, row: TakeBack) -> Said:
         ticket = get_ticket(session=locked, ticket_id=row.ticket_id)
-        report = signed_report(locked, ticket, body.service_report_id, principal)
+        report = signed_report(locked, ticket, body.service_report_id, call.principal)
         taken = locked.get(LedgerEntry, row.entries[Kind.GOODS_IN.value])
         if report.order_id != ticket.visit_order_id or (
             taken is not None and report.order_id == taken.order_id
@@ -186,7 +122,7 @@ def returned(
                 rule="return_visit",
             )
         charge = repair_charge(
-            settings,
+            call.settings,
             under_warranty=row.under_warranty,
             labour_hours=row.labour_hours or 0.0,
             parts=row.parts,
@@ -196,18 +132,7 @@ def returned(
         return payload, report.order_id, report.vehicle_code
 
     def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
-        row.returned_at, row.returned_on, row.return_order_id = now, entry.date, entry.order_id
+        row.returned_at, row.returned_on, row.return_order_id = call.now, entry.date, entry.order_id
         row.charge_fen = entry.payload["charge"]["amount_fen"]
 
-    return advance(
-        session=session,
-        settings=settings,
-        principal=principal,
-        key=key,
-        take_back_id=take_back_id,
-        kind=Kind.GOODS_OUT,
-        body=body,
-        now=now,
-        check=check,
-        apply=apply,
-    )
+    return advance(call, Kind.GOODS_OUT, body, check, apply)
