@@ -359,3 +359,17 @@ def test_the_receipt_prints_the_stores_wording(
     assert "客户商品领取收据" in page and goods["receipt_no"] in page
     assert "送还商品时请将本收据交还技术员" in page
     assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
+def test_a_register_entry_is_never_corrected(
+    client: TestClient, settings: ServiceSettings, visited: Visited
+) -> None:
+    """The goods_in record cannot be rewritten through the corrections route (append only)."""
+    goods = created(taken(settings, visited))
+    entry_id = goods["entries"]["goods_in"]
+    body = {"reason": "typo", "changes": {"product": "别的商品"}}
+    with app_at(settings, ON_SITE) as day:
+        path = f"/handover/{DAY}/records/{entry_id}/corrections"
+        refused = write(day, path, body, visited.technician)
+    assert refused.status_code == 422 and refused.json()["rule"] == "append_only"
+    assert [e.kind for e in register_entries(client)] == [Kind.GOODS_IN]
