@@ -109,8 +109,7 @@ def returned_on_the_visit(
 def test_the_take_back_cycle_from_receipt_to_the_signed_return(
     client: TestClient, settings: ServiceSettings, visited: Visited
 ) -> None:
-    """Receipt, repair card, inspection, a routed return visit, the signed return: each step a
-    ledger entry in order, the chain intact, the receipt closed and the repair charged."""
+    """Receipt to signed return: each step a ledger entry in order, receipt closed, charged."""
     goods = created(taken(settings, visited))
     assert (goods["receipt_no"], goods["status"]) == ("MAIN-2026-000001", "in")
     assert (goods["customer_name"], goods["vehicle_code"]) == ("李四", TECHNICIAN)
@@ -152,6 +151,11 @@ def test_the_take_back_cycle_from_receipt_to_the_signed_return(
     assert out["entries"] == {e.kind: e.id for e in entries}
     with Session(engine_of(client)) as session:
         assert verify(session) == []
+    with app_at(settings, at(RETURN_DAY, "18:00")) as later:
+        assert later.get("/repairs/register", headers=visited.boss).json() == []
+        every = later.get("/repairs/register", params={"status": "all"}, headers=visited.boss)
+        (row,) = every.json()
+        assert (row["status"], row["age_days"], row["overdue"]) == ("out", 3, False)
     close = {"tested": True, "site_cleaned": True, "service_report_id": signed["id"]}
     closed = client.post(f"/tickets/{visited.ticket_id}/close", json=close, headers=visited.boss)
     assert closed.status_code == 200 and closed.json()["visits"] == 2, closed.text
@@ -160,8 +164,7 @@ def test_the_take_back_cycle_from_receipt_to_the_signed_return(
 def test_a_retry_returns_the_same_receipt(
     client: TestClient, settings: ServiceSettings, visited: Visited
 ) -> None:
-    """The same Idempotency-Key twice is one receipt (201, then 200); a new key, a new number;
-    a step retried is stored once, and the key with another body is a 409."""
+    """A retried take-back or step is stored once (201, then 200); a new key, a new number."""
     first = created(taken(settings, visited, key="take-back-1"))
     again = taken(settings, visited, key="take-back-1")
     assert again.status_code == 200 and again.json()["receipt_no"] == first["receipt_no"]
@@ -325,8 +328,7 @@ def test_texts_on_the_receipt_have_size_limits(
 def test_the_register_ages_the_goods_and_the_board_lists_the_overdue(
     client: TestClient, settings: ServiceSettings, visited: Visited, key_for: KeyMaker
 ) -> None:
-    """Taken in on DAY: 15 days later it is 15 days old and not yet overdue (goods_overdue_days
-    15); a day later it is, and the board lists it; status=all keeps returned goods too."""
+    """15 days after DAY the goods are 15 days old, not overdue; at 16 the board lists them."""
     goods = created(taken(settings, visited))
     assert settings.goods_overdue_days == 15
     for days, overdue in ((15, False), (16, True)):
@@ -350,8 +352,7 @@ def test_the_register_ages_the_goods_and_the_board_lists_the_overdue(
 def test_the_receipt_prints_the_stores_wording(
     client: TestClient, settings: ServiceSettings, visited: Visited
 ) -> None:
-    """The receipt names its number and the goods, escapes what was typed, and says to hand it
-    back on return."""
+    """The receipt shows its number and the rules' wording, and escapes what was typed."""
     with app_at(settings, ON_SITE) as day:
         body = take_back_body(visited, accessories="<script>x</script>")
         goods = created(write(day, "/repairs", body, visited.technician))
