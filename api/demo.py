@@ -3,7 +3,8 @@
 Starts the real service on a free local port, loads the fixture's fleet and orders through
 the API as the order system and a dispatcher would, runs the planning job with a progress
 bar, and saves the dispatch sheet, picking lists and route map next to the database. Then it
-publishes the plan and walks one crew through its day (api.demo_day) and checks the records.
+publishes the plan and walks one crew through its day (api.demo_day), the technicians' next
+day (api.demo_service) and one take-back repair (api.demo_repairs), and checks the records.
 Last, a chain of stores in a second database: two areas planned at once (api.demo_chain).
 """
 
@@ -22,6 +23,7 @@ import httpx
 
 from api.core.config import ServiceSettings
 from api.demo_day import pick_crew, walk_crew_day
+from api.demo_repairs import take_back_tour
 from api.demo_service import technicians_day
 from api.main import create_app
 from api.plan_text import SearchDisplay, text_console
@@ -236,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             delivered = [s for n, s in enumerate(route["stops"]) if n != 1]
             plan_day = partial(run_planning, api, seconds=min(args.seconds, 5.0))
             for line in technicians_day(api, on, settings.timezone, delivered, plan_day):
+                print(line)
+            print("a take-back repair, from the receipt to the signed return:")
+            later = on + dt.timedelta(days=2)
+            for line in take_back_tour(api, later, settings.timezone, delivered[-1], plan_day):
                 print(line)
     print(audit_line(settings))
     # Imported here: the chain part builds on this module's loaders.

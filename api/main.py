@@ -42,6 +42,7 @@ from api.plans.map_routes import router as plan_map_router
 from api.plans.routes import router as plans_router
 from api.plans.runners import make_runner
 from api.plans.scheduler import AutoPlanner
+from api.repairs.routes import router as repairs_router
 from api.reports.routes import router as reports_router
 from api.slots.routes import router as slots_router
 from api.tickets.routes import router as tickets_router
@@ -116,6 +117,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         kpis_router,
         notifications_router,
         tickets_router,
+        repairs_router,
     ):
         app.include_router(router)
     return app

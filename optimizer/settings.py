@@ -32,6 +32,16 @@ DEFAULT_INSTALL_TYPES = {
 }
 
 
+# Parts the workshop fits to goods taken back for repair, CNY each.
+DEFAULT_REPAIR_PART_PRICES = {
+    "VALVE-CORE": 35.0,  # a tap's ceramic cartridge
+    "SEAL-DRAIN": 8.0,  # a sink's drain seal
+    "HINGE-SOFT": 25.0,  # a cabinet's soft-close hinge
+    "MOTOR-HOOD": 260.0,  # a range hood's fan motor
+    "IGNITER": 45.0,  # a gas hob's igniter
+}
+
+
 class DispatchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
 
@@ -68,6 +78,15 @@ class DispatchSettings(BaseSettings):
     # And what one vehicle may: a 49-tonne lorry carries less, a furniture box van 40 m³.
     vehicle_weight_max_kg: int = Field(default=100_000, gt=0)
     vehicle_volume_max_m3: int = Field(default=500, gt=0)
+
+    # Take-back repairs (客户商品进出登记簿): goods held longer than this show on the board.
+    goods_overdue_days: int = Field(default=15, ge=1, le=365)
+    # What a repair out of warranty costs until the fees module prices it: labour per hour
+    # of the repair card, and the parts of the store's list by code. JSON in the environment.
+    repair_labour_cny_per_hour: int = Field(default=80, ge=0, le=10_000)
+    repair_part_prices_cny: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_REPAIR_PART_PRICES)
+    )
 
     road_detour_factor: float = Field(default=1.3, ge=1.0)
     average_speed_kmh: float = Field(default=25.0, gt=0)

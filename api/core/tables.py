@@ -11,6 +11,7 @@ import api.notifications.models
 import api.orders.models
 import api.plans.models
 import api.records.models
+import api.repairs.models
 import api.tickets.models  # noqa: F401
 
 metadata = SQLModel.metadata

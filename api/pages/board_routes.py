@@ -15,13 +15,14 @@ from api.core.clock import ClockDep
 from api.core.deps import SessionDep, SettingsDep
 from api.core.errors import NotFound
 from api.pages.access import BoardPage, PageForbidden
+from api.pages.board_goods import GOODS_WORDS, overdue_goods
 from api.pages.board_kpis import KPI_WORDS, kpi_panel
 from api.pages.board_view import WORDS, board, board_date
 from api.pages.templating import message_page, render
 from api.plans.models import Plan
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
-PAGE_WORDS = {lang: {**WORDS[lang], **KPI_WORDS[lang]} for lang in WORDS}
+PAGE_WORDS = {lang: {**WORDS[lang], **KPI_WORDS[lang], **GOODS_WORDS[lang]} for lang in WORDS}
 
 
 def board_area(
@@ -73,6 +74,7 @@ def board_page(
             today=today,
             plan_id=plan,
         )
+        goods = overdue_goods(session=session, settings=local, area=chosen, today=today)
     except NotFound as missing:
         return message_page(
             request, principal=principal, status_code=404, message=missing.message, words=WORDS
@@ -93,5 +95,6 @@ def board_page(
         principal=principal,
         view=view,
         kpi=panel,
+        goods=goods,
         bad_date=not understood,
     )

@@ -25,12 +25,27 @@ class Kind(StrEnum):
     HANDED_TO_FINANCE = "handed_to_finance"
     RECONCILED = "reconciled"  # finance's end-of-day reconciliation
     CORRECTION_ACCEPTED = "correction_accepted"  # finance accepts a corrected money record
+    # goods taken back for repair (客户商品进出登记簿), per receipt, in this order
+    GOODS_IN = "goods_in"  # taken back; receipt issued, the customer signed the report
+    REPAIR_CARD = "repair_card"  # repaired: hours and parts (修护卡)
+    GOODS_INSPECTED = "goods_inspected"  # a supervisor passed the repair
+    REPAIR_RETURN_BOOKED = "repair_return_booked"  # the return visit booked
+    GOODS_OUT = "goods_out"  # returned, the customer signed; receipt closed, charge stated
 
 
+# The register's steps, per receipt, in this order; the next step builds on each.
+REGISTER = (
+    Kind.GOODS_IN,
+    Kind.REPAIR_CARD,
+    Kind.GOODS_INSPECTED,
+    Kind.REPAIR_RETURN_BOOKED,
+    Kind.GOODS_OUT,
+)
 # A correction is an entry of the same kind as the one it corrects, pointing at it.
-# These are never corrected: a signature stays as signed, a decision as taken.
+# These are never corrected: a signature stays as signed, a decision as taken, and goods
+# stay where the register moved them.
 NEVER_CORRECTED = frozenset(
-    {Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED, Kind.CORRECTION_ACCEPTED}
+    {Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED, Kind.CORRECTION_ACCEPTED, *REGISTER}
 )
 # Money: a crew may not correct these (relabelling cash as a transfer would empty the truck
 # on paper); finance corrects them, and accepts each correction before the day balances.

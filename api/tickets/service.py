@@ -19,6 +19,7 @@ from api.fleet.models import Vehicle
 from api.orders.models import Order
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
+from api.repairs.models import GoodsStatus, TakeBack
 from api.tickets.models import (
     AssignRequest,
     CloseRequest,
@@ -310,6 +311,7 @@ def close(
             f"closing needs the checks done: {', '.join(undone)}", field=undone[0], rule="checks"
         )
     report = _service_report(session, ticket, request.service_report_id)
+    _goods_back(session, ticket)
     ticket.tested, ticket.site_cleaned = True, True
     ticket.service_report_id = report.id
     ticket.satisfaction = request.satisfaction or _score(report)
@@ -337,6 +339,14 @@ def _service_report(session: Session, ticket: Ticket, report_id: int) -> LedgerE
             rule="own_visit",
         )
     return report
+
+
+def _goods_back(session: Session, ticket: Ticket) -> None:
+    """A ticket whose goods were taken back for repair closes once they are back."""
+    query = select(TakeBack.receipt_no).where(TakeBack.ticket_id == ticket.id)
+    if held := session.exec(query.where(TakeBack.status != GoodsStatus.OUT)).first():
+        message = f"ticket {ticket.id}'s goods are held (receipt {held}) until their return"
+        raise Conflict(message, field="status", rule="goods_held")
 
 
 def _score(report: LedgerEntry) -> int | None:

@@ -1,0 +1,1 @@
+"""Goods taken back for repair: the receipt, the register, the repair card and the return."""
