@@ -30,6 +30,21 @@ class DriverStopPublic(SQLModel):
     status: str
 
 
+class DriverDepositPublic(SQLModel):
+    """A planned stop at a bank: two of the crew hand over all the cash on board."""
+
+    id: int  # the plan's deposit stop, which the deposit record names
+    after: int  # how many of the route's stops come before it
+    bank_code: str
+    bank_name: str
+    lat: float
+    lon: float
+    arrival: str
+    start: str
+    departure: str
+    amount_cny: float  # about this much, if everything before went to plan
+
+
 class DriverRoutePublic(SQLModel):
     plan_id: int
     plan_version: int
@@ -41,3 +56,4 @@ class DriverRoutePublic(SQLModel):
     distance_km: float
     cash_cap_cny: float
     stops: list[DriverStopPublic]
+    deposits: list[DriverDepositPublic] = []

@@ -13,7 +13,7 @@ from typing import Literal
 from optimizer.explain import hhmm
 
 HOUR = 3600
-Kind = Literal["travel", "wait", "service"]
+Kind = Literal["travel", "wait", "service", "deposit"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class TimedStop:
     start: int  # service start, after any wait for the slot
     departure: int
     name: str = ""  # the customer, for the bar's tooltip
+    kind: Literal["service", "deposit"] = "service"  # a deposit stop is at a bank
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def timeline(
 
 
 def route_bars(route: TimedRoute, hours: tuple[int, int]) -> list[Bar]:
-    """Drive to each stop, wait for its window, serve it; then drive back. Empty parts dropped."""
+    """Drive to each stop, wait for its window, serve it (or bank the cash); then drive back.
+    Empty parts dropped."""
     bars: list[Bar] = []
 
     def add(kind: Kind, order: str, begin: int, finish: int, label: str) -> None:
@@ -134,7 +136,7 @@ def route_bars(route: TimedRoute, hours: tuple[int, int]) -> list[Bar]:
         label = f"{stop.order} {stop.name}".strip()
         add("travel", stop.order, ready, stop.arrival, label)
         add("wait", stop.order, stop.arrival, stop.start, label)
-        add("service", stop.order, stop.start, stop.departure, label)
+        add(stop.kind, stop.order, stop.start, stop.departure, label)
         ready = stop.departure
     if route.stops:
         add("travel", "", ready, route.return_time, "")

@@ -7,6 +7,7 @@ after the branch is changed or closed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -85,25 +86,55 @@ def stored_deposits(rows: Sequence[PlanDeposit]) -> dict[str, tuple[Deposit, ...
 
 
 def deposits_by_vehicle(*, session: Session, plan_id: int) -> dict[str, list[DepositStopPublic]]:
-    """Vehicle code -> the plan's deposit stops on its route, in route order."""
+    """Vehicle code -> the plan's deposit stops on its route, in route order, to read."""
+    return {
+        vehicle: [deposit_public(row) for row in rows]
+        for vehicle, rows in plan_deposits(session=session, plan_id=plan_id).items()
+    }
+
+
+def deposit_public(row: PlanDeposit) -> DepositStopPublic:
+    return DepositStopPublic(
+        id=row.id or 0,
+        after=row.after,
+        bank_code=row.bank_code,
+        bank_name=row.bank_name,
+        arrival=hhmm(row.arrival),
+        start=hhmm(row.start),
+        departure=hhmm(row.departure),
+        amount_cny=round(row.amount_fen / 100, 2),
+        distance_from_previous_km=round(row.distance_from_previous_m / 1000, 1),
+    )
+
+
+class _Placed(Protocol):
+    @property
+    def after(self) -> int: ...
+
+
+Line = TypeVar("Line")
+Placed = TypeVar("Placed", bound=_Placed)
+
+
+def in_route_order(stops: Sequence[Line], deposits: Sequence[Placed]) -> list[Line | Placed]:
+    """A route's stops with its deposit stops put in place: each after `after` stops."""
+    placed = sorted(deposits, key=lambda deposit: deposit.after)
+    lines: list[Line | Placed] = []
+    for done, stop in enumerate(stops):
+        lines += [deposit for deposit in placed if deposit.after == done]
+        lines.append(stop)
+    lines += [deposit for deposit in placed if deposit.after >= len(stops)]
+    return lines
+
+
+def plan_deposits(*, session: Session, plan_id: int) -> dict[str, list[PlanDeposit]]:
+    """Vehicle code -> the plan's deposit rows on its route, in route order."""
     query = (
         select(PlanDeposit)
         .where(PlanDeposit.plan_id == plan_id)
         .order_by(col(PlanDeposit.vehicle_code), col(PlanDeposit.after), col(PlanDeposit.arrival))
     )
-    found: dict[str, list[DepositStopPublic]] = {}
+    found: dict[str, list[PlanDeposit]] = {}
     for row in session.exec(query):
-        found.setdefault(row.vehicle_code, []).append(
-            DepositStopPublic(
-                id=row.id or 0,
-                after=row.after,
-                bank_code=row.bank_code,
-                bank_name=row.bank_name,
-                arrival=hhmm(row.arrival),
-                start=hhmm(row.start),
-                departure=hhmm(row.departure),
-                amount_cny=round(row.amount_fen / 100, 2),
-                distance_from_previous_km=round(row.distance_from_previous_m / 1000, 1),
-            )
-        )
+        found.setdefault(row.vehicle_code, []).append(row)
     return found
