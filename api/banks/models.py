@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import StringConstraints, field_validator, model_validator
+from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from api.core.requests import FINITE
@@ -28,12 +28,14 @@ class _BankHours(SQLModel):
             raise ValueError("give a local time of day (HH:MM) without a UTC offset")
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> _BankHours:
-        opens, closes = getattr(self, "opens", None), getattr(self, "closes", None)
-        if opens is not None and closes is not None and closes <= opens:
-            raise ValueError("closes must be after opens")
-        return self
+    @field_validator("closes", check_fields=False)
+    @classmethod
+    def _after_opening(cls, value: dt.time | None, info: ValidationInfo) -> dt.time | None:
+        # A field check, not a model one, so the 422 names `closes`.
+        opens = info.data.get("opens")
+        if value is not None and opens is not None and value <= opens:
+            raise ValueError(f"closes must be after opens ({opens:%H:%M})")
+        return value
 
 
 class BankBranchBase(_BankHours):

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
+from api.banks.service import area_banks
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
 from api.orders.bounds import stored_order_problem
 from api.orders.models import Order
 from api.orders.window import visit_window
-from api.plans.deposits import add_stored_banks, deposit_rows, stored_deposits
+from api.plans.deposits import add_banks, add_stored_banks, deposit_rows, stored_deposits
 from api.plans.models import PlanDeposit, PlanRoute, PlanStop, PlanUnassigned
 from api.plans.plannable import (
     area_or_only,
@@ -132,9 +133,10 @@ def _fleet_model(
 ) -> Model:
     """The day's skills, the area's depots and working vehicles, and the technicians of
     later days."""
-    model = Model()
+    model = Model(deposit_min_crew=settings.deposit_min_crew)
     model.add_skills(session.exec(select(Skill.name)))
     depots = _add_depots(model, session, area)
+    add_banks(model, area_banks(session=session, settings=settings, area=area))
     for day in range(horizon + 1):
         when = date + dt.timedelta(days=day)
         sizes = _crew_sizes(session=session, date=when)
