@@ -350,7 +350,9 @@ def _timed_routes(stored: Stored, vehicles: Mapping[str, Vehicle]) -> list[Timed
 def _timed(line: PlanStop | PlanDeposit, stored: Stored) -> TimedStop:
     if isinstance(line, PlanDeposit):
         bank = f"存款 {line.bank_name or line.bank_code} ¥{line.amount_fen // 100:,}"
-        return TimedStop("", line.arrival, line.start, line.departure, bank, kind="deposit")
+        return TimedStop(
+            line.bank_code, line.arrival, line.start, line.departure, bank, kind="deposit"
+        )
     order = stored.orders[line.order_id]
     return TimedStop(order.external_id, line.arrival, line.start, line.departure, order.customer)
 

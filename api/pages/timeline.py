@@ -18,7 +18,7 @@ Kind = Literal["travel", "wait", "service", "deposit"]
 
 @dataclass(frozen=True)
 class TimedStop:
-    order: str  # external id
+    order: str  # external id; a bank stop's bank code
     arrival: int
     start: int  # service start, after any wait for the slot
     departure: int
@@ -48,7 +48,8 @@ class Span:
 class Bar:
     vehicle: str
     kind: Kind
-    order: str  # the stop it leads to or happens at; "" for the drive back to the depot
+    order: str  # the stop it leads to or happens at (a bank's code for a bank stop); "" for
+    # the drive back to the depot
     label: str
     span: Span
 

@@ -136,10 +136,11 @@ def test_the_board_timeline_has_a_deposit_bar(
     key = key_for("dispatcher")["Authorization"].removeprefix("Bearer ")
     assert client.post("/session", json={"key": key}).status_code == 200
     page = client.get("/app/board", params={"date": DAY.isoformat(), "plan": plan_id}).text
-    bar = f'data-kind="deposit" data-start="{11 * H + 1200}" data-end="{11 * H + 2100}"'
+    bar = f'data-kind="deposit" data-order="ICBC-CH" data-start="{11 * H + 1200}" '
+    bar += f'data-end="{11 * H + 2100}"'
     assert page.count('data-kind="deposit"') == 2  # the bar and the key
     assert bar in page
-    assert "存款 工商银行成华支行 ¥4,000 11:20–11:35" in page
+    assert "存款: ICBC-CH 存款 工商银行成华支行 ¥4,000 11:20–11:35" in page
 
 
 def test_the_route_map_draws_the_bank(
