@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from api.fleet.models import CrewMemberPublic
 from api.orders.models import OrderItemPublic, Slot
+from api.plans.models import DepositStopPublic
 from optimizer.data import VisitKind
 
 
@@ -30,19 +31,12 @@ class DriverStopPublic(SQLModel):
     status: str
 
 
-class DriverDepositPublic(SQLModel):
-    """A planned stop at a bank: two of the crew hand over all the cash on board."""
+class DriverDepositPublic(DepositStopPublic):
+    """A planned stop at a bank, where two of the crew hand over all the cash on board; its
+    `id` is what the deposit record names."""
 
-    id: int  # the plan's deposit stop, which the deposit record names
-    after: int  # how many of the route's stops come before it
-    bank_code: str
-    bank_name: str
     lat: float
     lon: float
-    arrival: str
-    start: str
-    departure: str
-    amount_cny: float  # about this much, if everything before went to plan
 
 
 class DriverRoutePublic(SQLModel):

@@ -15,7 +15,7 @@ from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderItemPublic
 from api.orders.window import visit_window
-from api.plans.deposits import plan_deposits
+from api.plans.deposits import deposit_public, plan_deposits
 from api.plans.models import Plan, PlanDeposit, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 
@@ -76,18 +76,7 @@ def crew_route(
 
 
 def _deposit(row: PlanDeposit) -> DriverDepositPublic:
-    return DriverDepositPublic(
-        id=row.id or 0,
-        after=row.after,
-        bank_code=row.bank_code,
-        bank_name=row.bank_name,
-        lat=row.lat,
-        lon=row.lon,
-        arrival=hhmm(row.arrival),
-        start=hhmm(row.start),
-        departure=hhmm(row.departure),
-        amount_cny=round(row.amount_fen / 100, 2),
-    )
+    return DriverDepositPublic(**deposit_public(row).model_dump(), lat=row.lat, lon=row.lon)
 
 
 def _stop(

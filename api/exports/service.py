@@ -272,11 +272,21 @@ def dispatch_sheet_csv(sheet: DispatchSheet) -> bytes:
 def _sheet_cells(line: SheetStop | SheetDeposit) -> tuple[object, ...]:
     if isinstance(line, SheetDeposit):
         return line.csv_cells()
-    s = line
-    return (s.position, s.arrival, s.start, s.slot, s.order, s.customer, s.phone, s.address) + (
+    return (*_stop_cells(line), f"{line.cash_cny:.2f}", "")
+
+
+def _stop_cells(s: SheetStop) -> tuple[object, ...]:
+    """A stop's cells on the sheet, from its number to its items."""
+    return (
+        s.position,
+        s.arrival,
+        s.start,
+        s.slot,
+        s.order,
+        s.customer,
+        s.phone,
+        s.address,
         s.items,
-        f"{s.cash_cny:.2f}",
-        "",
     )
 
 
@@ -335,11 +345,7 @@ def dispatch_sheet_html(sheet: DispatchSheet) -> str:
 def _sheet_html_cells(line: SheetStop | SheetDeposit) -> tuple[object, ...]:
     if isinstance(line, SheetDeposit):
         return line.html_cells()
-    s = line
-    return (s.position, s.arrival, s.start, s.slot, s.order, s.customer, s.phone, s.address) + (
-        s.items,
-        f"¥{s.cash_cny:,.2f}",
-    )
+    return (*_stop_cells(line), f"¥{line.cash_cny:,.2f}")
 
 
 def picking_lists_html(lists: PickingLists) -> str:
