@@ -16,7 +16,7 @@ import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import cash, collection, deposit, published_day, record
-from plan_helpers import DAY, app_at, engine_of, if_match, seed_day, store_plan
+from plan_helpers import DAY, app_at, engine_of, if_match, seed_day, snapshot, store_plan
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
@@ -245,3 +245,19 @@ def test_an_edit_of_another_route_keeps_the_bank_stop(
     shown = client.get(f"/plans/{plan_id}", headers=admin).json()
     deposits = {route["vehicle_code"]: route["deposits"] for route in shown["routes"]}
     assert [d["bank_code"] for d in deposits["C01"]] == ["ICBC-CH"] and deposits["C02"] == []
+
+
+def test_a_one_person_crew_over_its_cap_is_refused_even_with_a_bank(
+    client: TestClient, admin: dict[str, str], plan_id: int
+) -> None:
+    """C02 (crew of one, cap raised to ¥4,500) may not bank: SO-03's ¥4,000 on top is a 409."""
+    bank = {"code": "ICBC-CH", "name": "工商银行成华支行", "lat": 30.67, "lon": 104.08}
+    assert client.post("/banks", json=bank, headers=admin).status_code == 201
+    raised = client.patch("/vehicles/C02", json={"cash_cap_cny": 4500}, headers=admin)
+    assert raised.status_code == 200, raised.text
+    before = snapshot(client, plan_id)
+    body = {"order": "SO-03", "vehicle_code": "C02"}
+    answer = client.post(f"/plans/{plan_id}/moves", json=body, headers={**admin, **if_match(1)})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["rule"] == "cash" and "C02" in answer.json()["detail"]
+    assert snapshot(client, plan_id) == before
