@@ -187,3 +187,17 @@ def test_the_default_branches_are_checked_like_the_api_checks_a_branch() -> None
     """A default whose deposit does not fit in its hours is refused when settings load."""
     with pytest.raises(ValidationError, match="service_minutes"):
         BankBranchSetting(code="X", lat=30, lon=104, opens="09:00", closes="09:10")
+
+
+def test_the_default_branches_and_the_switch_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DISPATCH_BANK_BRANCHES is JSON of branches; DISPATCH_DEPOSITS_ENABLED turns them off."""
+    branch = {"code": "BOC-JJ", "lat": 30.65, "lon": 104.08, "opens": "09:30", "closes": "16:00"}
+    monkeypatch.setenv("DISPATCH_BANK_BRANCHES", json.dumps([branch]))
+    monkeypatch.setenv("DISPATCH_DEPOSITS_ENABLED", "false")
+    monkeypatch.setenv("DISPATCH_DEPOSIT_MIN_CREW", "3")
+    read = ServiceSettings()
+    [bank] = read.bank_branches
+    assert (bank.code, bank.opens.isoformat(), bank.service_minutes) == ("BOC-JJ", "09:30:00", 15)
+    assert read.deposits_enabled is False and read.deposit_min_crew == 3
