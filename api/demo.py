@@ -28,10 +28,15 @@ from api.demo_service import technicians_day
 from api.main import create_app
 from api.plan_text import SearchDisplay, text_console
 from api.serve import running_service
+from fixtures.banks import CHENGDU_BANKS, HOURS
 from fixtures.catalogue import install_type
 from optimizer.dayfile import read_day
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "chengdu_day.json"
+# The demo's day is cash-heavy, as after a promotion paid on delivery: every cash amount of
+# the fixture half again, so the trucks carry more than their caps over the day and bank
+# at midday (no single order reaches the ¥50,000 cap).
+CASH_HEAVY = 1.5
 
 
 def ok(answer: httpx.Response) -> Any:
@@ -104,7 +109,7 @@ def _slot_of(visit: dict[str, Any]) -> str:
     return "morning" if visit["window"][0] < "12:00" else "afternoon"
 
 
-def order_body(visit: dict[str, Any], on: dt.date) -> dict[str, Any]:
+def order_body(visit: dict[str, Any], on: dt.date, cash_factor: float = 1.0) -> dict[str, Any]:
     """POST /orders for a day file's visit, booked for `on`; it names no area."""
     return {
         "external_id": visit["id"],
@@ -116,7 +121,7 @@ def order_body(visit: dict[str, Any], on: dt.date) -> dict[str, Any]:
         "service_type": visit["kind"],
         "date": on.isoformat(),
         "slot": _slot_of(visit),
-        "cash_cny": visit.get("cash_cny", 0),
+        "cash_cny": round(visit.get("cash_cny", 0) * cash_factor),
         "skills": visit.get("skills", []),
         "priority": visit.get("priority", 1),
         "min_crew": visit.get("min_crew", 1),
@@ -135,14 +140,34 @@ def order_body(visit: dict[str, Any], on: dt.date) -> dict[str, Any]:
     }
 
 
-def book_orders(api: httpx.Client, day: dict[str, Any], source: str, on: dt.date) -> int:
+def book_orders(
+    api: httpx.Client, day: dict[str, Any], source: str, on: dt.date, cash_factor: float = 1.0
+) -> int:
     booked = 0
     for visit in day["visits"]:
         if visit["date"] != source:
             continue
-        ok(api.post("/orders", json=order_body(visit, on)))
+        ok(api.post("/orders", json=order_body(visit, on, cash_factor)))
         booked += 1
     return booked
+
+
+def add_banks(api: httpx.Client, banks: tuple[dict[str, Any], ...]) -> int:
+    """The city's bank branches, where crews of two may deposit cash mid-route."""
+    for bank in banks:
+        ok(api.post("/banks", json={**HOURS, **bank}))
+    return len(banks)
+
+
+def deposit_lines(plan: dict[str, Any]) -> list[str]:
+    """Each planned bank stop: "C07 deposits ¥48,200 at 工商银行成华支行 11:40–11:55"."""
+    return [
+        f"  {route['vehicle_code']} deposits ¥{deposit['amount_cny']:,.0f} at "
+        f"{deposit['bank_name'] or deposit['bank_code']} {deposit['start']}–"
+        f"{deposit['departure']}, after stop {deposit['after']}"
+        for route in plan["routes"]
+        for deposit in route.get("deposits", [])
+    ]
 
 
 def run_planning(api: httpx.Client, on: dt.date, seconds: float) -> dict[str, Any]:
@@ -185,6 +210,7 @@ def summary(plan: dict[str, Any]) -> str:
             f"{route['departure']}–{route['return_time']}  {route['distance_km']:>6.1f} km  "
             f"cash on board up to {cash:>8,.0f} CNY"
         )
+    lines += deposit_lines(plan) or ["  no bank deposits planned"]
     lines.append(f"  unassigned: {len(plan['unassigned'])}")
     lines += [f"    {u['external_id']}: {u['reason']}" for u in plan["unassigned"]]
     return "\n".join(lines)
@@ -217,9 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         ) as api:
             load_fleet(api, day, on)
-            print(
-                f"booked {book_orders(api, day, source, on)} orders for {on} through POST /orders"
-            )
+            print(f"{add_banks(api, CHENGDU_BANKS)} bank branches for deposits through POST /banks")
+            booked = book_orders(api, day, source, on, CASH_HEAVY)
+            print(f"booked {booked} orders for {on} through POST /orders (cash-heavy day)")
             plan = run_planning(api, on, args.seconds)
             kpis = plan["kpis"]
             print(

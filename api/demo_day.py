@@ -84,7 +84,8 @@ def pick_crew(plan: dict[str, Any]) -> dict[str, Any]:
         return max((s["cash_cny"] for s in route["stops"]), default=0.0)
 
     trucks = [r for r in plan["routes"] if all(s["service_type"] == "delivery" for s in r["stops"])]
-    return max(trucks, key=lambda r: (len(r["stops"]) >= 4, cash(r)))
+    # A truck that banks mid-route shows the planned deposit stop too.
+    return max(trucks, key=lambda r: (len(r["stops"]) >= 4, bool(r.get("deposits")), cash(r)))
 
 
 def walk_crew_day(api: httpx.Client, plan: dict[str, Any], zone: str, out: Path) -> list[str]:
@@ -96,11 +97,15 @@ def walk_crew_day(api: httpx.Client, plan: dict[str, Any], zone: str, out: Path)
     said = [f"crew {vehicle}: {len(route['stops'])} stops on {date}"]
     said += _load_and_leave(day, vehicle, date)
     failed = route["stops"][1]["external_id"]
+    planned = {bank["after"]: bank for bank in route.get("deposits", [])}
     deposited = False
     for number, stop in enumerate(route["stops"]):
         said.append(_visit(day, stop, fail=stop["external_id"] == failed, number=number))
-        # One bank deposit mid-route, once there is cash to deposit, shows the two-member rule.
-        if number >= 2 and not deposited and (deposit := _deposit(day, vehicle, stop["departure"])):
+        # The crew banks at its planned stops; without one, once mid-route when there is cash,
+        # which shows the two-member rule all the same.
+        bank = planned.get(number + 1)
+        due = bank is not None or (not planned and number >= 2 and not deposited)
+        if due and (deposit := _deposit(day, vehicle, stop["departure"], bank)):
             said.append(deposit)
             deposited = True
     said += _close_day(day, vehicle, out)
@@ -178,7 +183,9 @@ def _due(day: CrewDay, order: str) -> float:
     return float(next(s["cash_to_collect_cny"] for s in stops if s["external_id"] == order))
 
 
-def _deposit(day: CrewDay, vehicle: str, hhmm: str) -> str | None:
+def _deposit(
+    day: CrewDay, vehicle: str, hhmm: str, bank: dict[str, Any] | None = None
+) -> str | None:
     on_board = day.read("driver", f"/cash/{day.date}/on-board/{vehicle}").json()
     amount = on_board["cash_on_board_cny"]
     if not amount:
@@ -190,10 +197,14 @@ def _deposit(day: CrewDay, vehicle: str, hhmm: str) -> str | None:
         "amount_cny": amount,
         "members": members,
         "bank_reference": "ICBC-0001",
-        "at": day.at(hhmm),
+        "at": day.at(bank["start"] if bank else hhmm),
     }
-    day.send("driver", f"/cash/{day.date}/deposits", body)
-    return f"  {hhmm} bank deposit of {amount:,.0f} CNY by {' and '.join(members)}"
+    if bank is not None:
+        body["bank_code"] = bank["bank_code"]
+    record = day.send("driver", f"/cash/{day.date}/deposits", body)
+    where = f" at {bank['bank_name']} (its planned stop)" if record.get("planned") and bank else ""
+    when = bank["start"] if bank else hhmm
+    return f"  {when} bank deposit of {amount:,.0f} CNY{where} by {' and '.join(members)}"
 
 
 def _close_day(day: CrewDay, vehicle: str, out: Path) -> list[str]:

@@ -15,6 +15,7 @@ from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
 from api.auth.session_routes import router as session_router
 from api.auth.throttle import SignInThrottle
+from api.banks.routes import router as banks_router
 from api.cash.routes import router as cash_router
 from api.core.clock import Clock
 from api.core.config import ServiceSettings, get_service_settings
@@ -105,6 +106,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         keys_router,
         areas_router,
         fleet_router,
+        banks_router,
         plan_map_router,
         orders_router,
         slots_router,

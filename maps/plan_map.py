@@ -14,14 +14,15 @@ from dataclasses import dataclass
 
 import folium
 
-from optimizer.data import Depot, ProblemData, Visit
-from optimizer.result import Result, Route, Stop, Unassigned
+from optimizer.data import Bank, Depot, ProblemData, Visit
+from optimizer.result import Deposit, Result, Route, Stop, Unassigned
 
 NOON = 12 * 3600
 DAY = 24 * 3600
 UNASSIGNED_LAYER = "未安排 Unassigned"
 UNASSIGNED_COLOUR = "#808080"  # kept out of the palette so a crew never looks unplanned
 DEPOT_COLOUR = "#222222"
+BANK_COLOUR = "#d4a017"  # gold, outside the palette: a bank never looks like a crew's stop
 BADGE_PX = 26
 # Room fitBounds leaves at the map's edges, in pixels (x, y): half a badge, since a badge is
 # centred on its point, plus a margin; the bottom also clears the scale and the attribution,
@@ -86,6 +87,7 @@ def plan_map(
     info = info or {}
     points = [(d.lat, d.lon) for d in data.depots]
     points += [(v.lat, v.lon) for v in data.visits]
+    points += [(b.lat, b.lon) for b in data.banks]
     fmap = _base_map(points, background)
     for depot in data.depots:
         _depot_marker(depot).add_to(fmap)
@@ -112,7 +114,9 @@ def route_map(
     route = next((r for r in result.routes if r.vehicle_id == vehicle_id), None)
     stops = route.stops if route else ()
     visits = [data.visits[data.visit_index(stop.visit_id)] for stop in stops]
+    banks = [_bank(data, deposit) for deposit in (route.deposits if route else ())]
     points = [(d.lat, d.lon) for d in depots] + [(v.lat, v.lon) for v in visits]
+    points += [(b.lat, b.lon) for b in banks]
     fmap = _base_map(points, background)
     for depot in dict.fromkeys(depots):
         _depot_marker(depot).add_to(fmap)
@@ -171,14 +175,46 @@ def _route_group(
     start, end = data.depots[vehicle.start_depot], data.depots[vehicle.end_depot]
     visits = [data.visits[data.visit_index(stop.visit_id)] for stop in route.stops]
     group = folium.FeatureGroup(name=_esc(route.vehicle_id))
-    line = [(start.lat, start.lon), *((v.lat, v.lon) for v in visits), (end.lat, end.lon)]
+    # The line runs through each bank where the crew stops, between the visits around it.
+    line = [(start.lat, start.lon)]
+    places: list[Visit | Depot] = [*visits, end]
+    for done, place in enumerate(places):
+        line += [_point(_bank(data, d)) for d in route.deposits if d.after == done]
+        line.append(_point(place))
     folium.PolyLine(
         line, color=colour, weight=4, opacity=0.8, tooltip=_esc(route.vehicle_id)
     ).add_to(group)
     for number, (stop, visit) in enumerate(zip(route.stops, visits, strict=True), start=1):
         details = info.get(visit.id, VisitInfo())
         _stop_marker(route.vehicle_id, number, stop, visit, details, colour).add_to(group)
+    for deposit in route.deposits:
+        _bank_marker(route.vehicle_id, deposit, _bank(data, deposit)).add_to(group)
     return group
+
+
+def _bank(data: ProblemData, deposit: Deposit) -> Bank:
+    return next(bank for bank in data.banks if bank.id == deposit.bank_id)
+
+
+def _point(place: Bank | Visit | Depot) -> tuple[float, float]:
+    return (place.lat, place.lon)
+
+
+def _bank_marker(vehicle_id: str, deposit: Deposit, bank: Bank) -> folium.Marker:
+    """A gold square 存 where the crew banks its cash: nothing else on the map looks like it."""
+    name = bank.name or bank.id
+    when = f"{_clock(deposit.start)}–{_clock(deposit.departure)}"
+    rows = [
+        ("车辆 Vehicle", vehicle_id),
+        ("到达 Arrival", _clock(deposit.arrival)),
+        ("存款 Deposit", f"{when}, {_cny(deposit.amount)}"),
+    ]
+    return folium.Marker(
+        (bank.lat, bank.lon),
+        icon=_badge("存", BANK_COLOUR, square=True, size=BADGE_PX + 2),
+        popup=_popup(f"存款 {name}", bank.id, rows),
+        tooltip=_esc(f"{vehicle_id} 存款 {name} {when} {_cny(deposit.amount)}"),
+    )
 
 
 def _stop_marker(

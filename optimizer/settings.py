@@ -21,6 +21,25 @@ class InstallType(BaseModel):
     skill: str = ""  # a technician must hold it; empty: any technician
 
 
+class BankBranchSetting(BaseModel):
+    """A bank branch where crews may deposit cash mid-route (delivery rules, art. 7)."""
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    opens: time = time(9, 0)
+    closes: time = time(17, 0)
+    service_minutes: int = Field(default=15, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _deposit_fits(self) -> BankBranchSetting:
+        if seconds_of_day(self.closes) - seconds_of_day(self.opens) < self.service_minutes * 60:
+            raise ValueError(f"bank {self.code}: closes must leave service_minutes after opens")
+        return self
+
+
 # Site times of the store's installation price list; a kitchen takes a technician half a day.
 DEFAULT_INSTALL_TYPES = {
     "cabinet": InstallType(minutes=240, skill="cabinet_install"),
@@ -59,6 +78,12 @@ class DispatchSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
     cash_cap_cny: int = Field(default=50_000, gt=0)
+    # Above the cap a crew of at least `deposit_min_crew` banks its cash mid-route; an area
+    # may turn deposits off. Areas with no branches of their own use `bank_branches`
+    # (JSON in DISPATCH_BANK_BRANCHES): empty, since a chain's branches are each city's own.
+    deposits_enabled: bool = True
+    deposit_min_crew: int = Field(default=2, ge=1, le=6)
+    bank_branches: list[BankBranchSetting] = Field(default_factory=list)
     install_within_days: int = Field(default=2, ge=1)
     # Product types that need installing after delivery; JSON in DISPATCH_INSTALL_TYPES.
     install_types: dict[str, InstallType] = Field(

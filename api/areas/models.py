@@ -34,6 +34,7 @@ OVERRIDES = (
     "publish_cutoff",
     "cash_cap_cny",
     "install_types",
+    "deposits_enabled",
 )
 
 
@@ -54,6 +55,7 @@ class _AreaFields(SQLModel):
     install_types: dict[str, InstallType] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )
+    deposits_enabled: bool | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -104,6 +106,7 @@ class Area(SQLModel, table=True):
     publish_cutoff: dt.time | None = None
     cash_cap_cny: int | None = None
     install_types: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    deposits_enabled: bool | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -124,6 +127,7 @@ class AreaPublic(SQLModel):
     publish_cutoff: dt.time
     cash_cap_cny: int
     install_types: dict[str, InstallType]
+    deposits_enabled: bool
     depots: list[str] = Field(default_factory=list)
 
 

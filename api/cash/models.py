@@ -40,6 +40,10 @@ class DepositCreate(SQLModel):
     members: list[Name] = Field(max_length=6, description="the two crew members at the bank")
     bank_reference: str = Field(min_length=1, max_length=100, description="the bank's slip no.")
     at: AwareDatetime
+    bank_code: Code | None = Field(default=None, description="the branch banked at")
+    plan_deposit_id: int | None = Field(
+        default=None, ge=1, description="the planned deposit stop (GET /driver/route deposits)"
+    )
 
 
 class HandoverCreate(SQLModel):
@@ -93,6 +97,9 @@ class CollectionPublic(CashEntryPublic):
 class DepositPublic(CashEntryPublic):
     members: list[str]
     bank_reference: str
+    bank_code: str | None = None
+    plan_deposit_id: int | None = None  # the planned stop it was made at
+    planned: bool = False  # False: a bank the published route did not name
 
 
 class HandoverPublic(CashEntryPublic):

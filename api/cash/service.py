@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel
 
 from api.areas.scope import local_settings
 from api.auth.service import Principal
+from api.cash import deposit_stops
 from api.cash.ledger import (
     amount_fen,
     crew_cash,
@@ -254,7 +255,8 @@ def deposit(
     date: dt.date,
     body: DepositCreate,
 ) -> tuple[DepositPublic, bool]:
-    """Record cash paid in at a bank by two members of the crew; (record, created)."""
+    """Record cash paid in at a bank by two members of the crew; (record, created). At the
+    planned stop the crew banks all its cash; elsewhere the deposit is marked unplanned."""
     require_own_crew(principal, body.vehicle_code)
     area = crew_area(session, principal, body.vehicle_code)
     members = two_of_the_crew(session, date, body.vehicle_code, body.members)
@@ -262,11 +264,26 @@ def deposit(
 
     def build(locked: Session) -> NewEntry:
         at_most_on_board(locked, area, date, body.vehicle_code, amount)
+        stop = deposit_stops.planned_stop(
+            locked,
+            area=area,
+            date=date,
+            vehicle_code=body.vehicle_code,
+            bank_code=body.bank_code,
+            plan_deposit_id=body.plan_deposit_id,
+        )
+        if stop is not None:
+            deposit_stops.all_on_board(
+                locked, area=area, date=date, vehicle_code=body.vehicle_code, amount=amount
+            )
         payload = {
             "amount_fen": amount,
             "members": members,
             "bank_reference": body.bank_reference,
             "at": _at(body.at),
+            "bank_code": stop.bank_code if stop is not None else body.bank_code,
+            "plan_deposit_id": stop.id if stop is not None else None,
+            "planned": stop is not None,
         }
         return NewEntry(
             date=date, kind=Kind.DEPOSITED, vehicle_code=body.vehicle_code, payload=payload
@@ -285,6 +302,9 @@ def deposit(
         **DepositPublic.entry_fields(entry),
         members=entry.payload["members"],
         bank_reference=entry.payload["bank_reference"],
+        bank_code=entry.payload.get("bank_code"),
+        plan_deposit_id=entry.payload.get("plan_deposit_id"),
+        planned=bool(entry.payload.get("planned")),
     )
     return public, created
 

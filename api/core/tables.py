@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import api.areas.models
 import api.auth.models
+import api.banks.models
 import api.fleet.models
 import api.notifications.models
 import api.orders.models

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from api.fleet.models import CrewMemberPublic
 from api.orders.models import OrderItemPublic, Slot
+from api.plans.models import DepositStopPublic
 from optimizer.data import VisitKind
 
 
@@ -30,6 +31,14 @@ class DriverStopPublic(SQLModel):
     status: str
 
 
+class DriverDepositPublic(DepositStopPublic):
+    """A planned stop at a bank, where two of the crew hand over all the cash on board; its
+    `id` is what the deposit record names."""
+
+    lat: float
+    lon: float
+
+
 class DriverRoutePublic(SQLModel):
     plan_id: int
     plan_version: int
@@ -41,3 +50,4 @@ class DriverRoutePublic(SQLModel):
     distance_km: float
     cash_cap_cny: float
     stops: list[DriverStopPublic]
+    deposits: list[DriverDepositPublic] = []

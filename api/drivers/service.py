@@ -10,12 +10,13 @@ from api.areas.models import DEFAULT_AREA
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.errors import NotFound
-from api.drivers.models import DriverRoutePublic, DriverStopPublic
+from api.drivers.models import DriverDepositPublic, DriverRoutePublic, DriverStopPublic
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderItemPublic
 from api.orders.window import visit_window
-from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
+from api.plans.deposits import deposit_public, plan_deposits
+from api.plans.models import Plan, PlanDeposit, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 
 
@@ -67,7 +68,15 @@ def crew_route(
         distance_km=round(route.distance_m / 1000, 1),
         cash_cap_cny=vehicle.cash_cap_cny or settings.cash_cap_cny,
         stops=[_stop(stop, order, items, settings) for stop, order in rows],
+        deposits=[
+            _deposit(row)
+            for row in plan_deposits(session=session, plan_id=plan.id or 0).get(vehicle_code, [])
+        ],
     )
+
+
+def _deposit(row: PlanDeposit) -> DriverDepositPublic:
+    return DriverDepositPublic(**deposit_public(row).model_dump(), lat=row.lat, lon=row.lon)
 
 
 def _stop(

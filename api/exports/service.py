@@ -17,11 +17,13 @@ from sqlmodel import Session, col, select
 from api.core.crud import get_or_404
 from api.core.errors import NotFound
 from api.core.spreadsheet import csv_bytes
+from api.exports.deposit_lines import SheetDeposit, sheet_deposit
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order, OrderItem, OrderStatus
 from api.orders.window import visit_window
-from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
+from api.plans.deposits import in_route_order, plan_deposits
+from api.plans.models import Plan, PlanDeposit, PlanRoute, PlanStatus, PlanStop
 from optimizer.explain import hhmm
 from optimizer.settings import DispatchSettings
 
@@ -49,10 +51,16 @@ class CrewSheet:
     return_time: str
     distance_km: float
     stops: tuple[SheetStop, ...]
+    deposits: tuple[SheetDeposit, ...] = ()
 
     @property
     def cash_cny(self) -> float:
         return sum(stop.cash_cny for stop in self.stops)
+
+    @property
+    def lines(self) -> list[SheetStop | SheetDeposit]:
+        """The stops and deposit stops in the order the crew makes them."""
+        return in_route_order(self.stops, self.deposits)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class _Rows:
     orders: dict[int, Order]
     items: dict[int, list[OrderItem]]  # order id -> its items
     vehicles: dict[str, Vehicle]
+    deposits: dict[str, list[PlanDeposit]]  # vehicle code -> deposit stops in route order
 
 
 def _rows(session: Session, plan_id: int) -> _Rows:
@@ -127,6 +136,7 @@ def _rows(session: Session, plan_id: int) -> _Rows:
         orders={order.id: order for order in orders if order.id is not None},
         items=items,
         vehicles={vehicle.code: vehicle for vehicle in vehicles},
+        deposits=plan_deposits(session=session, plan_id=plan_id),
     )
 
 
@@ -160,6 +170,7 @@ def dispatch_sheet(*, session: Session, settings: DispatchSettings, plan_id: int
                     _sheet_stop(stop, rows, settings)
                     for stop in rows.stops.get(route.vehicle_code, [])
                 ),
+                deposits=tuple(map(sheet_deposit, rows.deposits.get(route.vehicle_code, []))),
             )
         )
     plan = rows.plan
@@ -233,6 +244,7 @@ SHEET_HEAD = (
     "address",
     "items",
     "cash_cny",
+    "deposit_cny",
 )
 PICK_HEAD = (
     "vehicle",
@@ -248,27 +260,34 @@ PICK_HEAD = (
 
 
 def dispatch_sheet_csv(sheet: DispatchSheet) -> bytes:
-    """One row per stop, crews in vehicle order."""
+    """One row per stop and per deposit stop, in route order, crews in vehicle order."""
     rows = [
-        (
-            crew.vehicle_code,
-            crew.vehicle_name,
-            "; ".join(crew.crew),
-            s.position,
-            s.arrival,
-            s.start,
-            s.slot,
-            s.order,
-            s.customer,
-            s.phone,
-            s.address,
-            s.items,
-            f"{s.cash_cny:.2f}",
-        )
+        (crew.vehicle_code, crew.vehicle_name, "; ".join(crew.crew), *_sheet_cells(line))
         for crew in sheet.crews
-        for s in crew.stops
+        for line in crew.lines
     ]
     return csv_bytes((SHEET_HEAD, rows))
+
+
+def _sheet_cells(line: SheetStop | SheetDeposit) -> tuple[object, ...]:
+    if isinstance(line, SheetDeposit):
+        return line.csv_cells()
+    return (*_stop_cells(line), f"{line.cash_cny:.2f}", "")
+
+
+def _stop_cells(s: SheetStop) -> tuple[object, ...]:
+    """A stop's cells on the sheet, from its number to its items."""
+    return (
+        s.position,
+        s.arrival,
+        s.start,
+        s.slot,
+        s.order,
+        s.customer,
+        s.phone,
+        s.address,
+        s.items,
+    )
 
 
 def picking_lists_csv(lists: PickingLists) -> bytes:
@@ -305,11 +324,7 @@ def dispatch_sheet_html(sheet: DispatchSheet) -> str:
     title = f"Dispatch sheet {sheet.date.isoformat()} · plan {sheet.plan_id} v{sheet.version}"
     sections = []
     for crew in sheet.crews:
-        rows = [
-            (s.position, s.arrival, s.start, s.slot, s.order, s.customer, s.phone, s.address)
-            + (s.items, f"¥{s.cash_cny:,.2f}")
-            for s in crew.stops
-        ]
+        rows = [_sheet_html_cells(line) for line in crew.lines]
         head = ("#", "arrive", "start", "slot", "order", "customer", "phone", "address", "items")
         foot = (f"{len(crew.stops)} stops", *[""] * 8, f"¥{crew.cash_cny:,.2f}")
         sections.append(
@@ -325,6 +340,12 @@ def dispatch_sheet_html(sheet: DispatchSheet) -> str:
         f"(plan {sheet.status})</p>"
     )
     return _page(title, "".join(sections) + summary)
+
+
+def _sheet_html_cells(line: SheetStop | SheetDeposit) -> tuple[object, ...]:
+    if isinstance(line, SheetDeposit):
+        return line.html_cells()
+    return (*_stop_cells(line), f"¥{line.cash_cny:,.2f}")
 
 
 def picking_lists_html(lists: PickingLists) -> str:

@@ -18,8 +18,9 @@ from api.fleet.models import Vehicle
 from api.pages.timeline import TimedRoute, TimedStop, Timeline, day_hours, timeline
 from api.plans import service
 from api.plans.cutoff import area_cutoff, minutes_late
+from api.plans.deposits import in_route_order
 from api.plans.drafts import Stored, load
-from api.plans.models import Plan, PlanStatus, PlanSummary
+from api.plans.models import Plan, PlanDeposit, PlanStatus, PlanStop, PlanSummary
 from api.plans.plannable import working_vehicles
 from optimizer.explain import hhmm
 from optimizer.settings import seconds_of_day
@@ -51,6 +52,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "travel": "行驶",
         "wait": "等待",
         "service": "服务",
+        "deposit": "存款",
         "back_to_depot": "返回仓库",
         "morning": "上午",
         "afternoon": "下午",
@@ -123,6 +125,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "travel": "Travel",
         "wait": "Wait",
         "service": "Service",
+        "deposit": "Bank deposit",
         "back_to_depot": "Back to depot",
         "morning": "Morning",
         "afternoon": "Afternoon",
@@ -317,15 +320,23 @@ def _shift(vehicle: Vehicle) -> tuple[int, int]:
 
 def _timed_routes(stored: Stored, vehicles: Mapping[str, Vehicle]) -> list[TimedRoute]:
     """Every crew of the board: routed ones with their stops, idle ones empty at shift start."""
-    by_vehicle: dict[str, list[TimedStop]] = {}
+    by_vehicle: dict[str, list[PlanStop]] = {}
     for stop in sorted(stored.stops, key=lambda s: (s.vehicle_code, s.position)):
-        order = stored.orders[stop.order_id]
-        by_vehicle.setdefault(stop.vehicle_code, []).append(
-            TimedStop(order.external_id, stop.arrival, stop.start, stop.departure, order.customer)
-        )
+        by_vehicle.setdefault(stop.vehicle_code, []).append(stop)
+    banked: dict[str, list[PlanDeposit]] = {}
+    for deposit in stored.deposits:
+        banked.setdefault(deposit.vehicle_code, []).append(deposit)
     routes = {
         row.vehicle_code: TimedRoute(
-            row.vehicle_code, row.departure, row.return_time, by_vehicle.get(row.vehicle_code, [])
+            row.vehicle_code,
+            row.departure,
+            row.return_time,
+            [
+                _timed(line, stored)
+                for line in in_route_order(
+                    by_vehicle.get(row.vehicle_code, []), banked.get(row.vehicle_code, [])
+                )
+            ],
         )
         for row in stored.routes
     }
@@ -334,6 +345,16 @@ def _timed_routes(stored: Stored, vehicles: Mapping[str, Vehicle]) -> list[Timed
             begin = _shift(vehicle)[0]
             routes[code] = TimedRoute(code, begin, begin, [])
     return [routes[code] for code in sorted(routes)]
+
+
+def _timed(line: PlanStop | PlanDeposit, stored: Stored) -> TimedStop:
+    if isinstance(line, PlanDeposit):
+        bank = f"存款 {line.bank_name or line.bank_code} ¥{line.amount_fen // 100:,}"
+        return TimedStop(
+            line.bank_code, line.arrival, line.start, line.departure, bank, kind="deposit"
+        )
+    order = stored.orders[line.order_id]
+    return TimedStop(order.external_id, line.arrival, line.start, line.departure, order.customer)
 
 
 def _timeline(

@@ -21,7 +21,8 @@ from api.core.errors import NotFound
 from api.core.headers import framed_map
 from api.fleet.models import Depot, Vehicle
 from api.pages.access import DriverPage, PageForbidden
-from api.pages.driver_view import WORDS, crew_map_html, driver_view, page_context, requested_crew
+from api.pages.driver_map import crew_map_html
+from api.pages.driver_view import WORDS, driver_view, page_context, requested_crew
 from api.pages.templating import message_page, render
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)

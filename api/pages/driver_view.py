@@ -18,20 +18,16 @@ from api.cash.ledger import amount_fen
 from api.cash.service import on_board
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
-from api.drivers.models import DriverRoutePublic, DriverStopPublic
-from api.drivers.service import crew_route, published_plan
+from api.drivers.models import DriverDepositPublic, DriverRoutePublic, DriverStopPublic
+from api.drivers.service import crew_route
 from api.handover.models import FailOutcome, FailReason
 from api.orders.models import Order, OrderItem
 from api.pages.access import PageForbidden
-from api.pages.assets import map_background
-from api.plans.drafts import load
-from api.plans.map_routes import visit_info
-from api.plans.mapping import display_input, stored_result
+from api.plans.deposits import in_route_order
 from api.plans.models import Plan, PlanRoute, PlanStatus
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
-from maps.plan_map import route_map
 
 # The meter turns amber from here: time to plan a bank stop before the cap refuses cash.
 HIGH_SHARE = 0.8
@@ -111,6 +107,12 @@ class DriverView:
     cash: CashBar | None = None
     missing: str = ""  # why there is no route to show
     crews: tuple[str, ...] = ()  # for a dispatcher who has not picked one yet
+
+    @property
+    def lines(self) -> list[StopView | DriverDepositPublic]:
+        """The stops with the bank stops in place, as the crew makes them."""
+        deposits = self.route.deposits if self.route else []
+        return in_route_order(self.stops, deposits)
 
 
 def requested_crew(*, principal: Principal, vehicle: str | None) -> str | None:
@@ -284,36 +286,6 @@ def _counted(owed: Sequence[ItemLine], counts: Sequence[Mapping[str, Any]]) -> t
     )
 
 
-def crew_map_html(
-    *, session: Session, settings: ServiceSettings, area: str, date: dt.date, vehicle_code: str
-) -> str:
-    """The folium page of one crew's route on its area's published plan, nothing else."""
-    stored = load(session, published_plan(session=session, date=date, area=area))
-    routes = [route for route in stored.routes if route.vehicle_code == vehicle_code]
-    if not routes:
-        raise NotFound(f"crew {vehicle_code} has no stops on {date}")
-    stops = [stop for stop in stored.stops if stop.vehicle_code == vehicle_code]
-    orders = [stored.orders[stop.order_id] for stop in stops]
-    data = display_input(session=session, date=date, orders=orders, settings=settings, area=area)
-    result = stored_result(
-        routes=routes,
-        stops=stops,
-        unassigned=(),
-        external_ids=stored.external_ids,
-        kpis=stored.plan.kpis,
-        seed=stored.plan.seed,
-    )
-    fmap = route_map(
-        data,
-        result,
-        vehicle_code,
-        info=visit_info(session, orders),
-        background=map_background(settings),
-    )
-    page: str = fmap.get_root().render()
-    return page
-
-
 # key: (中文, English). Chinese first: the crews read Chinese; English is the switch.
 _WORDS: dict[str, tuple[str, str]] = {
     "my_route": ("我的路线", "My route"),
@@ -328,6 +300,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "departed": ("已出发", "On the road"),
     "not_departed": ("尚未出发", "Not yet departed"),
     "arrival": ("预计到达", "Arrives"),
+    "deposit": ("存款", "Bank deposit"),
+    "deposit_about": ("约", "about"),
+    "deposit_hint": ("两人同去，存入车上全部现金", "Two of the crew bank all the cash on board"),
     "slot_morning": ("上午", "Morning"),
     "slot_afternoon": ("下午", "Afternoon"),
     "kind_delivery": ("送货", "Delivery"),

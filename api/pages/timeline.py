@@ -13,16 +13,17 @@ from typing import Literal
 from optimizer.explain import hhmm
 
 HOUR = 3600
-Kind = Literal["travel", "wait", "service"]
+Kind = Literal["travel", "wait", "service", "deposit"]
 
 
 @dataclass(frozen=True)
 class TimedStop:
-    order: str  # external id
+    order: str  # external id; a bank stop's bank code
     arrival: int
     start: int  # service start, after any wait for the slot
     departure: int
     name: str = ""  # the customer, for the bar's tooltip
+    kind: Literal["service", "deposit"] = "service"  # a deposit stop is at a bank
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Span:
 class Bar:
     vehicle: str
     kind: Kind
-    order: str  # the stop it leads to or happens at; "" for the drive back to the depot
+    order: str  # the stop it leads to or happens at (a bank's code for a bank stop); "" for
+    # the drive back to the depot
     label: str
     span: Span
 
@@ -121,7 +123,8 @@ def timeline(
 
 
 def route_bars(route: TimedRoute, hours: tuple[int, int]) -> list[Bar]:
-    """Drive to each stop, wait for its window, serve it; then drive back. Empty parts dropped."""
+    """Drive to each stop, wait for its window, serve it (or bank the cash); then drive back.
+    Empty parts dropped."""
     bars: list[Bar] = []
 
     def add(kind: Kind, order: str, begin: int, finish: int, label: str) -> None:
@@ -134,7 +137,7 @@ def route_bars(route: TimedRoute, hours: tuple[int, int]) -> list[Bar]:
         label = f"{stop.order} {stop.name}".strip()
         add("travel", stop.order, ready, stop.arrival, label)
         add("wait", stop.order, stop.arrival, stop.start, label)
-        add("service", stop.order, stop.start, stop.departure, label)
+        add(stop.kind, stop.order, stop.start, stop.departure, label)
         ready = stop.departure
     if route.stops:
         add("travel", "", ready, route.return_time, "")

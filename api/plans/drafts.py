@@ -20,16 +20,25 @@ from api.areas.scope import check_scope
 from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.orders.models import Order, OrderEvent, OrderStatus
+from api.plans.deposits import deposit_rows
 from api.plans.mapping import (
     route_rows,
     stored_id,
     stored_result,
     stored_routes,
 )
-from api.plans.models import Plan, PlanChange, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
+from api.plans.models import (
+    Plan,
+    PlanChange,
+    PlanDeposit,
+    PlanRoute,
+    PlanStatus,
+    PlanStop,
+    PlanUnassigned,
+)
 from api.plans.plannable import working_vehicles
 from optimizer.check import check_routes
-from optimizer.data import ProblemData
+from optimizer.data import Bank, ProblemData
 from optimizer.kpis import plan_kpis
 from optimizer.result import ReasonCode, Route
 from optimizer.schedule import build_route
@@ -90,6 +99,7 @@ class Stored:
     stops: list[PlanStop]
     unassigned: list[PlanUnassigned]
     orders: dict[int, Order]
+    deposits: list[PlanDeposit] = field(default_factory=list)
 
     @property
     def plan_id(self) -> int:
@@ -122,6 +132,7 @@ class Stored:
             external_ids=self.external_ids,
             kpis={},
             seed=self.plan.seed,
+            deposits=[row for row in self.deposits if row.vehicle_code not in vehicles],
         )
         return result.routes
 
@@ -144,6 +155,7 @@ class Outcome:
     draft: Draft  # the pins and the unassigned visits after the edit
     orders: Mapping[str, Order]
     plan_values: dict[str, Any]
+    banks: Sequence[Bank] = ()  # the day's, where the new routes' deposits are made
 
 
 def load(session: Session, plan: Plan) -> Stored:
@@ -161,6 +173,7 @@ def load(session: Session, plan: Plan) -> Stored:
         stops=stops,
         unassigned=unassigned,
         orders={order.id: order for order in orders if order.id is not None},
+        deposits=rows(PlanDeposit),
     )
 
 
@@ -255,13 +268,16 @@ def _replace_rows(session: Session, plan_id: int, outcome: Outcome) -> set[int]:
     """Write the new routes and unassigned rows; the order ids on routes afterwards."""
     stops = delete(PlanStop).where(col(PlanStop.plan_id) == plan_id)
     routes = delete(PlanRoute).where(col(PlanRoute.plan_id) == plan_id)
+    deposits = delete(PlanDeposit).where(col(PlanDeposit.plan_id) == plan_id)
     if outcome.replaced is not None:
         stops = stops.where(col(PlanStop.vehicle_code).in_(outcome.replaced))
         routes = routes.where(col(PlanRoute.vehicle_code).in_(outcome.replaced))
+        deposits = deposits.where(col(PlanDeposit.vehicle_code).in_(outcome.replaced))
     # Statements, not ORM deletes: the unit of work would insert the new rows first and
     # trip the one-stop-per-order constraint.
     session.exec(stops)
     session.exec(routes)
+    session.exec(deposits)
     session.exec(delete(PlanUnassigned).where(col(PlanUnassigned.plan_id) == plan_id))
     for route in outcome.routes:
         route_row, stop_rows = route_rows(
@@ -269,6 +285,7 @@ def _replace_rows(session: Session, plan_id: int, outcome: Outcome) -> set[int]:
         )
         session.add(route_row)
         session.add_all(stop_rows)
+        session.add_all(deposit_rows(plan_id=plan_id, route=route, banks=outcome.banks))
     for order, (code, reason) in outcome.draft.unassigned.items():
         order_id = stored_id(outcome.orders[order])
         session.add(PlanUnassigned(plan_id=plan_id, order_id=order_id, code=code, reason=reason))

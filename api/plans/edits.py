@@ -228,6 +228,7 @@ def _edit(
         draft=draft,
         orders={**stored.by_external_id, **inputs.orders},
         plan_values={"kpis": kpis(inputs.data, every_route, left_out(draft.unassigned))},
+        banks=inputs.data.banks,
     )
     store(session, stored, editor, outcome, Change(kind, detail, request.override_reason))
     return plan_view(session=session, plan_id=plan_id)
@@ -281,6 +282,7 @@ def reoptimize_plan(
         draft=after,
         orders={**stored.by_external_id, **inputs.every_order},
         plan_values=values,
+        banks=inputs.data.banks,
     )
     detail = {"seed": request.seed, "time_limit_s": request.time_limit_s, "pins": pins}
     store(session, stored, editor, outcome, Change("reoptimize", detail, request.override_reason))

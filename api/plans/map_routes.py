@@ -56,7 +56,12 @@ def plan_map_html(
     orders = list(stored.orders.values())
     local = local_settings(session=session, settings=settings, area=plan.area_code)
     data = display_input(
-        session=session, date=plan.date, orders=orders, settings=local, area=plan.area_code
+        session=session,
+        date=plan.date,
+        orders=orders,
+        settings=local,
+        area=plan.area_code,
+        deposits=stored.deposits,
     )
     shown = {visit.id for visit in data.visits}
     result = stored_result(
@@ -67,6 +72,7 @@ def plan_map_html(
         external_ids=stored.external_ids,
         kpis=stored.plan.kpis,
         seed=stored.plan.seed,
+        deposits=stored.deposits,
     )
     fmap = plan_map(
         data, result, info=visit_info(session, orders), background=map_background(settings)

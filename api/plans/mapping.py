@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
+from api.banks.service import area_banks
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
 from api.orders.bounds import stored_order_problem
 from api.orders.models import Order
 from api.orders.window import visit_window
-from api.plans.models import PlanRoute, PlanStop, PlanUnassigned
+from api.plans.deposits import add_banks, add_stored_banks, deposit_rows, stored_deposits
+from api.plans.models import PlanDeposit, PlanRoute, PlanStop, PlanUnassigned
 from api.plans.plannable import (
     area_or_only,
     area_vehicles,
@@ -25,7 +27,7 @@ from api.plans.plannable import (
     visit_days,
     working_vehicles,
 )
-from optimizer.data import ProblemData, VehicleKind
+from optimizer.data import Bank, ProblemData, VehicleKind
 from optimizer.matrix import MatrixProvider, provider_from_settings
 from optimizer.model import Model
 from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unassigned
@@ -131,9 +133,10 @@ def _fleet_model(
 ) -> Model:
     """The day's skills, the area's depots and working vehicles, and the technicians of
     later days."""
-    model = Model()
+    model = Model(deposit_min_crew=settings.deposit_min_crew)
     model.add_skills(session.exec(select(Skill.name)))
     depots = _add_depots(model, session, area)
+    add_banks(model, area_banks(session=session, settings=settings, area=area))
     for day in range(horizon + 1):
         when = date + dt.timedelta(days=day)
         sizes = _crew_sizes(session=session, date=when)
@@ -247,19 +250,30 @@ class PlanRows:
     routes: list[PlanRoute]
     stops: list[PlanStop]
     unassigned: list[PlanUnassigned]
+    deposits: list[PlanDeposit] = field(default_factory=list)
+
+    @property
+    def every_row(self) -> list[PlanRoute | PlanStop | PlanUnassigned | PlanDeposit]:
+        return [*self.routes, *self.stops, *self.unassigned, *self.deposits]
 
 
 def result_rows(
-    *, plan_id: int, result: Result, orders: Mapping[str, Order], pinned: Sequence[str] = ()
+    *,
+    plan_id: int,
+    result: Result,
+    orders: Mapping[str, Order],
+    pinned: Sequence[str] = (),
+    banks: Sequence[Bank] = (),
 ) -> PlanRows:
-    """A solver Result as rows of plan `plan_id`."""
-    routes, stops = [], []
+    """A solver Result as rows of plan `plan_id`; `banks` are the planning day's."""
+    routes, stops, deposits = [], [], []
     for route in result.routes:
         route_row, stop_rows = route_rows(
             plan_id=plan_id, route=route, orders=orders, pinned=pinned
         )
         routes.append(route_row)
         stops += stop_rows
+        deposits += deposit_rows(plan_id=plan_id, route=route, banks=banks)
     unassigned = [
         PlanUnassigned(
             plan_id=plan_id,
@@ -269,7 +283,7 @@ def result_rows(
         )
         for u in result.unassigned
     ]
-    return PlanRows(routes=routes, stops=stops, unassigned=unassigned)
+    return PlanRows(routes=routes, stops=stops, unassigned=unassigned, deposits=deposits)
 
 
 def route_rows(
@@ -328,8 +342,10 @@ def stored_result(
     external_ids: Mapping[int, str],
     kpis: Mapping[str, object],
     seed: int,
+    deposits: Sequence[PlanDeposit] = (),
 ) -> Result:
     """Stored plan rows back as an optimizer Result (for maps and checks)."""
+    banked = stored_deposits(deposits)
     by_vehicle: dict[str, list[Stop]] = {}
     for row in sorted(stops, key=lambda s: (s.vehicle_code, s.position)):
         by_vehicle.setdefault(row.vehicle_code, []).append(
@@ -353,6 +369,7 @@ def stored_result(
                 route.return_time,
                 tuple(by_vehicle.get(route.vehicle_code, ())),
                 route.distance_m,
+                banked.get(route.vehicle_code, ()),
             )
             for route in sorted(routes, key=lambda r: r.vehicle_code)
         ),
@@ -374,17 +391,20 @@ def display_input(
     orders: Sequence[Order],
     settings: DispatchSettings,
     area: str | None = None,
+    deposits: Sequence[PlanDeposit] = (),
 ) -> ProblemData:
     """ProblemData of exactly these orders with the area's fleet, whatever their status now.
 
     A plan is shown long after its orders were delivered or cancelled, so it cannot be
     rebuilt from what is plannable today. `area` is the plan's (left out: the only one);
-    `settings` its local ones.
+    `settings` its local ones. The banks are those of the plan's `deposits`, where they
+    were when planned; only their place and name are shown.
     """
     area = area_or_only(session, area)
     model = Model()
     model.add_skills(session.exec(select(Skill.name)))
     depots = _add_depots(model, session, area)
+    add_stored_banks(model, deposits)
     for vehicle in area_vehicles(session=session, area=area):
         _add_vehicle(model, vehicle, depots, {}, settings)
     for order in orders:

@@ -138,6 +138,30 @@ class PlanStop(SQLModel, table=True):
     pinned: bool = False  # a dispatcher fixed it to this crew; re-optimising keeps it there
 
 
+class PlanDeposit(SQLModel, table=True):
+    """A planned stop at a bank, where the crew hands over all the cash on board.
+
+    The branch's name and place are copied in, so the plan shows where its crew went even
+    after the branch is changed or closed.
+    """
+
+    __tablename__ = "plan_deposit"
+    __table_args__ = (UniqueConstraint("plan_id", "vehicle_code", "after"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    vehicle_code: str = Field(max_length=32)
+    after: int  # how many of the route's stops come before it
+    bank_code: str = Field(max_length=32)
+    bank_name: str = Field(default="", max_length=100)
+    lat: float
+    lon: float
+    arrival: int  # seconds after midnight
+    start: int
+    departure: int
+    amount_fen: int  # the cash on board on arrival, all handed over
+    distance_from_previous_m: int
+
+
 class PlanUnassigned(SQLModel, table=True):
     __tablename__ = "plan_unassigned"
     id: int | None = Field(default=None, primary_key=True)
@@ -193,12 +217,25 @@ class StopPublic(SQLModel):
     pinned: bool
 
 
+class DepositStopPublic(SQLModel):
+    id: int
+    after: int  # how many of the route's stops come before it
+    bank_code: str
+    bank_name: str
+    arrival: str
+    start: str  # at the counter, after any wait for the bank to open
+    departure: str
+    amount_cny: float  # the cash on board on arrival, all handed over
+    distance_from_previous_km: float
+
+
 class RoutePublic(SQLModel):
     vehicle_code: str
     departure: str
     return_time: str
     distance_km: float
     stops: list[StopPublic]
+    deposits: list[DepositStopPublic] = []
 
 
 class UnassignedPublic(SQLModel):

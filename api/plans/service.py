@@ -22,6 +22,7 @@ from api.core.crud import get_or_404, save
 from api.core.errors import Conflict, RuleBroken
 from api.orders.models import Order
 from api.orders.service import check_horizon
+from api.plans.deposits import deposits_by_vehicle
 from api.plans.mapping import PlanningInput, result_rows, stored_id
 from api.plans.models import (
     JobStatus,
@@ -187,6 +188,7 @@ def get_plan(*, session: Session, plan_id: int, principal: Principal) -> PlanPub
     by_vehicle: dict[str, list[StopPublic]] = {}
     for stop, order in stops:
         by_vehicle.setdefault(stop.vehicle_code, []).append(_stop(stop, order))
+    deposits = deposits_by_vehicle(session=session, plan_id=plan_id)
     routes = session.exec(
         select(PlanRoute).where(PlanRoute.plan_id == plan_id).order_by(col(PlanRoute.vehicle_code))
     )
@@ -205,6 +207,7 @@ def get_plan(*, session: Session, plan_id: int, principal: Principal) -> PlanPub
                 return_time=hhmm(route.return_time),
                 distance_km=round(route.distance_m / 1000, 1),
                 stops=by_vehicle.get(route.vehicle_code, []),
+                deposits=deposits.get(route.vehicle_code, []),
             )
             for route in routes
         ],
@@ -238,8 +241,13 @@ def store_plan(*, session: Session, job: PlanJob, result: Result, planning: Plan
     session.add(plan)
     session.flush()
     assert plan.id is not None  # assigned by the flush
-    rows = result_rows(plan_id=plan.id, result=result, orders=planning.every_order)
-    session.add_all([*rows.routes, *rows.stops, *rows.unassigned])
+    rows = result_rows(
+        plan_id=plan.id,
+        result=result,
+        orders=planning.every_order,
+        banks=planning.data.banks,
+    )
+    session.add_all(rows.every_row)
     _supersede_drafts(session, plan)
     return plan
 

@@ -20,7 +20,14 @@ from api.core.config import ServiceSettings
 from api.main import create_app
 from api.orders.models import Order
 from api.plans.mapping import planning_input, result_rows, stored_result
-from api.plans.models import Plan, PlanChange, PlanRoute, PlanStop, PlanUnassigned
+from api.plans.models import (
+    Plan,
+    PlanChange,
+    PlanDeposit,
+    PlanRoute,
+    PlanStop,
+    PlanUnassigned,
+)
 from optimizer.check import Violation, check
 from optimizer.horizon import first_day
 from optimizer.params import SolveParams
@@ -157,8 +164,8 @@ def store_solved(
         session.add(plan)
         session.flush()
         assert plan.id is not None
-        rows = result_rows(plan_id=plan.id, result=result, orders=day.orders)
-        session.add_all([*rows.routes, *rows.stops, *rows.unassigned])
+        rows = result_rows(plan_id=plan.id, result=result, orders=day.orders, banks=day.data.banks)
+        session.add_all(rows.every_row)
         session.commit()
         return plan.id
 
@@ -193,6 +200,7 @@ def snapshot(client: TestClient, plan_id: int) -> dict[str, Any]:
             "routes": rows(PlanRoute),
             "stops": rows(PlanStop),
             "unassigned": rows(PlanUnassigned),
+            "deposits": rows(PlanDeposit),
             "changes": rows(PlanChange),
         }
 
@@ -206,6 +214,7 @@ def violations(client: TestClient, plan_id: int) -> list[Violation]:
         routes = list(session.exec(select(PlanRoute).where(PlanRoute.plan_id == plan_id)))
         stops = list(session.exec(select(PlanStop).where(PlanStop.plan_id == plan_id)))
         left = list(session.exec(select(PlanUnassigned).where(PlanUnassigned.plan_id == plan_id)))
+        banked = list(session.exec(select(PlanDeposit).where(PlanDeposit.plan_id == plan_id)))
         ids = {s.order_id for s in stops} | {u.order_id for u in left}
         external = {
             order.id: order.external_id
@@ -223,6 +232,7 @@ def violations(client: TestClient, plan_id: int) -> list[Violation]:
             external_ids=external,
             kpis=plan.kpis,
             seed=plan.seed,
+            deposits=banked,
         )
         return check(day.data, result)
 

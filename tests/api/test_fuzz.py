@@ -84,6 +84,7 @@ ORDER = {
     "items": [{"sku": "T", "name": "瓷砖", "quantity": 1, "weight_kg": 20, "volume_m3": 0.1}],
 }
 VEHICLE = {"code": "E1", "depot_code": "WH", "weight_kg": 1000, "volume_m3": 12}
+BANK_FIELDS = ["lat", "lon", "service_minutes"]
 # (path, a valid body, the fields to set to each edge value, in the body's own nesting)
 BODIES = [
     (
@@ -94,6 +95,7 @@ BODIES = [
     ),
     ("/vehicles", VEHICLE, ["weight_kg", "volume_m3", "cash_cap_cny", "crew_size"]),
     ("/depots", {"code": "E", "lat": 30.6, "lon": 104.0}, ["lat", "lon"]),
+    ("/banks", {"code": "E", "name": "工商银行", "lat": 30.6, "lon": 104.0}, BANK_FIELDS),
     ("/tickets", {"external_id": "E", "category": "repair"}, ["lat", "lon"]),
     ("/plans", {"date": SOON}, ["time_limit_s", "seed"]),
 ]

@@ -75,6 +75,9 @@ COVERED: set[tuple[str, str]] = {
     ("POST", "/crews"),
     ("GET", "/crews"),
     ("DELETE", "/crews/{member_id}"),
+    ("POST", "/banks"),
+    ("GET", "/banks"),
+    ("PATCH", "/banks/{code}"),
 }
 
 
@@ -119,6 +122,7 @@ def world(client: TestClient, admin: Headers) -> World:
         made.ids[f"member-{area}"] = member["id"]
         publish_area(client, area)
         made.ok("POST", f"/notifications/day-before/{DAY.isoformat()}?area={area}")
+        made.ok("POST", "/banks", {**_bank(f"BK-{area}"), "area_code": area})
     return made
 
 
@@ -246,11 +250,17 @@ CASES = [
         },
     ),
     Case("DELETE", "/crews/{member_id}", lambda w: f"/crews/{w.ids['member-cd']}"),
+    Case("POST", "/banks", lambda w: "/banks", lambda w: {**_bank("BK-cd2"), "area_code": "cd"}),
+    Case("PATCH", "/banks/{code}", lambda w: "/banks/BK-cd", lambda w: {"closes": "16:30"}),
 ]
 
 
 def _depot(code: str) -> dict[str, Any]:
     return {"code": code, "lat": 30.7, "lon": 104.1}
+
+
+def _bank(code: str) -> dict[str, Any]:
+    return {"code": code, "name": "工商银行", "lat": 30.7, "lon": 104.1}
 
 
 def _truck(code: str, depot: str) -> dict[str, Any]:
@@ -279,6 +289,7 @@ LISTS: dict[str, tuple[str, Callable[[Any], set[str]]]] = {
     "/tickets": ("/tickets", lambda rows: {row["area_code"] for row in rows}),
     "/notifications": ("/notifications", lambda rows: {row["area_code"] for row in rows}),
     "/depots": ("/depots", lambda rows: {row["area_code"] for row in rows}),
+    "/banks": ("/banks", lambda rows: {row["area_code"] for row in rows}),
     "/vehicles": ("/vehicles", lambda rows: {row["area_code"] for row in rows}),
     "/staff": ("/staff", lambda rows: {row["area_code"] for row in rows}),
     "/crews": (f"/crews?date={DAY.isoformat()}", lambda crews: {c[:2].lower() for c in crews}),

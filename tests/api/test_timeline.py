@@ -132,3 +132,17 @@ def test_timeline_refuses_an_empty_day() -> None:
     """A day that ends before it starts is a programming error, named as such."""
     with pytest.raises(ValueError, match="hours"):
         timeline(routes=[], hours=(10 * H, 10 * H), slots={})
+
+
+def test_a_bank_stop_is_a_deposit_bar_after_its_drive_and_wait() -> None:
+    """Serve A 8:00-8:30, drive to the bank, wait for 9:30, bank to 9:45, drive back."""
+    bank = TimedStop("ICBC", 9 * H, 9 * H + 1800, 9 * H + 2700, "存款 工商银行", kind="deposit")
+    bars = route_bars(route(TimedStop("A", 8 * H, 8 * H, 8 * H + 1800), bank), DAY)
+    assert shape(bars) == [
+        ("service", "A", 0.0, 12.5),
+        ("travel", "ICBC", 12.5, 12.5),
+        ("wait", "ICBC", 25.0, 12.5),
+        ("deposit", "ICBC", 37.5, 6.25),
+        ("travel", "", 43.75, 31.25),
+    ]
+    assert bars[3].label == "ICBC 存款 工商银行 09:30–09:45"
