@@ -348,4 +348,6 @@ def on_board(
         collected_transfer_cny=cny(cash.collected_transfer),
         deposited_cny=cny(cash.deposited),
         handed_over_cny=cny(cash.handed_over),
+        fee_cash_cny=cny(cash.fee_cash),
+        fee_transfer_cny=cny(cash.fee_transfer),
     )

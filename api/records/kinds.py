@@ -25,12 +25,23 @@ class Kind(StrEnum):
     HANDED_TO_FINANCE = "handed_to_finance"
     RECONCILED = "reconciled"  # finance's end-of-day reconciliation
     CORRECTION_ACCEPTED = "correction_accepted"  # finance accepts a corrected money record
+    # paid service (per ticket visit)
+    FEE_APPROVED = "fee_approved"  # a manager's discount or waiver of the visit's fee
+    FEE_COLLECTED = "fee_collected"  # the fee taken on site, cash or transfer
 
 
 # A correction is an entry of the same kind as the one it corrects, pointing at it.
 # These are never corrected: a signature stays as signed, a decision as taken.
+# A fee is charged as quoted and approved: a wrong one is a mismatch finance settles.
 NEVER_CORRECTED = frozenset(
-    {Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED, Kind.CORRECTION_ACCEPTED}
+    {
+        Kind.SIGNED_OFF,
+        Kind.SERVICE_REPORT,
+        Kind.RECONCILED,
+        Kind.CORRECTION_ACCEPTED,
+        Kind.FEE_APPROVED,
+        Kind.FEE_COLLECTED,
+    }
 )
 # Money: a crew may not correct these (relabelling cash as a transfer would empty the truck
 # on paper); finance corrects them, and accepts each correction before the day balances.
