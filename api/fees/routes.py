@@ -41,13 +41,14 @@ def _status(response: Response, created: bool) -> None:
 
 def _parts(raw: list[str]) -> list[PartUse]:
     parts = []
-    for item in raw:
+    for n, item in enumerate(raw):
         code, _, count = item.partition(":")
         try:
             parts.append(PartUse(code=code, quantity=int(count or 1)))
         except ValueError:
             raise RuleBroken(
-                f"parts: {item[:40]!r} is not CODE or CODE:QUANTITY (1-1000)",
+                f"parts[{n}] is not CODE or CODE:QUANTITY (a code of at most 32 characters, "
+                "a quantity of 1 to 1000)",
                 field="parts",
                 rule="part_format",
             ) from None

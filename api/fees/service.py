@@ -21,6 +21,7 @@ from api.areas.scope import local_settings
 from api.auth.service import Principal
 from api.cash.ledger import fen, yuan
 from api.cash.models import PaymentMethod
+from api.cash.service import arrived_first
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, Forbidden, RuleBroken
@@ -131,6 +132,16 @@ class Visit:
         found = entries(session, area=self.area, date=self.date, order_id=self.order.id)
         return [row for row in effective(found) if not kinds or row.kind in kinds]
 
+    def entry(self, kind: Kind, payload: dict[str, Any]) -> NewEntry:
+        """A record of this visit in its day's chain, the technician's."""
+        return NewEntry(
+            date=self.date,
+            kind=kind,
+            vehicle_code=self.vehicle_code,
+            order_id=self.order.id,
+            payload=payload,
+        )
+
 
 def visit_on(*, session: Session, principal: Principal, ticket_id: int, date: dt.date) -> Visit:
     """The ticket's current visit (its first, or the return after a take-back repair) as
@@ -227,13 +238,7 @@ def approve(
             "reason": body.reason,
             "approved_by": principal.name,
         }
-        return NewEntry(
-            date=date,
-            kind=Kind.FEE_APPROVED,
-            vehicle_code=visit.vehicle_code,
-            order_id=visit.order.id,
-            payload=payload,
-        )
+        return visit.entry(Kind.FEE_APPROVED, payload)
 
     request = {"op": "fee_approval", "date": date.isoformat(), "ticket_id": ticket_id}
     request |= {"kind": body.kind.value, "discount_fen": discount, "reason": body.reason}
@@ -299,26 +304,14 @@ def collect(
 
     def build(locked: Session) -> NewEntry:
         rows = visit.rows(locked)
-        kinds = {row.kind for row in rows}
-        if Kind.ARRIVED not in kinds:
-            raise RuleBroken(
-                f"record the arrival at {visit.order.external_id} before collecting",
-                field="ticket_id",
-                rule="arrival_first",
-            )
-        if Kind.FEE_COLLECTED in kinds:
+        arrived_first(rows, visit.order.external_id, field="ticket_id")
+        if any(row.kind == Kind.FEE_COLLECTED for row in rows):
             raise Conflict(f"ticket {ticket_id}'s fee of {date} is already collected")
         approval = next((row for row in reversed(rows) if row.kind == Kind.FEE_APPROVED), None)
         off = discount_fen(approval, priced.total_fen)
         _exactly_due(priced, off, amount, approval)
         payload = _collection_payload(priced, approval, off, amount, body)
-        return NewEntry(
-            date=date,
-            kind=Kind.FEE_COLLECTED,
-            vehicle_code=visit.vehicle_code,
-            order_id=visit.order.id,
-            payload=payload,
-        )
+        return visit.entry(Kind.FEE_COLLECTED, payload)
 
     request = {"op": "fee_collection", "date": date.isoformat(), "ticket_id": ticket_id}
     fields = body.model_dump(mode="json")

@@ -4,12 +4,16 @@ warranty cards, DAY published; and the technician's records at the customer."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
 from ledger_helpers import PNG
-from plan_helpers import DAY
+from plan_helpers import DAY, app_at
 from test_ticket_visits import ON_SITE, VISIT_MORNING, fleet, handover, published, scheduled
+
+from api.core.config import ServiceSettings
 
 D = DAY.isoformat()
 TECHNICIAN = "王师傅"
@@ -48,6 +52,15 @@ def fee_day(
 
 def depart(day: TestClient, technician: dict[str, str]) -> None:
     handover(day, "/routes/T01/depart", {**GPS, "at": VISIT_MORNING.isoformat()}, technician)
+
+
+@contextmanager
+def at_tk1(settings: ServiceSettings, technician: dict[str, str]) -> Iterator[TestClient]:
+    """The service at TK-1's agreed hour, T01 departed and arrived there."""
+    with app_at(settings, ON_SITE) as day:
+        depart(day, technician)
+        arrive(day, technician, "TK-1", ON_SITE.isoformat())
+        yield day
 
 
 def arrive(day: TestClient, technician: dict[str, str], external_id: str, at: str) -> None:

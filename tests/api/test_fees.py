@@ -18,8 +18,8 @@ from fee_helpers import (
     TECHNICIAN,
     D,
     arrive,
+    at_tk1,
     collection,
-    depart,
     fee,
     fee_day,
     report,
@@ -40,6 +40,13 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
     """The service three days before DAY, as when tickets are answered and visits booked."""
     with app_at(settings) as test_client:
         yield test_client
+
+
+def _day(
+    client: TestClient, admin: dict[str, str], key_for: KeyMaker, tickets: dict[str, Any]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The tickets published on T01's DAY: their ids, and the technician's key."""
+    return fee_day(client, admin, key_for("dispatcher"), tickets), key_for("driver", "T01")
 
 
 def _stored(client: TestClient, kind: str) -> int:
@@ -69,16 +76,12 @@ def test_a_fee_out_of_warranty_is_labour_plus_parts(
     settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
 ) -> None:
     """Repair labour ¥120 + cartridge ¥60 + 2 seals ¥16 = ¥196, collected in cash on board."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
     params = {"parts": ["CARTRIDGE", "SEAL:2"]}
     quote = client.get(f"/tickets/{ids['TK-1']}/quote", params=params, headers=technician).json()
     assert (quote["labour_cny"], quote["parts_cny"], quote["total_cny"]) == (120.0, 76.0, FEE)
     assert quote["under_warranty"] is False and "warranty ended 2026-01-09" in quote["reason"]
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         collected = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
         on_board = day.get(f"/cash/{D}/on-board/T01", headers=technician).json()
     assert collected.status_code == 201, collected.text
@@ -91,15 +94,11 @@ def test_a_repair_under_warranty_is_free(
     settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
 ) -> None:
     """Under warranty labour and parts are 0, and there is nothing to collect."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": FREE})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": FREE})
     quote = client.get(f"/tickets/{ids['TK-1']}/quote?parts=SEAL:2", headers=technician).json()
     assert (quote["total_cny"], quote["parts"][0]["line_cny"]) == (0.0, 0.0)
     assert "under warranty until 2028-05-31" in quote["reason"]
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         refused = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
     assert refused.status_code == 422
     assert (refused.json()["field"], refused.json()["rule"]) == ("amount_cny", "nothing_due")
@@ -128,16 +127,12 @@ def test_a_discount_or_waiver_without_approval_is_refused(
     settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
 ) -> None:
     """Less than the fee needs a manager's approval; a technician or dispatcher cannot give it."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
     waiver = {"kind": "waiver", "reason": "老客户"}
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         cheaper = fee(day, ids["TK-1"], "collection", collection(100.0), technician)
         by_technician = fee(day, ids["TK-1"], "approval", waiver, technician)
-        by_dispatcher = fee(day, ids["TK-1"], "approval", waiver, boss)
+        by_dispatcher = fee(day, ids["TK-1"], "approval", waiver, key_for("dispatcher"))
     assert cheaper.status_code == 422
     assert (cheaper.json()["field"], cheaper.json()["rule"]) == (
         "amount_cny",
@@ -151,14 +146,10 @@ def test_a_managers_discount_is_recorded_with_approver_and_reason(
     settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
 ) -> None:
     """The approval names the manager and the reason, is never changed, and lowers the fee."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
     manager = key_for("manager")
     discount = {"kind": "discount", "discount_cny": 46, "reason": "等待配件超过一周"}
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         approved = fee(day, ids["TK-1"], "approval", discount, manager, key="approval-1")
         retried = fee(day, ids["TK-1"], "approval", discount, manager, key="approval-1")
         changed = fee(day, ids["TK-1"], "approval", {**discount, "discount_cny": 96}, manager)
@@ -191,14 +182,10 @@ def test_a_technician_on_the_crew_cannot_approve_their_own_fee(
     settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
 ) -> None:
     """A manager's key in the technician's own name is refused: no one approves their own."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
     issued = client.post("/keys", json={"name": TECHNICIAN, "role": "manager"}, headers=admin)
     own = {"Authorization": f"Bearer {issued.json()['key']}"}
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         refused = fee(day, ids["TK-1"], "approval", {"kind": "waiver", "reason": "x"}, own)
     assert refused.status_code == 403 and refused.json()["rule"] == "own_approval"
 
@@ -212,13 +199,9 @@ def test_collecting_another_amount_is_refused_naming_amount(
     amount: float,
 ) -> None:
     """Anything but the fee is a 422 naming amount_cny, and nothing is stored."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
     manager = key_for("manager")
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         if amount < FEE:  # an approved discount, and still a cent short of the rest
             discount = {"kind": "discount", "discount_cny": 0.5, "reason": "零头"}
             assert fee(day, ids["TK-1"], "approval", discount, manager).status_code == 201
@@ -233,12 +216,8 @@ def test_cash_and_transfer_fees_land_in_the_chain(
 ) -> None:
     """One fee in cash, one by transfer: both in the day's chain, which verifies; a retry
     stores nothing twice."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID, "TK-2": PAID})
-    technician = key_for("driver", "T01")
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID, "TK-2": PAID})
+    with at_tk1(settings, technician) as day:
         cash = fee(day, ids["TK-1"], "collection", collection(FEE), technician, key="fee-tk-1")
         again = fee(day, ids["TK-1"], "collection", collection(FEE), technician, key="fee-tk-1")
         twice = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
@@ -277,13 +256,9 @@ def test_fees_reconcile_the_same_day(
 ) -> None:
     """Fee cash not yet handed in and a paid visit left unpaid are mismatches; once the cash
     is handed to finance and the visit is paid, the day balances."""
-    boss = key_for("dispatcher")
-    ids = fee_day(client, admin, boss, {"TK-1": PAID, "TK-2": PAID})
-    technician = key_for("driver", "T01")
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID, "TK-2": PAID})
     finance = key_for("finance")
-    with app_at(settings, ON_SITE) as day:
-        depart(day, technician)
-        arrive(day, technician, "TK-1", AT)
+    with at_tk1(settings, technician) as day:
         report(day, technician, "TK-1", AT)
         assert fee(day, ids["TK-1"], "collection", collection(FEE), technician).status_code == 201
         arrive(day, technician, "TK-2", AFTERNOON.isoformat())

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from fee_helpers import FEE, PAID, D, arrive, collection, depart, fee, fee_day
+from fee_helpers import FEE, PAID, D, at_tk1, collection, fee, fee_day
 from plan_helpers import app_at, engine_of
 from sqlmodel import Session, func, select
-from test_ticket_visits import ON_SITE
 
 from api.core.config import ServiceSettings
 from api.records.models import LedgerEntry
@@ -34,10 +33,7 @@ def day(
         ids = fee_day(booking, admin, admin, {"TK-1": PAID})
         area = {"code": "sh", "name": "上海浦东店", "city": "上海"}
         assert booking.post("/areas", json=area, headers=admin).status_code == 201
-    with app_at(settings, ON_SITE) as client:
-        technician = key_for("driver", "T01")
-        depart(client, technician)
-        arrive(client, technician, "TK-1", ON_SITE.isoformat())
+    with at_tk1(settings, key_for("driver", "T01")) as client:
         yield client, ids["TK-1"]
 
 
