@@ -36,7 +36,8 @@ def warranty_until(ticket: Ticket, settings: ServiceSettings) -> dt.date | None:
             field="product_type",
             rule="known_product_type",
         )
-    return add_months(ticket.purchase_date, months) - dt.timedelta(days=1)
+    # Free up to and including the same date `months` later (保修一年: to that day next year).
+    return add_months(ticket.purchase_date, months)
 
 
 def service_day(ticket: Ticket, settings: ServiceSettings, now: dt.datetime) -> dt.date:

@@ -18,8 +18,8 @@ from api.core.config import ServiceSettings
 D = DAY.isoformat()
 TECHNICIAN = "王师傅"
 # sanitary ware: 36 months of warranty (settings default)
-PAID = {"product_type": "sanitary", "purchase_date": "2023-01-10"}  # ended 2026-01-09
-FREE = {"product_type": "sanitary", "purchase_date": "2025-06-01"}  # runs to 2028-05-31
+PAID = {"product_type": "sanitary", "purchase_date": "2023-01-10"}  # ended 2026-01-10
+FREE = {"product_type": "sanitary", "purchase_date": "2025-06-01"}  # runs to 2028-06-01
 # Repair labour ¥120 + one cartridge ¥60 + two seals at ¥8 = ¥196
 PARTS = [{"code": "CARTRIDGE", "quantity": 1}, {"code": "SEAL", "quantity": 2}]
 FEE = 196.0

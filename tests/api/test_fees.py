@@ -3,6 +3,7 @@ or waiver, the fee collected on site into the day's chain, and its same-day reco
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -25,12 +26,15 @@ from fee_helpers import (
     report,
 )
 from plan_helpers import app_at, engine_of
+from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 from test_ticket_visits import ON_SITE
 
 from api.core.config import ServiceSettings
 from api.records.audit import verify
 from api.records.models import LedgerEntry
+from api.tickets.models import Ticket, TicketCategory
+from api.tickets.warranty import warranty_until
 
 AT = ON_SITE.isoformat()
 
@@ -61,9 +65,9 @@ def test_a_ticket_knows_its_warranty(client: TestClient, key_for: KeyMaker) -> N
     body = {"external_id": "TK-W", "category": "repair", **PAID}
     body |= {"on_site_at": AT}
     opened = client.post("/tickets", json=body, headers=boss).json()
-    assert (opened["warranty_until"], opened["under_warranty"]) == ("2026-01-09", False)
+    assert (opened["warranty_until"], opened["under_warranty"]) == ("2026-01-10", False)
     changed = client.patch(f"/tickets/{opened['id']}", json=FREE, headers=boss).json()
-    assert (changed["warranty_until"], changed["under_warranty"]) == ("2028-05-31", True)
+    assert (changed["warranty_until"], changed["under_warranty"]) == ("2028-06-01", True)
     unknown = client.patch(f"/tickets/{opened['id']}", json={"product_type": "yacht"}, headers=boss)
     assert unknown.status_code == 422 and unknown.json()["field"] == "product_type"
     future = client.patch(
@@ -80,7 +84,7 @@ def test_a_fee_out_of_warranty_is_labour_plus_parts(
     params = {"parts": ["CARTRIDGE", "SEAL:2"]}
     quote = client.get(f"/tickets/{ids['TK-1']}/quote", params=params, headers=technician).json()
     assert (quote["labour_cny"], quote["parts_cny"], quote["total_cny"]) == (120.0, 76.0, FEE)
-    assert quote["under_warranty"] is False and "warranty ended 2026-01-09" in quote["reason"]
+    assert quote["under_warranty"] is False and "warranty ended 2026-01-10" in quote["reason"]
     with at_tk1(settings, technician) as day:
         collected = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
         on_board = day.get(f"/cash/{D}/on-board/T01", headers=technician).json()
@@ -97,7 +101,7 @@ def test_a_repair_under_warranty_is_free(
     ids, technician = _day(client, admin, key_for, {"TK-1": FREE})
     quote = client.get(f"/tickets/{ids['TK-1']}/quote?parts=SEAL:2", headers=technician).json()
     assert (quote["total_cny"], quote["parts"][0]["line_cny"]) == (0.0, 0.0)
-    assert "under warranty until 2028-05-31" in quote["reason"]
+    assert "under warranty until 2028-06-01" in quote["reason"]
     with at_tk1(settings, technician) as day:
         refused = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
     assert refused.status_code == 422
@@ -277,3 +281,84 @@ def test_fees_reconcile_the_same_day(
     assert closed_day["balanced"] is True, closed_day["mismatches"]
     assert (closed_day["fee_cash_cny"], closed_day["fee_transfer_cny"]) == (FEE, 120.0)
     assert (closed_day["handed_over_cny"], closed_day["on_board_cny"]) == (FEE, 0.0)
+
+
+def test_a_waived_fee_is_free_and_the_day_balances(
+    settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
+) -> None:
+    """After a manager's waiver nothing is collected, and the reported visit is not unpaid."""
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
+    waiver = {"kind": "waiver", "reason": "二次上门未修好"}
+    with at_tk1(settings, technician) as day:
+        approved = fee(day, ids["TK-1"], "approval", waiver, key_for("manager"))
+        report(day, technician, "TK-1", AT)
+        nothing = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
+        closed = _reconcile(day, key_for("finance"))
+        work = day.get("/reports/technicians", params={"date": D}, headers=key_for("manager"))
+    assert approved.status_code == 201 and approved.json()["discount_cny"] is None
+    assert (nothing.status_code, nothing.json()["rule"]) == (422, "nothing_due")
+    assert closed["balanced"] is True and closed["uncollected_fees"] == []
+    (job,) = work.json()["technicians"][0]["job_list"]
+    assert (job["charge"], job["approved_by"], job["fee_cny"]) == ("waived", "manager key", 0.0)
+
+
+def test_a_ticket_without_its_warranty_card_is_not_quoted(
+    client: TestClient, key_for: KeyMaker
+) -> None:
+    """No product type or purchase date: a 422 naming what is missing, never a guess."""
+    boss = key_for("dispatcher")
+    body = {"external_id": "TK-N", "category": "repair", "service_type": "repair"}
+    opened = client.post("/tickets", json={**body, "on_site_at": AT}, headers=boss).json()
+    assert (opened["warranty_until"], opened["under_warranty"]) == (None, None)
+    answer = client.get(f"/tickets/{opened['id']}/quote", headers=boss)
+    assert (answer.status_code, answer.json()["field"]) == (422, "product_type")
+    client.patch(f"/tickets/{opened['id']}", json={"product_type": "cabinet"}, headers=boss)
+    answer = client.get(f"/tickets/{opened['id']}/quote", headers=boss)
+    assert (answer.status_code, answer.json()["field"]) == (422, "purchase_date")
+
+
+@pytest.mark.parametrize(
+    ("bought", "months", "last_day"),
+    [
+        (dt.date(2026, 1, 31), 1, dt.date(2026, 2, 28)),  # no 31 February: to its last day
+        (dt.date(2024, 2, 29), 12, dt.date(2025, 2, 28)),  # a leap day a year on
+        (dt.date(2023, 11, 15), 36, dt.date(2026, 11, 15)),
+    ],
+)
+def test_the_warranty_runs_its_months_from_the_purchase(
+    bought: dt.date, months: int, last_day: dt.date
+) -> None:
+    """The warranty runs to the same date `months` later, or that month's last day."""
+    settings = ServiceSettings(warranty_months={"sanitary": months})
+    ticket = Ticket(
+        external_id="TK",
+        category=TicketCategory.REPAIR,
+        product_type="sanitary",
+        purchase_date=bought,
+        payload_hash="",
+        area_code="main",
+        opened_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    assert warranty_until(ticket, settings) == last_day
+
+
+def test_prices_and_months_out_of_range_are_refused_by_the_settings() -> None:
+    """A negative price, a third decimal or a negative warranty is not a setting."""
+    for bad in (
+        {"parts": {"X": {"name": "x", "price_cny": "-1"}}},
+        {"labour_cny": {"repair": "1.005"}},
+        {"warranty_months": {"sanitary": -1}},
+    ):
+        with pytest.raises(ValidationError):
+            ServiceSettings(**bad)
+
+
+@pytest.mark.parametrize(("on", "total"), [("2026-01-10", 0.0), ("2026-01-11", 180.0)])
+def test_the_warranty_is_judged_on_the_service_day(
+    client: TestClient, admin: dict[str, str], key_for: KeyMaker, on: str, total: float
+) -> None:
+    """Free on the warranty's last day; the day after, repair labour ¥120 + cartridge ¥60."""
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
+    params = {"parts": "CARTRIDGE", "on": on}
+    quote = client.get(f"/tickets/{ids['TK-1']}/quote", params=params, headers=technician)
+    assert (quote.json()["on"], quote.json()["total_cny"]) == (on, total)
