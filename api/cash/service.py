@@ -141,10 +141,10 @@ def collection_rules(
             vehicle_code=vehicle_code,
             leaving_out=leaving_out,
         ).on_board
-        _under_cap(date, vehicle_code, on_board, amount, cap)
+        under_cap(date, vehicle_code, on_board, amount, cap)
 
 
-def _under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap: int) -> None:
+def under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap: int) -> None:
     if on_board + amount > cap:
         raise RuleBroken(
             f"collecting {yuan(amount)} in cash would take {vehicle_code}'s cash on board to "

@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from api.areas.scope import local_settings
 from api.auth.service import Principal
-from api.cash.ledger import fen, yuan
+from api.cash.ledger import crew_cash, fen, yuan
 from api.cash.models import PaymentMethod
-from api.cash.service import arrived_first
+from api.cash.service import arrived_first, cash_cap_fen, under_cap
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.errors import Conflict, Forbidden, RuleBroken
@@ -301,6 +301,8 @@ def collect(
         on=date,
     )
     amount = fen(body.amount_cny)
+    local = local_settings(session=session, settings=settings, area=visit.area)
+    cap = cash_cap_fen(session=session, settings=local, vehicle_code=visit.vehicle_code)
 
     def build(locked: Session) -> NewEntry:
         rows = visit.rows(locked)
@@ -310,6 +312,9 @@ def collect(
         approval = next((row for row in reversed(rows) if row.kind == Kind.FEE_APPROVED), None)
         off = discount_fen(approval, priced.total_fen)
         _exactly_due(priced, off, amount, approval)
+        if body.method is PaymentMethod.CASH:
+            cash = crew_cash(locked, area=visit.area, date=date, vehicle_code=visit.vehicle_code)
+            under_cap(date, visit.vehicle_code, cash.on_board, amount, cap)
         payload = _collection_payload(priced, approval, off, amount, body)
         return visit.entry(Kind.FEE_COLLECTED, payload)
 

@@ -362,3 +362,16 @@ def test_the_warranty_is_judged_on_the_service_day(
     params = {"parts": "CARTRIDGE", "on": on}
     quote = client.get(f"/tickets/{ids['TK-1']}/quote", params=params, headers=technician)
     assert (quote.json()["on"], quote.json()["total_cny"]) == (on, total)
+
+
+def test_a_cash_fee_keeps_to_the_cash_cap(
+    settings: ServiceSettings, client: TestClient, admin: dict[str, str], key_for: KeyMaker
+) -> None:
+    """Under a ¥100 cap a ¥196 fee cannot be taken in cash, only by transfer."""
+    ids, technician = _day(client, admin, key_for, {"TK-1": PAID})
+    capped = settings.model_copy(update={"cash_cap_cny": 100})
+    with at_tk1(capped, technician) as day:
+        in_cash = fee(day, ids["TK-1"], "collection", collection(FEE), technician)
+        by_transfer = fee(day, ids["TK-1"], "collection", collection(FEE, "transfer"), technician)
+    assert (in_cash.status_code, in_cash.json()["rule"]) == (422, "cash_cap")
+    assert by_transfer.status_code == 201, by_transfer.text
