@@ -20,7 +20,7 @@ from sqlmodel import Session
 from api.areas.scope import local_settings
 from api.auth.service import Principal
 from api.cash.ledger import crew_cash, fen, yuan
-from api.cash.models import PaymentMethod
+from api.cash.models import PaymentMethod, cny
 from api.cash.service import arrived_first, cash_cap_fen, under_cap
 from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
@@ -169,10 +169,8 @@ def quote(
 ) -> Quote:
     """A ticket's quote for its service type; on its agreed on-site day unless `on` is named."""
     ticket = check_ticket_scope(session=session, ticket_id=ticket_id, principal=principal)
-    if ticket.vehicle_code is not None:
-        require_own_crew(principal, ticket.vehicle_code, reading=True)
-    elif principal.vehicle_code is not None:
-        raise Forbidden(f"ticket {ticket_id} is not assigned to {principal.vehicle_code}")
+    # A technician quotes the tickets assigned to them; the desk, any in its scope.
+    require_own_crew(principal, ticket.vehicle_code or "(none)", reading=True)
     if ticket.service_type is None:
         raise RuleBroken(
             f"ticket {ticket_id} has no service_type", field="service_type", rule="priced_service"
@@ -262,7 +260,7 @@ def approval_public(entry: LedgerEntry) -> FeeApprovalPublic:
         ticket_id=entry.payload["ticket_id"],
         vehicle_code=entry.vehicle_code,
         kind=ApprovalKind(entry.payload["approval"]),
-        discount_cny=None if off is None else off / 100,
+        discount_cny=None if off is None else cny(off),
         reason=entry.payload["reason"],
         approved_by=entry.payload["approved_by"],
         recorded_at=entry.recorded_at,
@@ -291,6 +289,7 @@ def collect(
     """The fee taken on site after the arrival: exactly the quote less any approved discount."""
     visit = visit_on(session=session, principal=principal, ticket_id=ticket_id, date=date)
     require_own_crew(principal, visit.vehicle_code)
+    # A visit is booked only for a ticket with its service type (require_dispatchable).
     service_type = visit.ticket.service_type or TicketServiceType.REPAIR
     priced = quote_for(
         session,
@@ -336,12 +335,13 @@ def collect(
 def _exactly_due(quote: Quote, off: int, amount: int, approval: LedgerEntry | None) -> None:
     due = quote.total_fen - off
     if due == 0:
-        why = quote.reason if quote.under_warranty else f"waived by {approval and approval.by}"
+        waived = not quote.under_warranty and approval is not None
+        why = f"waived by {approval.by}" if waived and approval else quote.reason
         raise RuleBroken(f"nothing to collect: {why}", field="amount_cny", rule="nothing_due")
     if amount < due and approval is None:
         raise RuleBroken(
             f"{yuan(amount)} is less than the fee of {yuan(due)}: a discount or waiver needs a "
-            "manager's approval first (POST .../fee/approval)",
+            "manager's approval first (POST /fees/{date}/tickets/{id}/approval)",
             field="amount_cny",
             rule="discount_needs_approval",
         )
@@ -387,9 +387,9 @@ def collection_public(entry: LedgerEntry) -> FeeCollectionPublic:
         **FeeCollectionPublic.entry_fields(entry),
         ticket_id=p["ticket_id"],
         method=PaymentMethod(p["method"]),
-        labour_cny=p["labour_fen"] / 100,
-        parts_cny=p["parts_fen"] / 100,
-        quote_cny=p["quote_fen"] / 100,
-        discount_cny=p["discount_fen"] / 100,
+        labour_cny=cny(p["labour_fen"]),
+        parts_cny=cny(p["parts_fen"]),
+        quote_cny=cny(p["quote_fen"]),
+        discount_cny=cny(p["discount_fen"]),
         approval_id=p["approval"],
     )
