@@ -26,6 +26,7 @@ from api.core.limits import install_body_limit
 from api.core.migrate import upgrade
 from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
+from api.fees.routes import router as fees_router
 from api.fleet.routes import router as fleet_router
 from api.handover.routes import router as handover_router
 from api.health import router as health_router
@@ -115,6 +116,7 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
         exports_router,
         handover_router,
         cash_router,
+        fees_router,
         reports_router,
         kpis_router,
         notifications_router,

@@ -8,7 +8,9 @@ DISPATCH_CASH_CAP_CNY=40000.
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +63,45 @@ DEFAULT_REPAIR_PART_PRICES = {
 }
 
 
+class Part(BaseModel):
+    """A spare part on the store's price list, charged per piece outside the warranty."""
+
+    name: str = Field(min_length=1, max_length=100)
+    price_cny: Decimal = Field(ge=0, max_digits=9, decimal_places=2)
+
+
+# 保修期 in months from the purchase date, by product type (the keys of install_types, and
+# loose furniture). The installer rules give a water purifier a year (000, 保修与维护);
+# the rest is the store's own choice.
+DEFAULT_WARRANTY_MONTHS = {
+    "furniture": 12,
+    "cabinet": 24,
+    "countertop": 24,
+    "sanitary": 36,
+    "floor": 12,
+    "gas_appliance": 12,
+    "appliance": 12,
+}
+# 收费标准 (after-sales rules, item 10): labour per ticket service type, and the parts list.
+DEFAULT_LABOUR_CNY = {
+    "install": Decimal("150"),
+    "start_up": Decimal("80"),
+    "repair": Decimal("120"),
+    "maintenance": Decimal("100"),
+}
+DEFAULT_PARTS = {
+    "HINGE": Part(name="铰链", price_cny=Decimal("15")),
+    "SLIDE": Part(name="抽屉滑轨", price_cny=Decimal("45")),
+    "HANDLE": Part(name="拉手", price_cny=Decimal("20")),
+    "GAS-STRUT": Part(name="气撑", price_cny=Decimal("30")),
+    "CARTRIDGE": Part(name="阀芯", price_cny=Decimal("60")),
+    "HOSE": Part(name="进水软管", price_cny=Decimal("25")),
+    "SEAL": Part(name="密封圈", price_cny=Decimal("8")),
+}
+Months = Annotated[int, Field(ge=0, le=600)]
+Price = Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
+
+
 class DispatchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
 
@@ -90,6 +131,13 @@ class DispatchSettings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_INSTALL_TYPES)
     )
     install_reminder_by: time = time(17, 0)
+    # Paid and free service; JSON in DISPATCH_WARRANTY_MONTHS, DISPATCH_LABOUR_CNY and
+    # DISPATCH_PARTS. A type, service or part left out of them cannot be quoted.
+    warranty_months: dict[str, Months] = Field(
+        default_factory=lambda: dict(DEFAULT_WARRANTY_MONTHS)
+    )
+    labour_cny: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_LABOUR_CNY))
+    parts: dict[str, Part] = Field(default_factory=lambda: dict(DEFAULT_PARTS))
 
     # What one order may carry, checked where it comes in: past these it is a typing error
     # (or worse), not an order. The largest goods are stone slabs and tile pallets, the

@@ -16,6 +16,8 @@ class Role(StrEnum):
     FINANCE = "finance"
     DRIVER = "driver"
     ORDER_SYSTEM = "order_system"
+    # The service manager (主管经理) approving a discount or waiver of a service fee.
+    MANAGER = "manager"
 
 
 def utcnow() -> datetime:

@@ -1,7 +1,8 @@
 """A crew's money of the day, summed from the ledger: the one definition of cash on board.
 
-Cash on board = sum(COLLECTED cash) − DEPOSITED − HANDED_TO_FINANCE, over the entries as
-corrected (a correction has the kind of the entry it replaces, so filtering by kind keeps it).
+Cash on board = sum(COLLECTED and FEE_COLLECTED cash) − DEPOSITED − HANDED_TO_FINANCE, over
+the entries as corrected (a correction has the kind of the entry it replaces, so filtering by
+kind keeps it). A technician's service fees ride with the delivery cash until handed over.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from api.records.kinds import MONEY, Kind
 from api.records.models import LedgerEntry
 from api.records.service import effective, entries
 
-CASH_KINDS = (Kind.COLLECTED, Kind.DEPOSITED, Kind.HANDED_TO_FINANCE)
+CASH_KINDS = (Kind.COLLECTED, Kind.FEE_COLLECTED, Kind.DEPOSITED, Kind.HANDED_TO_FINANCE)
 OUTCOME_KINDS = (Kind.DELIVERED, Kind.FAILED)
 
 
@@ -42,14 +43,21 @@ class CrewCash:
     deposited: int = 0
     handed_over: int = 0
     partial_orders: list[str] = field(default_factory=list)
+    fee_cash: int = 0  # service fees collected on site
+    fee_transfer: int = 0
+    uncollected_fees: list[str] = field(default_factory=list)  # tickets: paid, reported, unpaid
 
     @property
     def collected(self) -> int:
         return self.collected_cash + self.collected_transfer
 
     @property
+    def cash_in(self) -> int:
+        return self.collected_cash + self.fee_cash
+
+    @property
     def on_board(self) -> int:
-        return self.collected_cash - self.deposited - self.handed_over
+        return self.cash_in - self.deposited - self.handed_over
 
     def add(self, other: CrewCash) -> None:
         self.expected += other.expected
@@ -58,6 +66,9 @@ class CrewCash:
         self.deposited += other.deposited
         self.handed_over += other.handed_over
         self.partial_orders += other.partial_orders
+        self.fee_cash += other.fee_cash
+        self.fee_transfer += other.fee_transfer
+        self.uncollected_fees += other.uncollected_fees
 
     def mismatches(self) -> list[dict[str, str]]:
         found = []
@@ -85,7 +96,15 @@ class CrewCash:
                 {
                     "code": "paid_in_exceeds_collected",
                     "detail": f"deposited and handed over {yuan(paid_in)}, more than the "
-                    f"{yuan(self.collected_cash)} collected in cash",
+                    f"{yuan(self.cash_in)} collected in cash",
+                }
+            )
+        if self.uncollected_fees:
+            found.append(
+                {
+                    "code": "fee_not_collected",
+                    "detail": "paid service reported with no fee collected: tickets "
+                    f"{', '.join(self.uncollected_fees)}",
                 }
             )
         return found
@@ -104,6 +123,11 @@ def _add_entry(cash: CrewCash, row: LedgerEntry) -> None:
             cash.collected_cash += amount_fen(row)
         else:
             cash.collected_transfer += amount_fen(row)
+    elif row.kind == Kind.FEE_COLLECTED:
+        if row.payload.get("method") == PaymentMethod.CASH:
+            cash.fee_cash += amount_fen(row)
+        else:
+            cash.fee_transfer += amount_fen(row)
     elif row.kind == Kind.DEPOSITED:
         cash.deposited += amount_fen(row)
     elif row.kind == Kind.HANDED_TO_FINANCE:

@@ -117,10 +117,13 @@ class OnBoardPublic(SQLModel):
     collected_transfer_cny: float
     deposited_cny: float
     handed_over_cny: float
+    fee_cash_cny: float = 0.0  # service fees in cash, part of the cash on board
+    fee_transfer_cny: float = 0.0
 
 
 class MismatchPublic(SQLModel):
-    # collected_not_expected, left_on_board, paid_in_exceeds_collected, correction_not_accepted
+    # collected_not_expected, left_on_board, paid_in_exceeds_collected, fee_not_collected,
+    # correction_not_accepted
     code: str
     detail: str
 
@@ -145,7 +148,11 @@ class CrewReconciliationPublic(SQLModel):
     deposited_cny: float
     handed_over_cny: float
     on_board_cny: float
+    # Service fees collected on site; their cash is in on_board until handed over.
+    fee_cash_cny: float = 0.0
+    fee_transfer_cny: float = 0.0
     partial_orders: list[str]  # delivered in part: finance checks what the customer owes
+    uncollected_fees: list[str] = []  # tickets whose paid visit was reported unpaid
     mismatches: list[MismatchPublic]
 
 

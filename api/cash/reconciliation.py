@@ -22,6 +22,7 @@ from api.cash.models import (
 )
 from api.core.errors import NotFound
 from api.drivers.service import published_plan
+from api.fees.ledger import uncollected, visit_fees
 from api.plans.models import PlanRoute
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
@@ -33,6 +34,8 @@ def reconciliation_table(session: Session, *, area: str, date: dt.date) -> dict[
     plan = published_plan(session=session, date=date, area=area)
     codes = session.exec(select(PlanRoute.vehicle_code).where(PlanRoute.plan_id == plan.id)).all()
     crews = day_cash(session, area=area, date=date, vehicle_codes=codes)
+    for code, tickets in uncollected(visit_fees(session, area=area, date=date)).items():
+        crews.setdefault(code, CrewCash()).uncollected_fees += tickets
     total = CrewCash()
     for cash in crews.values():
         total.add(cash)
@@ -75,7 +78,10 @@ def _crew_row(vehicle_code: str, cash: CrewCash) -> dict[str, Any]:
         "deposited_fen": cash.deposited,
         "handed_over_fen": cash.handed_over,
         "on_board_fen": cash.on_board,
+        "fee_cash_fen": cash.fee_cash,
+        "fee_transfer_fen": cash.fee_transfer,
         "partial_orders": sorted(cash.partial_orders),
+        "uncollected_fees": sorted(cash.uncollected_fees),
         "mismatches": cash.mismatches(),
     }
 
@@ -136,5 +142,6 @@ def _crew_public(row: dict[str, Any]) -> CrewReconciliationPublic:
         **amounts,
         vehicle_code=row["vehicle_code"],
         partial_orders=row["partial_orders"],
+        uncollected_fees=row.get("uncollected_fees", []),
         mismatches=[MismatchPublic(**m) for m in row["mismatches"]],
     )

@@ -142,10 +142,10 @@ def collection_rules(
             vehicle_code=vehicle_code,
             leaving_out=leaving_out,
         ).on_board
-        _under_cap(date, vehicle_code, on_board, amount, cap)
+        under_cap(date, vehicle_code, on_board, amount, cap)
 
 
-def _under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap: int) -> None:
+def under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap: int) -> None:
     if on_board + amount > cap:
         raise RuleBroken(
             f"collecting {yuan(amount)} in cash would take {vehicle_code}'s cash on board to "
@@ -156,16 +156,20 @@ def _under_cap(date: dt.date, vehicle_code: str, on_board: int, amount: int, cap
         )
 
 
-def _collectable(rows: Sequence[LedgerEntry], order: Order) -> None:
-    """When money is taken: after the arrival, before the customer signs for it."""
-    kinds = {row.kind for row in rows}
-    if Kind.ARRIVED not in kinds:
+def arrived_first(rows: Sequence[LedgerEntry], external_id: str, *, field: str) -> None:
+    """Money is taken at a stop only once the arrival there is recorded."""
+    if not any(row.kind == Kind.ARRIVED for row in rows):
         raise RuleBroken(
-            f"record the arrival at {order.external_id} before collecting",
-            field="order",
+            f"record the arrival at {external_id} before collecting",
+            field=field,
             rule="arrival_first",
         )
-    if Kind.SIGNED_OFF in kinds:
+
+
+def _collectable(rows: Sequence[LedgerEntry], order: Order) -> None:
+    """When money is taken: after the arrival, before the customer signs for it."""
+    arrived_first(rows, order.external_id, field="order")
+    if any(row.kind == Kind.SIGNED_OFF for row in rows):
         # The customer signed for the amount collected; more afterwards would not match it.
         raise RuleBroken(
             f"{order.external_id} is already signed off; collect before the sign-off",
@@ -368,4 +372,6 @@ def on_board(
         collected_transfer_cny=cny(cash.collected_transfer),
         deposited_cny=cny(cash.deposited),
         handed_over_cny=cny(cash.handed_over),
+        fee_cash_cny=cny(cash.fee_cash),
+        fee_transfer_cny=cny(cash.fee_transfer),
     )

@@ -31,6 +31,9 @@ class Kind(StrEnum):
     GOODS_INSPECTED = "goods_inspected"  # a supervisor passed the repair
     REPAIR_RETURN_BOOKED = "repair_return_booked"  # the return visit booked
     GOODS_OUT = "goods_out"  # returned, the customer signed; receipt closed, charge stated
+    # paid service (per ticket visit)
+    FEE_APPROVED = "fee_approved"  # a manager's discount or waiver of the visit's fee
+    FEE_COLLECTED = "fee_collected"  # the fee taken on site, cash or transfer
 
 
 # The register's steps, per receipt, in this order; the next step builds on each.
@@ -42,10 +45,19 @@ REGISTER = (
     Kind.GOODS_OUT,
 )
 # A correction is an entry of the same kind as the one it corrects, pointing at it.
-# These are never corrected: a signature stays as signed, a decision as taken, and goods
-# stay where the register moved them.
+# These are never corrected: a signature stays as signed, a decision as taken, goods stay
+# where the register moved them, and a fee is charged as quoted and approved (a wrong one is
+# a mismatch finance settles).
 NEVER_CORRECTED = frozenset(
-    {Kind.SIGNED_OFF, Kind.SERVICE_REPORT, Kind.RECONCILED, Kind.CORRECTION_ACCEPTED, *REGISTER}
+    {
+        Kind.SIGNED_OFF,
+        Kind.SERVICE_REPORT,
+        Kind.RECONCILED,
+        Kind.CORRECTION_ACCEPTED,
+        Kind.FEE_APPROVED,
+        Kind.FEE_COLLECTED,
+        *REGISTER,
+    }
 )
 # Money: a crew may not correct these (relabelling cash as a transfer would empty the truck
 # on paper); finance corrects them, and accepts each correction before the day balances.

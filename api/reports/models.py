@@ -30,6 +30,12 @@ class CrewDayPublic(SQLModel):
     deposited_cny: float = 0.0
     handed_over_cny: float = 0.0
     on_board_cny: float = 0.0
+    # Service fees collected at ticket visits (their cash is in on_board), and the visits
+    # reported: paid (fee collected) or free (under warranty, or waived by a manager).
+    fee_cash_cny: float = 0.0
+    fee_transfer_cny: float = 0.0
+    paid_visits: int = 0
+    free_visits: int = 0
 
 
 class AreaDayPublic(SQLModel):
@@ -56,3 +62,59 @@ class DailyReportPublic(SQLModel):
     total: CrewDayPublic
     # Each area with a published plan that day, its total among them; the totals add up.
     by_area: list[AreaDayPublic] = Field(default_factory=list)
+
+
+class JobPartPublic(SQLModel):
+    code: str  # the price list's code (the service report's sku)
+    name: str
+    quantity: int
+
+
+class TechnicianJobPublic(SQLModel):
+    """One visit of a technician's day (技术员工作日报表, 服务作业程序 article 10)."""
+
+    ticket: str  # the ticket's external id
+    ticket_id: int
+    order: str  # the visit's order
+    service_type: str | None
+    arrived_at: dt.datetime | None
+    reported_at: dt.datetime | None  # the customer signed the service report
+    minutes_on_site: int | None  # arrival to signed report
+    parts: list[JobPartPublic]
+    # paid, warranty, waived, deferred (charged on return), open, uncollected, unknown
+    charge: str
+    fee_cny: float  # charged: the quote less any approved discount
+    discount_cny: float
+    approved_by: str | None
+    collected_cny: float
+    method: str | None  # cash or transfer
+
+
+class TechnicianTotals(SQLModel):
+    jobs: int = 0
+    paid: int = 0
+    free: int = 0  # under warranty or waived
+    minutes_on_site: int = 0
+    fee_cny: float = 0.0
+    collected_cash_cny: float = 0.0
+    collected_transfer_cny: float = 0.0
+
+
+class TechnicianDayPublic(TechnicianTotals):
+    area_code: str
+    vehicle_code: str
+    technicians: list[str]  # the crew of the day
+    job_list: list[TechnicianJobPublic]
+
+
+class AreaTechniciansPublic(SQLModel):
+    area_code: str
+    total: TechnicianTotals
+
+
+class TechnicianReportPublic(SQLModel):
+    date: dt.date
+    area_code: str | None = None  # null for a chain-wide report over several areas
+    technicians: list[TechnicianDayPublic]
+    total: TechnicianTotals  # the technicians summed, and so the areas in by_area
+    by_area: list[AreaTechniciansPublic] = Field(default_factory=list)

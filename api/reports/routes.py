@@ -12,11 +12,13 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.deps import SessionDep, SettingsDep, require
 from api.core.responses import csv_download
-from api.reports import service
-from api.reports.models import DailyReportPublic
+from api.reports import service, technicians
+from api.reports.models import DailyReportPublic, TechnicianReportPublic
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE))]
+# The service manager reviews the technicians' reports (服务作业程序, articles 10-12).
+ServiceReader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE, Role.MANAGER))]
 
 
 def _csv(report: DailyReportPublic) -> Response:
@@ -54,3 +56,27 @@ def daily_report(
     areas = resolve_areas(session=session, principal=who, area=area)
     report = service.daily_report(session=session, settings=settings, areas=areas, date=date)
     return _csv(report) if format == "csv" else report
+
+
+@router.get(
+    "/technicians",
+    response_model=TechnicianReportPublic,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def technician_report(
+    date: dt.date,
+    session: SessionDep,
+    who: ServiceReader,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    area: AreaQuery = None,
+) -> TechnicianReportPublic | Response:
+    """技术员工作日报表: per technician, each visit of the day with its service type, time on
+    site, parts, and fee charged and collected; totals per technician, per area and in all.
+
+    Of the area named, else of every area the key sees."""
+    areas = resolve_areas(session=session, principal=who, area=area)
+    report = technicians.technician_report(session=session, areas=areas, date=date)
+    if format == "json":
+        return report
+    filename = f"technician-report-{date.isoformat()}.csv"
+    return csv_download(technicians.technician_report_csv(report), filename)

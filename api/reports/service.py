@@ -8,7 +8,7 @@ CSV starts with a byte-order mark: Excel otherwise reads UTF-8 as the local code
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from api.core.config import ServiceSettings
 from api.core.errors import NotFound
 from api.core.spreadsheet import csv_bytes
 from api.drivers.service import published_plan
+from api.fees.ledger import Charge, visit_fees
 from api.fleet.models import Vehicle
 from api.fleet.service import crews_on
 from api.orders.models import Order
@@ -77,6 +78,7 @@ def _area_day(
     }
     stops, orders, events = _played(session, settings, plan, date)
     money = day_cash(session, area=area, date=date, vehicle_codes=list(routes))
+    charges = _charges(session, area, date)
     vehicles = {
         v.code: v for v in session.exec(select(Vehicle).where(col(Vehicle.code).in_(list(money))))
     }
@@ -92,6 +94,8 @@ def _area_day(
         for stop in stops.get(code, []):
             events.count(crew, orders[stop.order_id], settings, date)
         _add_money(crew, money[code])
+        crew.paid_visits = charges[code].count(Charge.PAID)
+        crew.free_visits = charges[code].count(Charge.WARRANTY) + charges[code].count(Charge.WAIVED)
         report.append(crew)
     day = AreaDayPublic(
         area_code=area,
@@ -223,6 +227,14 @@ class _Events:
         return moment.astimezone(self.zone).replace(tzinfo=None)
 
 
+def _charges(session: Session, area: str, date: dt.date) -> defaultdict[str, list[Charge]]:
+    """Vehicle code -> what each of its ticket visits of the day was charged."""
+    charges: defaultdict[str, list[Charge]] = defaultdict(list)
+    for visit in visit_fees(session, area=area, date=date):
+        charges[visit.vehicle_code].append(visit.charge)
+    return charges
+
+
 def _add_money(crew: CrewDayPublic, cash: CrewCash) -> None:
     crew.cash_expected_cny = cny(cash.expected)
     crew.collected_cash_cny = cny(cash.collected_cash)
@@ -230,12 +242,15 @@ def _add_money(crew: CrewDayPublic, cash: CrewCash) -> None:
     crew.deposited_cny = cny(cash.deposited)
     crew.handed_over_cny = cny(cash.handed_over)
     crew.on_board_cny = cny(cash.on_board)
+    crew.fee_cash_cny = cny(cash.fee_cash)
+    crew.fee_transfer_cny = cny(cash.fee_transfer)
 
 
 COUNTS: tuple[str, ...] = ("planned_stops", "delivered", "partial", "failed", "not_reported")
-COUNTS += ("on_time", "early", "late")
+COUNTS += ("on_time", "early", "late", "paid_visits", "free_visits")
 AMOUNTS: tuple[str, ...] = ("planned_km", "cash_expected_cny", "collected_cash_cny")
 AMOUNTS += ("collected_transfer_cny", "deposited_cny", "handed_over_cny", "on_board_cny")
+AMOUNTS += ("fee_cash_cny", "fee_transfer_cny")
 
 
 def _total(crews: Sequence[CrewDayPublic]) -> CrewDayPublic:

@@ -80,6 +80,9 @@ class TicketDetails(SQLModel):
     address: str | None = Field(default=None, max_length=300)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    # The warranty card: what the product is (a key of warranty_months) and when it was bought.
+    product_type: str | None = Field(default=None, min_length=1, max_length=32)
+    purchase_date: dt.date | None = None
 
     @field_validator("preferred_time", "on_site_at", "solution_due")
     @classmethod
@@ -138,6 +141,10 @@ class Ticket(TicketBase, table=True):
     escalated_at: dt.datetime | None = None
     # The repair visit the planner routes (see api.tickets.visits); None until scheduled.
     visit_order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    # Worked out from the warranty card whenever the ticket changes (api.tickets.warranty);
+    # None while the card is not known.
+    warranty_until: dt.date | None = None
+    under_warranty: bool | None = None
 
 
 class TicketPublic(TicketBase):
@@ -160,6 +167,8 @@ class TicketPublic(TicketBase):
     escalated: bool
     escalated_at: dt.datetime | None
     visit_order_id: int | None = None
+    warranty_until: dt.date | None = None  # the last day of the warranty
+    under_warranty: bool | None = None  # on the agreed on-site day, else the day last changed
     missing: list[str] = []  # what still keeps the ticket from being dispatched
 
 

@@ -89,11 +89,21 @@ def get_ticket(ticket_id: RowId, session: SessionDep, who: Opener) -> TicketPubl
 
 @router.patch("/{ticket_id}", response_model=TicketPublic)
 def update_ticket(
-    ticket_id: RowId, update: TicketUpdate, session: SessionDep, clock: ClockDep, who: Opener
+    ticket_id: RowId,
+    update: TicketUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    who: Opener,
 ) -> TicketPublic:
     service.check_ticket_scope(session=session, ticket_id=ticket_id, principal=who)
     return service.update_ticket(
-        session=session, ticket_id=ticket_id, update=update, now=clock.now(), by=who.name
+        session=session,
+        settings=settings,
+        ticket_id=ticket_id,
+        update=update,
+        now=clock.now(),
+        by=who.name,
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from api.areas.scope import check_scope, resolve_area, vehicle_area
+from api.areas.scope import check_scope, local_settings, resolve_area, vehicle_area
 from api.areas.service import existing_area, order_area
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
@@ -34,6 +34,7 @@ from api.tickets.models import (
     TicketStatus,
     TicketUpdate,
 )
+from api.tickets.warranty import stamp_warranty
 
 # Without these a technician cannot be sent: whom to call, what to fix, what to do, when.
 DISPATCH_FIELDS = (
@@ -49,7 +50,7 @@ DISPATCH_FIELDS = (
 PLACE_FIELDS = ("address", "lat", "lon")
 # Added after tickets were first stored: left out of the hash while unset, so the retry of a
 # ticket stored before them still hashes as it did.
-LATER_FIELDS = frozenset({"order_external_id", *PLACE_FIELDS})
+LATER_FIELDS = frozenset({"order_external_id", "product_type", "purchase_date", *PLACE_FIELDS})
 
 
 def missing_fields(ticket: Ticket) -> list[str]:
@@ -94,6 +95,7 @@ def create_ticket(
         area = ticket_area(session=session, settings=settings, ticket=ticket, principal=principal)
         update = {"payload_hash": digest, "opened_at": now, "area_code": area}
         row = Ticket.model_validate(ticket, update=update)
+        stamp_warranty(row, local_settings(session=session, settings=settings, area=area), now)
         try:
             session.add(row)
             session.flush()  # assigns row.id for the event
@@ -198,12 +200,20 @@ def commit_ticket(session: Session, ticket: Ticket) -> TicketPublic:
 
 
 def update_ticket(
-    *, session: Session, ticket_id: int, update: TicketUpdate, now: dt.datetime, by: str
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    ticket_id: int,
+    update: TicketUpdate,
+    now: dt.datetime,
+    by: str,
 ) -> TicketPublic:
     ticket = get_ticket(session=session, ticket_id=ticket_id, lock=True)
     if ticket.status == TicketStatus.CLOSED:
         raise Conflict(f"ticket {ticket_id} is closed; it can no longer change", field="status")
     apply_update(ticket, update)
+    local = local_settings(session=session, settings=settings, area=ticket.area_code)
+    stamp_warranty(ticket, local, now)
     named = sorted(update.model_dump(exclude_unset=True, exclude_none=True))
     add_event(session, ticket, TicketEventKind.UPDATED, now=now, by=by, detail={"fields": named})
     return commit_ticket(session, ticket)

@@ -80,6 +80,8 @@ def test_cash_over_the_cap_is_refused_until_a_deposit(
         "collected_transfer_cny": 0.0,
         "deposited_cny": 2500.0,
         "handed_over_cny": 0.0,
+        "fee_cash_cny": 0.0,
+        "fee_transfer_cny": 0.0,
     }
 
 

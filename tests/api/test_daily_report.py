@@ -54,6 +54,10 @@ C01_ROW = {
     "deposited_cny": 2000.0,
     "handed_over_cny": 1000.0,
     "on_board_cny": 0.0,
+    "fee_cash_cny": 0.0,
+    "fee_transfer_cny": 0.0,
+    "paid_visits": 0,
+    "free_visits": 0,
 }
 C02_ROW = {
     **C01_ROW,
