@@ -1,7 +1,7 @@
 """paid service: the ticket's warranty card, and the manager role
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05 03:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

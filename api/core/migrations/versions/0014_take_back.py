@@ -2,7 +2,7 @@
 one row per numbered receipt; its steps are ledger entries
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-05 03:24:34.894624
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
