@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from optimizer.data import ProblemData, Vehicle, Visit
+from optimizer.data import Bank, ProblemData, Vehicle, Visit
 from optimizer.explain import days
-from optimizer.result import Result, Route
+from optimizer.result import Deposit, Result, Route, Stop
 
 RULES = (
     "unknown_visit",
@@ -34,6 +34,10 @@ RULES = (
     "shift",
     "schedule",
     "distance",
+    "deposit_bank",
+    "deposit_crew",
+    "deposit_hours",
+    "deposit_amount",
 )
 
 
@@ -47,20 +51,22 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class _Trip:
-    """A route whose vehicle and visits all exist, with its legs looked up once."""
+    """A route whose vehicle, visits and banks all exist, with its legs looked up once."""
 
     vehicle_index: int
     vehicle: Vehicle
     visits: tuple[Visit, ...]
-    drive: tuple[int, ...]  # seconds per leg, depot -> stops -> depot
+    places: tuple[Visit | Bank, ...]  # the visits with the banks of any deposits, in order
+    drive: tuple[int, ...]  # seconds per leg, depot -> places -> depot
     metres: tuple[int, ...]  # metres per leg, same legs
 
 
 @dataclass(frozen=True, slots=True)
 class _Schedule:
     departure: int
-    starts: tuple[int, ...]
+    starts: tuple[int, ...]  # of the visits
     return_time: int
+    counters: tuple[int, ...] = ()  # when each deposit starts at the bank's counter
 
 
 def check(data: ProblemData, result: Result) -> list[Violation]:
@@ -68,7 +74,8 @@ def check(data: ProblemData, result: Result) -> list[Violation]:
     plans = [(route.vehicle_id, route.visit_ids) for route in result.routes]
     violations = _membership(data, plans, [item.visit_id for item in result.unassigned])
     for route in result.routes:
-        trip = _resolve(data, route.vehicle_id, route.visit_ids)
+        violations += _deposit_rules(data, route)
+        trip = _resolve(data, route.vehicle_id, route.visit_ids, route.deposits)
         if trip is None:
             continue
         violations += _static_rules(data, trip)
@@ -145,16 +152,29 @@ def _place(
     return []
 
 
-def _resolve(data: ProblemData, vehicle_id: str, visit_ids: Sequence[str]) -> _Trip | None:
-    """None when there is nothing to time or load: an empty route, or one naming unknowns."""
+def _resolve(
+    data: ProblemData,
+    vehicle_id: str,
+    visit_ids: Sequence[str],
+    deposits: Sequence[Deposit] = (),
+) -> _Trip | None:
+    """None when there is nothing to time or load: an empty route, or one naming unknowns
+    (visits, banks, or a deposit after a stop the route does not have)."""
     vehicle_index = next((i for i, v in enumerate(data.vehicles) if v.id == vehicle_id), None)
-    by_id = {visit.id: (index, visit) for index, visit in enumerate(data.visits)}
+    by_id = {visit.id: (data.visit_node(index), visit) for index, visit in enumerate(data.visits)}
+    banks = {bank.id: (data.bank_node(index), bank) for index, bank in enumerate(data.banks)}
     if vehicle_index is None or not visit_ids or any(v not in by_id for v in visit_ids):
         return None
+    if any(d.bank_id not in banks or not 0 <= d.after <= len(visit_ids) for d in deposits):
+        return None
     vehicle = data.vehicles[vehicle_index]
+    places: list[tuple[int, Visit | Bank]] = []
+    for position in range(len(visit_ids) + 1):
+        places += [banks[d.bank_id] for d in deposits if d.after == position]
+        places += [by_id[visit_ids[position]]] if position < len(visit_ids) else []
     nodes = [
         data.depot_node(vehicle.start_depot),
-        *(data.visit_node(by_id[visit_id][0]) for visit_id in visit_ids),
+        *(node for node, _ in places),
         data.depot_node(vehicle.end_depot),
     ]
     legs = list(pairwise(nodes))
@@ -162,9 +182,30 @@ def _resolve(data: ProblemData, vehicle_id: str, visit_ids: Sequence[str]) -> _T
         vehicle_index=vehicle_index,
         vehicle=vehicle,
         visits=tuple(by_id[visit_id][1] for visit_id in visit_ids),
+        places=tuple(place for _, place in places),
         drive=tuple(int(data.durations[a, b]) for a, b in legs),
         metres=tuple(int(data.distances[a, b]) for a, b in legs),
     )
+
+
+def _deposit_rules(data: ProblemData, route: Route) -> Iterator[Violation]:
+    """Each deposit names a bank of the day, after a stop the route has, by a crew that may."""
+    vid = route.vehicle_id
+    crew = next((v.crew_size for v in data.vehicles if v.id == vid), None)
+    banks = {bank.id for bank in data.banks}
+    for deposit in route.deposits:
+        if deposit.bank_id not in banks:
+            msg = f"{vid} is planned to deposit at {deposit.bank_id}, which is no bank of this day"
+            yield Violation("deposit_bank", vid, None, msg)
+        elif not 0 <= deposit.after <= len(route.stops):
+            msg = f"{vid} is planned to deposit after stop {deposit.after} of {len(route.stops)}"
+            yield Violation("deposit_bank", vid, None, msg)
+        if crew is not None and crew < data.deposit_min_crew:
+            msg = (
+                f"{vid} is planned to deposit at {deposit.bank_id} with a crew of {crew}, but a "
+                f"deposit needs {data.deposit_min_crew}"
+            )
+            yield Violation("deposit_crew", vid, None, msg)
 
 
 def _static_rules(data: ProblemData, trip: _Trip) -> Iterator[Violation]:
@@ -213,9 +254,12 @@ def _capacity_rules(trip: _Trip) -> Iterator[Violation]:
         )
         yield Violation("volume", vehicle.id, None, msg)
     cash = 0
-    for visit in trip.visits:
+    for visit in trip.places:
+        if isinstance(visit, Bank):
+            cash = 0  # handed over at the bank
+            continue
         cash += visit.cash
-        # Cash only grows along a route: the first stop over the cap is the one to act on.
+        # Cash only grows between deposits: the first stop over the cap is the one to act on.
         if cash > vehicle.cash_cap:
             msg = (
                 f"{vehicle.id} would carry {_cny(cash)} in cash after {visit.id}, "
@@ -226,17 +270,23 @@ def _capacity_rules(trip: _Trip) -> Iterator[Violation]:
 
 
 def _earliest(data: ProblemData, trip: _Trip) -> _Schedule:
-    """Leave at the window start and never wait longer than a slot demands."""
+    """Leave at the window start and never wait longer than a slot or a bank demands."""
     departure = clock = data.vehicle_window(trip.vehicle)[0]
-    starts = []
-    for visit, drive in zip(trip.visits, trip.drive[:-1], strict=True):
-        starts.append(max(clock + drive, visit.tw_start))
-        clock = starts[-1] + visit.service_time
-    return _Schedule(departure, tuple(starts), clock + trip.drive[-1])
+    starts, counters = [], []
+    for place, drive in zip(trip.places, trip.drive[:-1], strict=True):
+        if isinstance(place, Bank):
+            counters.append(max(clock + drive, place.opens))
+            clock = counters[-1] + place.service_time
+        else:
+            starts.append(max(clock + drive, place.tw_start))
+            clock = starts[-1] + place.service_time
+    return _Schedule(departure, tuple(starts), clock + trip.drive[-1], tuple(counters))
 
 
 def _reported(route: Route) -> _Schedule:
-    return _Schedule(route.departure, tuple(s.start for s in route.stops), route.return_time)
+    starts = tuple(s.start for s in route.stops)
+    counters = tuple(d.start for d in _in_order(route.deposits))
+    return _Schedule(route.departure, starts, route.return_time, counters)
 
 
 def _time_rules(
@@ -259,6 +309,13 @@ def _time_rules(
         elif start < visit.tw_start:
             msg = f"{starting}, before its slot opens at {_clock(visit.tw_start)}"
             found["early", position] = Violation("window", vehicle.id, visit.id, msg)
+    banks = [place for place in trip.places if isinstance(place, Bank)]
+    for position, (bank, start) in enumerate(zip(banks, schedule.counters, strict=True)):
+        counter = f"{who} deposit at {bank.id} from {_clock(start)}"
+        if start < bank.opens or start + bank.service_time > bank.closes:
+            hours = f"{_clock(bank.opens)}-{_clock(bank.closes)}"
+            msg = f"{counter} to {_clock(start + bank.service_time)}, outside its hours {hours}"
+            found["bank", position] = Violation("deposit_hours", vehicle.id, None, msg)
     if schedule.return_time > closes:
         returning = f"{who} get back to {data.depots[vehicle.end_depot].id}"
         msg = f"{returning} at {_clock(schedule.return_time)}, after {_closing(data, vehicle)}"
@@ -266,11 +323,23 @@ def _time_rules(
     return found
 
 
+def _in_order(deposits: Sequence[Deposit]) -> list[Deposit]:
+    return sorted(deposits, key=lambda deposit: deposit.after)
+
+
+def _paired(trip: _Trip, route: Route) -> list[tuple[Visit | Bank, Stop | Deposit]]:
+    """Each place of the trip with what the route reports of it, in route order."""
+    stops, deposits = iter(route.stops), iter(_in_order(route.deposits))
+    return [
+        (place, next(deposits) if isinstance(place, Bank) else next(stops)) for place in trip.places
+    ]
+
+
 def _schedule_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Violation]:
     """Reported times must follow from each other and from the travel matrix."""
     vid = trip.vehicle.id
     clock, place = route.departure, data.depots[trip.vehicle.start_depot].id
-    for stop, visit, drive in zip(route.stops, trip.visits, trip.drive[:-1], strict=True):
+    for (visit, stop), drive in zip(_paired(trip, route), trip.drive[:-1], strict=True):
         if stop.arrival < clock + drive:
             msg = (
                 f"{vid} is planned to reach {visit.id} at {_clock(stop.arrival)}, but leaving "
@@ -306,7 +375,17 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
     weight = sum(visit.weight for visit in trip.visits)
     volume = sum(visit.volume for visit in trip.visits)
     cash = 0
-    for stop, visit in zip(route.stops, trip.visits, strict=True):
+    for visit, stop in _paired(trip, route):
+        if isinstance(stop, Deposit):
+            if stop.amount != cash:
+                msg = (
+                    f"{vid} is planned to deposit {_cny(stop.amount)} at {visit.id}, "
+                    f"but it arrives with {_cny(cash)}"
+                )
+                yield Violation("deposit_amount", vid, None, msg)
+            cash = 0
+            continue
+        assert isinstance(visit, Visit)
         cash += visit.cash
         arriving = f"{vid} is planned to arrive at {visit.id} with"
         if stop.weight_on_board != weight:
@@ -318,7 +397,7 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
         if stop.cash_on_board != cash:
             msg = (
                 f"{vid} is planned to hold {_cny(stop.cash_on_board)} after {visit.id}, "
-                f"but the cash collected so far is {_cny(cash)}"
+                f"but the cash collected since the last deposit is {_cny(cash)}"
             )
             yield Violation("cash", vid, visit.id, msg)
         weight -= visit.weight
@@ -328,14 +407,14 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
 def _distance_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Violation]:
     vid = trip.vehicle.id
     place = data.depots[trip.vehicle.start_depot].id
-    for stop, metres in zip(route.stops, trip.metres[:-1], strict=True):
+    for (spot, stop), metres in zip(_paired(trip, route), trip.metres[:-1], strict=True):
         if stop.distance_from_previous != metres:
             msg = (
                 f"{vid} is planned to drive {stop.distance_from_previous:,} m from {place} "
-                f"to {stop.visit_id}, but that leg is {metres:,} m"
+                f"to {spot.id}, but that leg is {metres:,} m"
             )
-            yield Violation("distance", vid, stop.visit_id, msg)
-        place = stop.visit_id
+            yield Violation("distance", vid, spot.id if isinstance(spot, Visit) else None, msg)
+        place = spot.id
     total = sum(trip.metres)
     if route.distance != total:
         msg = f"{vid}'s route is reported as {route.distance:,} m, but its legs add up to"

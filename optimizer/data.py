@@ -99,6 +99,26 @@ class Bank:
 DEPOSIT_MIN_CREW = 2
 
 
+# A route inside the optimizer is a list of ints: a visit index (>= 0) or a deposit at bank b,
+# written ~b (-b - 1), so one list carries the order of visits and deposits between the
+# engine, the repair, build_route and the Result. Only OR-Tools and the repair plan
+# deposits; the other engines see and return visits alone.
+def deposit_at(bank_index: int) -> int:
+    return ~bank_index
+
+
+def is_deposit(item: int) -> bool:
+    return item < 0
+
+
+def bank_of(item: int) -> int:
+    return ~item
+
+
+def visits_of(route: Sequence[int]) -> list[int]:
+    return [item for item in route if item >= 0]
+
+
 # The loads a crew carries, each as what a visit adds to it and what a vehicle may hold:
 # weight, volume and cash (cash only grows along a route, so its cap is a capacity).
 LOADS = (
@@ -143,12 +163,12 @@ class ProblemData:
         return len(self.depots) + visit_index
 
     def route_nodes(self, vehicle_index: int, visits: Sequence[int]) -> list[int]:
-        """The matrix nodes a vehicle passes: its start depot, the visits in order, its end
-        depot."""
+        """The matrix nodes a vehicle passes: its start depot, the visits (and deposits, see
+        deposit_at) in order, its end depot."""
         vehicle = self.vehicles[vehicle_index]
         return [
             self.depot_node(vehicle.start_depot),
-            *(self.visit_node(v) for v in visits),
+            *(self.visit_node(v) if v >= 0 else self.bank_node(~v) for v in visits),
             self.depot_node(vehicle.end_depot),
         ]
 

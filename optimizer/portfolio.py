@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from optimizer.data import ProblemData
+from optimizer.data import ProblemData, visits_of
 from optimizer.decompose import Part, split
 from optimizer.engine import (
     EngineRun,
@@ -33,6 +33,7 @@ from optimizer.engine import (
 )
 from optimizer.params import SolveParams
 from optimizer.pool import Deadlines, SearchPool, Task, search
+from optimizer.repair import with_cash_visits
 from optimizer.spare import crews_to_spare, fewer_crews
 
 # Below this many visits a search is too short to pay for starting another process.
@@ -135,12 +136,14 @@ def run_engines(
 
     def announce(run: EngineRun) -> bool:
         # Genetic search reports only costs while it runs; say what it achieved.
-        served = sum(len(route) for route in run.routes.values())
+        served = sum(len(visits_of(route)) for route in run.routes.values())
         elapsed = time.monotonic() - started
         cost = objective(data, run, allowed)
         return latch(Progress(elapsed, limit, cost, served, metres_driven(data, run), True))
 
     best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None, announce)
+    if best.found and data.banks and not _serves_all(best, allowed):
+        best = _with_deposits(data, allowed, best)
     if progress is not None and best.found:
         announce(best)
     left = polish_by - time.monotonic() - stages.model_build_s
@@ -190,8 +193,24 @@ def timeline(end: float, limit: float, visits: int, *, polish: bool) -> Timeline
 
 
 def _serves_all(run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> bool:
-    served = sum(len(route) for route in run.routes.values())
+    served = sum(len(visits_of(route)) for route in run.routes.values())
     return run.found and served == len(allowed)
+
+
+def _with_deposits(
+    data: ProblemData, allowed: Mapping[int, Sequence[int]], run: EngineRun
+) -> EngineRun:
+    """`run` with the cash visits it left out that a deposit makes room for.
+
+    The genetic search keeps every crew under its cap over the whole day, and OR-Tools' local
+    search does not add a bank and a visit in one move, so the polish starts from here.
+    """
+    routes = with_cash_visits(data, allowed, run.routes)
+    if routes is None:
+        return run
+    seeded = replace(run, routes=routes)
+    seeded = replace(seeded, objective=objective(data, seeded, allowed))
+    return seeded if seeded.objective < objective(data, run, allowed) else run
 
 
 class _Latch:

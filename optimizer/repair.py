@@ -1,7 +1,8 @@
 """Cheapest feasible insertion of visits the engine left out.
 
 Local search under a time limit sometimes leaves a visit out although a crew could still
-take it; a last greedy pass re-inserts such visits where they cost the fewest metres.
+take it; a last greedy pass re-inserts such visits where they cost the fewest metres. Where a
+crew's cash cap keeps cash visits out, a deposit added to its route may make room for them.
 """
 
 from __future__ import annotations
@@ -9,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from optimizer.data import ProblemData
+from optimizer.deposits import blocked_crews, cash_binds, depositors, pruned, with_deposit
 from optimizer.result import Route
 from optimizer.schedule import build_route
+
+# Deposits added to a crew's route per repair at most: each is tried only after the last
+# one's room has been filled.
+MAX_DEPOSIT_ROUNDS = 3
 
 
 def insert_left_out(
@@ -20,7 +26,70 @@ def insert_left_out(
     left_out: Sequence[int],
     allowed: Mapping[int, Sequence[int]],
 ) -> list[int]:
-    """Insert what fits into `routes`/`timed` in place; return the visits still left out."""
+    """Insert what fits into `routes`/`timed` in place, with deposits where they make room;
+    return the visits still left out."""
+    still_out = _insert(data, routes, timed, left_out, allowed)
+    for _ in range(MAX_DEPOSIT_ROUNDS if data.banks else 0):
+        before = len(still_out)
+        still_out = insert_with_deposits(data, routes, timed, still_out, allowed)
+        if len(still_out) == before:
+            break
+    return still_out
+
+
+def with_cash_visits(
+    data: ProblemData, allowed: Mapping[int, Sequence[int]], plan: Mapping[int, Sequence[int]]
+) -> dict[int, list[int]] | None:
+    """`plan` with the left-out cash visits that deposits make room for; None when no crew's
+    cash keeps a visit out or the plan has a route build_route refuses."""
+    crews = depositors(data)
+    if not crews or not cash_binds(data, allowed, plan, crews):
+        return None
+    routes = {vehicle: list(route) for vehicle, route in plan.items()}
+    timed = {}
+    for vehicle, route in routes.items():
+        built = build_route(data, vehicle, route)
+        if built is None:
+            return None
+        timed[vehicle] = built
+    served = {item for route in routes.values() for item in route}
+    cash_out = [v for v in sorted(allowed) if v not in served and data.visits[v].cash]
+    insert_left_out(data, routes, timed, cash_out, allowed)
+    return routes
+
+
+def insert_with_deposits(
+    data: ProblemData,
+    routes: dict[int, list[int]],
+    timed: dict[int, Route],
+    left_out: Sequence[int],
+    allowed: Mapping[int, Sequence[int]],
+) -> list[int]:
+    """Add a deposit to each crew whose cash keeps a left-out visit out, insert what then
+    fits, and take back the deposits that made no room for anything."""
+    crews = blocked_crews(data, routes, left_out, allowed, set(depositors(data)))
+    for vehicle in crews:
+        order = with_deposit(data, vehicle, routes.get(vehicle, []))
+        route = build_route(data, vehicle, order) if order is not None else None
+        if order is not None and route is not None:
+            routes[vehicle], timed[vehicle] = order, route
+    if not crews:
+        return list(left_out)
+    still_out = _insert(data, routes, timed, left_out, allowed)
+    for vehicle in crews:
+        order, route = pruned(data, vehicle, routes.get(vehicle, []))
+        if route is not None:
+            routes[vehicle], timed[vehicle] = order, route
+    return still_out
+
+
+def _insert(
+    data: ProblemData,
+    routes: dict[int, list[int]],
+    timed: dict[int, Route],
+    left_out: Sequence[int],
+    allowed: Mapping[int, Sequence[int]],
+) -> list[int]:
     still_out = []
     by_priority = sorted(left_out, key=lambda v: -data.visits[v].priority)
     for visit in by_priority:
