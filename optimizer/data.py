@@ -120,7 +120,8 @@ def visits_of(route: Sequence[int]) -> list[int]:
 
 
 # The loads a crew carries, each as what a visit adds to it and what a vehicle may hold:
-# weight, volume and cash (cash only grows along a route, so its cap is a capacity).
+# weight, volume and cash (cash only grows along a route between deposits, so its cap is a
+# capacity for the engines that plan no deposits: their routes keep under it all day).
 LOADS = (
     (attrgetter("weight"), attrgetter("weight_capacity")),
     (attrgetter("volume"), attrgetter("volume_capacity")),

@@ -64,6 +64,15 @@ def cash_binds(
     return any(collectable[k] > data.vehicles[k].cash_cap for k in crews)
 
 
+def cash_exceeds_caps(data: ProblemData, allowed: Mapping[int, Sequence[int]]) -> bool:
+    """Whether the day's cash is more than all crews may carry at once, while some crew may
+    deposit: then no plan without deposits serves it all."""
+    if not depositors(data):
+        return False
+    carried = sum(vehicle.cash_cap for vehicle in data.vehicles)
+    return sum(data.visits[v].cash for v in allowed) > carried
+
+
 def _left_out(
     allowed: Mapping[int, Sequence[int]], routes: Mapping[int, Sequence[int]]
 ) -> list[int]:

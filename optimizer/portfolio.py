@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 from optimizer.data import ProblemData, visits_of
 from optimizer.decompose import Part, split
+from optimizer.deposits import cash_exceeds_caps
 from optimizer.engine import (
     EngineRun,
     Progress,
@@ -42,6 +43,9 @@ PARALLEL_FROM_VISITS = 150
 # left out (its insertion moves can place some): on a plan that serves everyone its local
 # search does not shorten what genetic search found.
 POLISH_SHARE = 0.05
+# Where the day's cash is more than its crews may carry, the genetic search cannot serve it
+# (it plans no deposits) and the polish, given the deposits the repair adds, has more to do.
+DEPOSIT_POLISH_SHARE = 0.25
 # Kept after the engines for re-inserting, timing, checking and explaining the plan: a
 # share of the limit, or more on large days, where that work grows with the visits (a
 # 2,000-visit day overran a 60 s limit by 0.6 s with the share alone, measured).
@@ -130,7 +134,8 @@ def run_engines(
     started = time.monotonic()
     limit = params.time_limit_s
     polish = "ortools" in params.engines and len(allowed) <= POLISH_UP_TO_VISITS
-    stages = timeline(deadline or started + limit, limit, len(allowed), polish=polish)
+    share = DEPOSIT_POLISH_SHARE if polish and cash_exceeds_caps(data, allowed) else POLISH_SHARE
+    stages = timeline(deadline or started + limit, limit, len(allowed), polish=polish, share=share)
     polish_by, deadlines = stages.polish_by, stages.searches
     latch = _Latch(progress)
 
@@ -180,13 +185,15 @@ class Timeline:
     model_build_s: float  # the polish's time to build its model, before it can search
 
 
-def timeline(end: float, limit: float, visits: int, *, polish: bool) -> Timeline:
+def timeline(
+    end: float, limit: float, visits: int, *, polish: bool, share: float = POLISH_SHARE
+) -> Timeline:
     """The stages of a run of `limit` seconds over `visits` that must be over by `end`."""
     finishing = max(limit * FINISH_SHARE, visits * FINISH_S_PER_VISIT)
     finish_by = end - finishing
     polish_by = finish_by - min(visits * POLISH_OVERRUN_S_PER_VISIT, MAX_POLISH_OVERRUN_S)
     build_s = visits * MODEL_BUILD_S_PER_VISIT
-    polish_s = max(limit * POLISH_SHARE, build_s + 2 * MIN_POLISH_S)
+    polish_s = max(limit * share, build_s + 2 * MIN_POLISH_S)
     optional = polish_by - polish_s if polish else finish_by
     everyone = end - min(finishing, EVERYONE_FINISH_S + visits * EVERYONE_FINISH_S_PER_VISIT)
     return Timeline(Deadlines(optional=optional, everyone=everyone), polish_by, build_s)

@@ -14,7 +14,7 @@ from line_day import H, LineDay
 from optimizer import Result, SolveParams, solve
 from optimizer.check import check
 from optimizer.data import ProblemData, deposit_at
-from optimizer.deposits import bank_copies
+from optimizer.deposits import bank_copies, cash_exceeds_caps
 from optimizer.engine import Progress
 from optimizer.explain import eligibility
 from optimizer.repair import insert_left_out
@@ -276,3 +276,12 @@ def test_add_bank_refuses_a_used_id() -> None:
     day.bank("B", at_km=1)
     with pytest.raises(ValueError, match="bank 'B': id: already used"):
         day.bank("B", at_km=2)
+
+
+def test_cash_exceeds_caps_only_where_a_crew_may_deposit() -> None:
+    """80,000 CNY against one 50,000 CNY cap: deposits must bind, unless no crew may make one."""
+    allowed = eligibility(cash_day()).allowed
+    assert cash_exceeds_caps(cash_day(), allowed)
+    assert not cash_exceeds_caps(cash_day(crew=1), allowed)
+    assert not cash_exceeds_caps(cash_day(bank_hours=None), allowed)
+    assert not cash_exceeds_caps(cash_day(cash=12_000), allowed)
