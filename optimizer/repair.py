@@ -28,10 +28,18 @@ def insert_left_out(
 ) -> list[int]:
     """Insert what fits into `routes`/`timed` in place, with deposits where they make room;
     return the visits still left out."""
-    still_out = _insert(data, routes, timed, left_out, allowed)
-    for _ in range(MAX_DEPOSIT_ROUNDS if data.banks else 0):
+    still_out = _insert(data, left_out, allowed, routes, timed)
+    may = set(depositors(data))
+    for _ in range(MAX_DEPOSIT_ROUNDS if may else 0):
+        # Each crew whose cash keeps a left-out visit out gets a deposit; those that made
+        # room for nothing are taken back.
+        crews = blocked_crews(data, routes, still_out, allowed, may)
+        if not crews:
+            break
         before = len(still_out)
-        still_out = insert_with_deposits(data, routes, timed, still_out, allowed)
+        _with_deposits(data, crews, routes, timed, add=True)
+        still_out = _insert(data, still_out, allowed, routes, timed)
+        _with_deposits(data, crews, routes, timed, add=False)
         if len(still_out) == before:
             break
     return still_out
@@ -58,38 +66,35 @@ def with_cash_visits(
     return routes
 
 
-def insert_with_deposits(
+def _with_deposits(
     data: ProblemData,
+    crews: Sequence[int],
     routes: dict[int, list[int]],
     timed: dict[int, Route],
-    left_out: Sequence[int],
-    allowed: Mapping[int, Sequence[int]],
-) -> list[int]:
-    """Add a deposit to each crew whose cash keeps a left-out visit out, insert what then
-    fits, and take back the deposits that made no room for anything."""
-    crews = blocked_crews(data, routes, left_out, allowed, set(depositors(data)))
+    *,
+    add: bool,
+) -> None:
+    """Add one deposit to each crew's route, or drop those it can do without."""
     for vehicle in crews:
-        order = with_deposit(data, vehicle, routes.get(vehicle, []))
-        route = build_route(data, vehicle, order) if order is not None else None
-        if order is not None and route is not None:
-            routes[vehicle], timed[vehicle] = order, route
-    if not crews:
-        return list(left_out)
-    still_out = _insert(data, routes, timed, left_out, allowed)
-    for vehicle in crews:
-        order, route = pruned(data, vehicle, routes.get(vehicle, []))
+        order = routes.get(vehicle, [])
+        if add:
+            added = with_deposit(data, vehicle, order)
+            order = added if added is not None else order
+            route = build_route(data, vehicle, order)
+        else:
+            order, route = pruned(data, vehicle, order)
         if route is not None:
             routes[vehicle], timed[vehicle] = order, route
-    return still_out
 
 
 def _insert(
     data: ProblemData,
-    routes: dict[int, list[int]],
-    timed: dict[int, Route],
     left_out: Sequence[int],
     allowed: Mapping[int, Sequence[int]],
+    routes: dict[int, list[int]],
+    timed: dict[int, Route],
 ) -> list[int]:
+    """Each visit of `left_out`, highest priority first, where it adds the fewest metres."""
     still_out = []
     by_priority = sorted(left_out, key=lambda v: -data.visits[v].priority)
     for visit in by_priority:
