@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import pairwise
 
+from optimizer import check_text as text
 from optimizer.data import Bank, ProblemData, Vehicle, Visit
 from optimizer.explain import days
 from optimizer.result import Deposit, Result, Route, Stop
@@ -242,15 +242,15 @@ def _capacity_rules(trip: _Trip) -> Iterator[Violation]:
     weight = sum(visit.weight for visit in trip.visits)
     if weight > vehicle.weight_capacity:
         msg = (
-            f"{vehicle.id} would leave the depot with {_kg(weight)}, "
-            f"over its capacity of {_kg(vehicle.weight_capacity)}"
+            f"{vehicle.id} would leave the depot with {text.kg(weight)}, "
+            f"over its capacity of {text.kg(vehicle.weight_capacity)}"
         )
         yield Violation("weight", vehicle.id, None, msg)
     volume = sum(visit.volume for visit in trip.visits)
     if volume > vehicle.volume_capacity:
         msg = (
-            f"{vehicle.id} would leave the depot with {_m3(volume)}, "
-            f"over its capacity of {_m3(vehicle.volume_capacity)}"
+            f"{vehicle.id} would leave the depot with {text.m3(volume)}, "
+            f"over its capacity of {text.m3(vehicle.volume_capacity)}"
         )
         yield Violation("volume", vehicle.id, None, msg)
     cash = 0
@@ -262,8 +262,8 @@ def _capacity_rules(trip: _Trip) -> Iterator[Violation]:
         # Cash only grows between deposits: the first stop over the cap is the one to act on.
         if cash > vehicle.cash_cap:
             msg = (
-                f"{vehicle.id} would carry {_cny(cash)} in cash after {visit.id}, "
-                f"over its cap of {_cny(vehicle.cash_cap)}"
+                f"{vehicle.id} would carry {text.cny(cash)} in cash after {visit.id}, "
+                f"over its cap of {text.cny(vehicle.cash_cap)}"
             )
             yield Violation("cash", vehicle.id, visit.id, msg)
             return
@@ -299,26 +299,27 @@ def _time_rules(
     found: dict[tuple[str, int], Violation] = {}
     if schedule.departure < opens:
         leaving = f"{who} leave {data.depots[vehicle.start_depot].id}"
-        msg = f"{leaving} at {_clock(schedule.departure)}, before {_opening(data, vehicle)}"
+        msg = f"{leaving} at {text.clock(schedule.departure)}, before {text.opening(data, vehicle)}"
         found["leave", -1] = Violation("shift", vehicle.id, None, msg)
     for position, (visit, start) in enumerate(zip(trip.visits, schedule.starts, strict=True)):
-        starting = f"{who} start {visit.id} at {_clock(start)}"
+        starting = f"{who} start {visit.id} at {text.clock(start)}"
         if start > visit.tw_end:
-            msg = f"{starting}, after its slot ends at {_clock(visit.tw_end)}"
+            msg = f"{starting}, after its slot ends at {text.clock(visit.tw_end)}"
             found["late", position] = Violation("window", vehicle.id, visit.id, msg)
         elif start < visit.tw_start:
-            msg = f"{starting}, before its slot opens at {_clock(visit.tw_start)}"
+            msg = f"{starting}, before its slot opens at {text.clock(visit.tw_start)}"
             found["early", position] = Violation("window", vehicle.id, visit.id, msg)
     banks = [place for place in trip.places if isinstance(place, Bank)]
     for position, (bank, start) in enumerate(zip(banks, schedule.counters, strict=True)):
-        counter = f"{who} deposit at {bank.id} from {_clock(start)}"
+        counter = f"{who} deposit at {bank.id} from {text.clock(start)}"
         if start < bank.opens or start + bank.service_time > bank.closes:
-            hours = f"{_clock(bank.opens)}-{_clock(bank.closes)}"
-            msg = f"{counter} to {_clock(start + bank.service_time)}, outside its hours {hours}"
+            hours = f"{text.clock(bank.opens)}-{text.clock(bank.closes)}"
+            msg = f"{counter} to {text.clock(start + bank.service_time)}, outside its hours {hours}"
             found["bank", position] = Violation("deposit_hours", vehicle.id, None, msg)
     if schedule.return_time > closes:
         returning = f"{who} get back to {data.depots[vehicle.end_depot].id}"
-        msg = f"{returning} at {_clock(schedule.return_time)}, after {_closing(data, vehicle)}"
+        closing = text.closing(data, vehicle)
+        msg = f"{returning} at {text.clock(schedule.return_time)}, after {closing}"
         found["return", -1] = Violation("shift", vehicle.id, None, msg)
     return found
 
@@ -342,30 +343,30 @@ def _schedule_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Vi
     for (visit, stop), drive in zip(_paired(trip, route), trip.drive[:-1], strict=True):
         if stop.arrival < clock + drive:
             msg = (
-                f"{vid} is planned to reach {visit.id} at {_clock(stop.arrival)}, but leaving "
-                f"{place} at {_clock(clock)} with a {_span(drive)} drive it cannot be there "
-                f"before {_clock(clock + drive)}"
+                f"{vid} is planned to reach {visit.id} at {text.clock(stop.arrival)}, but "
+                f"leaving {place} at {text.clock(clock)} with a {text.span(drive)} drive it "
+                f"cannot be there before {text.clock(clock + drive)}"
             )
             yield Violation("schedule", vid, visit.id, msg)
         if stop.start < stop.arrival:
             msg = (
-                f"{vid} is planned to start {visit.id} at {_clock(stop.start)}, "
-                f"before arriving there at {_clock(stop.arrival)}"
+                f"{vid} is planned to start {visit.id} at {text.clock(stop.start)}, "
+                f"before arriving there at {text.clock(stop.arrival)}"
             )
             yield Violation("schedule", vid, visit.id, msg)
         if stop.departure != stop.start + visit.service_time:
             msg = (
-                f"{vid} is planned to leave {visit.id} at {_clock(stop.departure)}, but "
-                f"{_span(visit.service_time)} of service from {_clock(stop.start)} ends at "
-                f"{_clock(stop.start + visit.service_time)}"
+                f"{vid} is planned to leave {visit.id} at {text.clock(stop.departure)}, but "
+                f"{text.span(visit.service_time)} of service from {text.clock(stop.start)} ends at "
+                f"{text.clock(stop.start + visit.service_time)}"
             )
             yield Violation("schedule", vid, visit.id, msg)
         clock, place = stop.departure, visit.id
     back = clock + trip.drive[-1]
     if route.return_time < back:
         msg = (
-            f"{vid} is planned to get back at {_clock(route.return_time)}, but leaving "
-            f"{place} at {_clock(clock)} it cannot be back before {_clock(back)}"
+            f"{vid} is planned to get back at {text.clock(route.return_time)}, but leaving "
+            f"{place} at {text.clock(clock)} it cannot be back before {text.clock(back)}"
         )
         yield Violation("schedule", vid, None, msg)
 
@@ -379,8 +380,8 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
         if isinstance(stop, Deposit):
             if stop.amount != cash:
                 msg = (
-                    f"{vid} is planned to deposit {_cny(stop.amount)} at {visit.id}, "
-                    f"but it arrives with {_cny(cash)}"
+                    f"{vid} is planned to deposit {text.cny(stop.amount)} at {visit.id}, "
+                    f"but it arrives with {text.cny(cash)}"
                 )
                 yield Violation("deposit_amount", vid, None, msg)
             cash = 0
@@ -389,15 +390,15 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
         cash += visit.cash
         arriving = f"{vid} is planned to arrive at {visit.id} with"
         if stop.weight_on_board != weight:
-            msg = f"{_kg(stop.weight_on_board)} on board, but the goods still to deliver weigh"
-            yield Violation("weight", vid, visit.id, f"{arriving} {msg} {_kg(weight)}")
+            msg = f"{text.kg(stop.weight_on_board)} on board, but the goods still to deliver weigh"
+            yield Violation("weight", vid, visit.id, f"{arriving} {msg} {text.kg(weight)}")
         if stop.volume_on_board != volume:
-            msg = f"{_m3(stop.volume_on_board)} on board, but the goods still to deliver take"
-            yield Violation("volume", vid, visit.id, f"{arriving} {msg} {_m3(volume)}")
+            msg = f"{text.m3(stop.volume_on_board)} on board, but the goods still to deliver take"
+            yield Violation("volume", vid, visit.id, f"{arriving} {msg} {text.m3(volume)}")
         if stop.cash_on_board != cash:
             msg = (
-                f"{vid} is planned to hold {_cny(stop.cash_on_board)} after {visit.id}, "
-                f"but the cash collected since the last deposit is {_cny(cash)}"
+                f"{vid} is planned to hold {text.cny(stop.cash_on_board)} after {visit.id}, "
+                f"but the cash collected since the last deposit is {text.cny(cash)}"
             )
             yield Violation("cash", vid, visit.id, msg)
         weight -= visit.weight
@@ -419,45 +420,3 @@ def _distance_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Vi
     if route.distance != total:
         msg = f"{vid}'s route is reported as {route.distance:,} m, but its legs add up to"
         yield Violation("distance", vid, None, f"{msg} {total:,} m")
-
-
-def _opening(data: ProblemData, vehicle: Vehicle) -> str:
-    depot = data.depots[vehicle.start_depot]
-    if depot.opens > vehicle.shift_start:
-        return f"depot {depot.id} opens at {_clock(depot.opens)}"
-    return f"its shift starts at {_clock(vehicle.shift_start)}"
-
-
-def _closing(data: ProblemData, vehicle: Vehicle) -> str:
-    depot = data.depots[vehicle.end_depot]
-    if depot.closes < vehicle.shift_end:
-        return f"depot {depot.id} closes at {_clock(depot.closes)}"
-    return f"its shift ends at {_clock(vehicle.shift_end)}"
-
-
-def _clock(seconds: int) -> str:
-    """HH:MM; seconds only when present, so 12:00:30 never reads as on time against 12:00."""
-    if seconds < 0:
-        return f"-{_clock(-seconds)}"
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    day, hour = divmod(hours, 24)
-    text = f"{hour:02d}:{minute:02d}" + (f":{second:02d}" if second else "")
-    return text + {0: "", 1: " next day"}.get(day, f" (+{day} days)")
-
-
-def _span(seconds: int) -> str:
-    minutes, second = divmod(seconds, 60)
-    return f"{minutes} min" + (f" {second} s" if second else "")
-
-
-def _kg(grams: int) -> str:
-    return f"{Decimal(grams) / 1000:,f} kg"
-
-
-def _m3(cm3: int) -> str:
-    return f"{Decimal(cm3) / 1_000_000:,f} m3"
-
-
-def _cny(fen: int) -> str:
-    return f"¥{Decimal(fen) / 100:,.2f}"
