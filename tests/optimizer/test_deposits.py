@@ -6,16 +6,17 @@ Without a deposit T can take two of them; with one after the first two it takes 
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 
 import pytest
 from line_day import H, LineDay
 
-from optimizer import Result, SolveParams, solve
+from optimizer import Result, SolveParams, Status, solve
 from optimizer.check import check
 from optimizer.data import ProblemData, deposit_at
 from optimizer.deposits import bank_copies, cash_exceeds_caps
-from optimizer.engine import Progress
+from optimizer.engine import EngineRun, Progress
 from optimizer.explain import eligibility
 from optimizer.repair import insert_left_out
 from optimizer.schedule import build_route
@@ -285,3 +286,16 @@ def test_cash_exceeds_caps_only_where_a_crew_may_deposit() -> None:
     assert not cash_exceeds_caps(cash_day(crew=1), allowed)
     assert not cash_exceeds_caps(cash_day(bank_hours=None), allowed)
     assert not cash_exceeds_caps(cash_day(cash=12_000), allowed)
+
+
+def test_an_engine_plan_over_the_cap_without_deposits_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine that ignored deposits and gave T all four visits gets an invalid result."""
+    ignored = EngineRun(routes={0: [0, 1, 2, 3]}, objective=0, found=True, status="TEST")
+    # The package exports the function solve under the module's name.
+    solve_module = importlib.import_module("optimizer.solve")
+    monkeypatch.setattr(solve_module, "run_engines", lambda *args, **kwargs: ignored)
+    result = solve(cash_day(), FAST, seed=1)
+    assert result.status is Status.INVALID
+    assert result.routes == ()
