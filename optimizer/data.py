@@ -83,7 +83,8 @@ class Visit:
 class Bank:
     """A bank branch where a crew may hand over its cash mid-route (delivery rules, art. 7).
 
-    The whole deposit, arrival to departure, must fall within the branch's hours.
+    The deposit at the counter, start to departure, must fall within the branch's hours; a
+    crew that arrives before the branch opens waits for it (Deposit.start after arrival).
     """
 
     id: str
