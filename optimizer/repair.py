@@ -36,12 +36,15 @@ def insert_left_out(
         crews = blocked_crews(data, routes, still_out, allowed, may)
         if not crews:
             break
-        before = len(still_out)
+        # A deposit makes room for cash only, and only on those crews' routes.
+        blocked = set(crews)
+        retry = [v for v in still_out if data.visits[v].cash and blocked.intersection(allowed[v])]
         _with_deposits(data, crews, routes, timed, add=True)
-        still_out = _insert(data, still_out, allowed, routes, timed)
+        placed = set(retry) - set(_insert(data, retry, allowed, routes, timed))
         _with_deposits(data, crews, routes, timed, add=False)
-        if len(still_out) == before:
+        if not placed:
             break
+        still_out = [v for v in still_out if v not in placed]
     return still_out
 
 
