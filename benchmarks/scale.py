@@ -2,11 +2,14 @@
 
     python -m benchmarks.scale --sizes 100,500 --seconds-per-size 100:10,500:20 \\
         --json scale.json --plot scale.png
+    python -m benchmarks.scale --cash-heavy --sizes 500 --seconds-per-size 60 --json cash.json
 
 Each size is a generated Chengdu day (fixtures.generator) with a fleet scaled to be slightly
 over-full, on the great-circle matrix. Every (size, solver) run happens in its own fresh
 `python -m benchmarks.scale --_one ...` process, and the solver inside it in spawned
 processes; PeakMemory says why. VROOM's plan is judged by the independent optimizer.check.
+With --cash-heavy every delivery pays cash and the city has bank branches
+(benchmarks.cash_day); the day is solved with them and without, at the same seed and time.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from benchmarks import cash_day
 from benchmarks.memory import PeakMemory
 from benchmarks.vroom_day import vroom_input
 
@@ -45,7 +49,7 @@ from optimizer.settings import DispatchSettings
 
 Record = dict[str, Any]
 DATE = "2026-11-24"
-SOLVERS = ("ours", "vroom")
+SOLVERS = ("ours", "vroom", cash_day.NO_BANKS)
 VROOM_THREADS = 2
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +61,10 @@ def fleet_for(size: int) -> dict[str, int]:
     return {"trucks": trucks, "technicians": technicians, "depots": 2 if size <= 1000 else 4}
 
 
-def build_day(size: int, seed: int) -> ProblemData:
+def build_day(
+    size: int, seed: int, *, cash_heavy: bool = False, banks: bool = False
+) -> ProblemData:
+    """The generated day; `cash_heavy`: every delivery pays cash; `banks`: with branches."""
     fleet = fleet_for(size)
     day = generate_day(
         seed=seed,
@@ -66,22 +73,28 @@ def build_day(size: int, seed: int) -> ProblemData:
         trucks=fleet["trucks"],
         technicians=fleet["technicians"],
         depots=fleet["depots"],
+        cash_share=cash_day.CASH_HEAVY_SHARE if cash_heavy else catalogue.CASH_SHARE,
     )
+    day = cash_day.with_banks(day) if banks else day
     return load_day(day, Date.fromisoformat(DATE), DispatchSettings()).data
 
 
-def score(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> Record:
+def score(
+    data: ProblemData, routes: Mapping[str, Sequence[str]], metres: int | None = None
+) -> Record:
     """km and visits served, and the plan scored as our engines score it.
 
     km alone flatters whoever serves fewer visits. The objective (metres plus the drop
     penalties of visits some crew could have served) ranks two plans the way we mean it.
+    `metres`: the plan's own, where it drives by way of banks the visit order does not show.
     """
-    metres = 0
-    for vehicle_id, visit_ids in routes.items():
-        if visit_ids:
-            visits = [data.visit_index(v) for v in visit_ids]
-            nodes = data.route_nodes(data.vehicle_index(vehicle_id), visits)
-            metres += sum(int(data.distances[a, b]) for a, b in pairwise(nodes))
+    if metres is None:
+        metres = 0
+        for vehicle_id, visit_ids in routes.items():
+            if visit_ids:
+                visits = [data.visit_index(v) for v in visit_ids]
+                nodes = data.route_nodes(data.vehicle_index(vehicle_id), visits)
+                metres += sum(int(data.distances[a, b]) for a, b in pairwise(nodes))
     served = {data.visit_index(v) for visit_ids in routes.values() for v in visit_ids}
     eligible = sorted(eligibility(data).allowed)
     penalties = zip(eligible, drop_penalties(data, eligible), strict=True)
@@ -135,7 +148,8 @@ def run_ours(data: ProblemData, size: int, seconds: float, seed: int) -> Record:
         # Engines time themselves differently (a genetic search reports its first plan at 0 s).
         "first_feasible_s": tracker.trace[0][0] if tracker.trace else None,
         "first_feasible_engine_s": tracker.first_engine_s,
-        **score(data, routes),
+        **score(data, routes, result.kpis.distance_m),
+        **cash_day.deposit_figures(data, result),
         "unassigned": len(result.unassigned),
         "wall_s": round(wall, 3),
         "valid": result.ok and not violations,
@@ -200,24 +214,28 @@ def run_vroom(data: ProblemData, size: int, seconds: float) -> Record:
     }
 
 
-def run_one(size: int, solver: str, seconds: float, seed: int) -> Record:
+def run_one(
+    size: int, solver: str, seconds: float, seed: int, *, cash_heavy: bool = False
+) -> Record:
     """One solver on one size, in this process; meant for a fresh `--_one` process."""
-    data = build_day(size, seed)
+    data = build_day(size, seed, cash_heavy=cash_heavy, banks=cash_heavy and solver == "ours")
     with PeakMemory() as memory:
-        if solver == "ours":
-            outcome = run_ours(data, size, seconds, seed)
-        else:
+        if solver == "vroom":
             outcome = run_vroom(data, size, seconds)
+        else:
+            outcome = run_ours(data, size, seconds, seed)
     head = {"size": size, "solver": solver, "seconds_limit": seconds, "seed": seed}
+    head |= {"day": "cash-heavy" if cash_heavy else "normal"}
     head |= {"visits": len(data.visits), **fleet_for(size), "peak_mb": memory.megabytes()}
     return head | outcome
 
 
-def _spawn_one(size: int, solver: str, seconds: float, seed: int) -> Record:
+def _spawn_one(size: int, solver: str, seconds: float, seed: int, cash_heavy: bool) -> Record:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "record.json"
         command = [sys.executable, "-m", "benchmarks.scale", "--_one", solver, "--_out", str(out)]
         command += ["--_size", str(size), "--_seconds", str(seconds), "--seed", str(seed)]
+        command += ["--cash-heavy"] if cash_heavy else []
         # stderr passes through, so the progress lines reach the terminal as they come.
         subprocess.run(command, cwd=ROOT, check=True, timeout=10 * seconds + 900)
         record: Record = json.loads(out.read_text(encoding="utf-8"))
@@ -237,6 +255,9 @@ COLUMNS = (  # heading, record key, decimals
 )
 
 
+DEPOSIT_COLUMNS = (("deposits", "deposits", 0), ("dep/truck", "deposits_per_truck", 2))
+
+
 def _cell(value: Any, digits: int) -> str:
     if value is None or isinstance(value, bool):
         return {None: "-", True: "yes", False: "NO"}[value]
@@ -247,13 +268,16 @@ def _cell(value: Any, digits: int) -> str:
 
 def format_table(records: Sequence[Record]) -> str:
     """One size: a row per solver, then ours against VROOM when both ran."""
-    rows = [[head for head, _, _ in COLUMNS]]
-    rows += [[_cell(r[key], digits) for _, key, digits in COLUMNS] for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    columns = COLUMNS + (DEPOSIT_COLUMNS if records[0].get("day") == "cash-heavy" else ())
+    rows = [[head for head, _, _ in columns]]
+    rows += [[_cell(r.get(key), digits) for _, key, digits in columns] for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = [f"== {records[0]['size']} visits =="]
     for row in rows:
         cells = enumerate(zip(row, widths, strict=True))
         lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in cells))
+    if line := cash_day.comparison(records):
+        lines.append(line)
     by = {r["solver"]: r for r in records}
     if {"ours", "vroom"} <= set(by):
         ours, theirs = by["ours"], by["vroom"]
@@ -331,7 +355,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", default="100,500,1000,2000,5000", help="visits per day")
     seconds = "100:20,500:60,1000:60,2000:60,5000:300"
     parser.add_argument("--seconds-per-size", default=seconds, help="SIZE:SECONDS,... or SECONDS")
-    parser.add_argument("--solvers", default=",".join(SOLVERS), help="ours, vroom or both")
+    parser.add_argument(
+        "--solvers",
+        help=f"comma-separated, of {', '.join(SOLVERS)} (default: ours,vroom; with --cash-heavy "
+        f"ours,{cash_day.NO_BANKS})",
+    )
+    parser.add_argument(
+        "--cash-heavy",
+        action="store_true",
+        help="every delivery pays cash; 'ours' plans with bank deposits, "
+        f"'{cash_day.NO_BANKS}' the same day without banks",
+    )
     parser.add_argument("--json", help="write one record per size and solver here")
     parser.add_argument("--plot", help="write a PNG: cost over time, km per served visit")
     parser.add_argument("--seed", type=int, default=7, help="day generator and solver seed")
@@ -344,7 +378,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(argv)
     if options._one:
-        record = run_one(options._size, options._one, options._seconds, options.seed)
+        record = run_one(
+            options._size,
+            options._one,
+            options._seconds,
+            options.seed,
+            cash_heavy=options.cash_heavy,
+        )
         Path(options._out).write_text(json.dumps(record), encoding="utf-8")
         return 0
     try:
@@ -352,12 +392,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits = _parse_seconds(options.seconds_per_size, sizes)
     except ValueError as error:
         parser.error(str(error))
-    solvers = [solver.strip() for solver in options.solvers.split(",")]
+    default = f"ours,{cash_day.NO_BANKS}" if options.cash_heavy else "ours,vroom"
+    solvers = [solver.strip() for solver in (options.solvers or default).split(",")]
     if unknown := [s for s in solvers if s not in SOLVERS]:
         parser.error(f"--solvers: unknown solver {unknown[0]!r}; use {', '.join(SOLVERS)}")
     records = []
     for size in sizes:
-        done = [_spawn_one(size, solver, limits[size], options.seed) for solver in solvers]
+        done = [
+            _spawn_one(size, solver, limits[size], options.seed, options.cash_heavy)
+            for solver in solvers
+        ]
         print(format_table(done) + "\n", flush=True)
         records += done
     if options.json:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import pairwise
 
-from optimizer.data import ProblemData, Vehicle, Visit
+from optimizer import check_text as text
+from optimizer.data import Bank, ProblemData, Vehicle, Visit
 from optimizer.explain import days
-from optimizer.result import Result, Route
+from optimizer.result import Deposit, Result, Route, Stop
 
 RULES = (
     "unknown_visit",
@@ -34,6 +34,10 @@ RULES = (
     "shift",
     "schedule",
     "distance",
+    "deposit_bank",
+    "deposit_crew",
+    "deposit_hours",
+    "deposit_amount",
 )
 
 
@@ -47,20 +51,22 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class _Trip:
-    """A route whose vehicle and visits all exist, with its legs looked up once."""
+    """A route whose vehicle, visits and banks all exist, with its legs looked up once."""
 
     vehicle_index: int
     vehicle: Vehicle
     visits: tuple[Visit, ...]
-    drive: tuple[int, ...]  # seconds per leg, depot -> stops -> depot
+    places: tuple[Visit | Bank, ...]  # the visits with the banks of any deposits, in order
+    drive: tuple[int, ...]  # seconds per leg, depot -> places -> depot
     metres: tuple[int, ...]  # metres per leg, same legs
 
 
 @dataclass(frozen=True, slots=True)
 class _Schedule:
     departure: int
-    starts: tuple[int, ...]
+    starts: tuple[int, ...]  # of the visits
     return_time: int
+    counters: tuple[int, ...] = ()  # when each deposit starts at the bank's counter
 
 
 def check(data: ProblemData, result: Result) -> list[Violation]:
@@ -68,7 +74,8 @@ def check(data: ProblemData, result: Result) -> list[Violation]:
     plans = [(route.vehicle_id, route.visit_ids) for route in result.routes]
     violations = _membership(data, plans, [item.visit_id for item in result.unassigned])
     for route in result.routes:
-        trip = _resolve(data, route.vehicle_id, route.visit_ids)
+        violations += _deposit_rules(data, route)
+        trip = _resolve(data, route.vehicle_id, route.visit_ids, route.deposits)
         if trip is None:
             continue
         violations += _static_rules(data, trip)
@@ -145,16 +152,29 @@ def _place(
     return []
 
 
-def _resolve(data: ProblemData, vehicle_id: str, visit_ids: Sequence[str]) -> _Trip | None:
-    """None when there is nothing to time or load: an empty route, or one naming unknowns."""
+def _resolve(
+    data: ProblemData,
+    vehicle_id: str,
+    visit_ids: Sequence[str],
+    deposits: Sequence[Deposit] = (),
+) -> _Trip | None:
+    """None when there is nothing to time or load: an empty route, or one naming unknowns
+    (visits, banks, or a deposit after a stop the route does not have)."""
     vehicle_index = next((i for i, v in enumerate(data.vehicles) if v.id == vehicle_id), None)
-    by_id = {visit.id: (index, visit) for index, visit in enumerate(data.visits)}
+    by_id = {visit.id: (data.visit_node(index), visit) for index, visit in enumerate(data.visits)}
+    banks = {bank.id: (data.bank_node(index), bank) for index, bank in enumerate(data.banks)}
     if vehicle_index is None or not visit_ids or any(v not in by_id for v in visit_ids):
         return None
+    if any(d.bank_id not in banks or not 0 <= d.after <= len(visit_ids) for d in deposits):
+        return None
     vehicle = data.vehicles[vehicle_index]
+    places: list[tuple[int, Visit | Bank]] = []
+    for position in range(len(visit_ids) + 1):
+        places += [banks[d.bank_id] for d in deposits if d.after == position]
+        places += [by_id[visit_ids[position]]] if position < len(visit_ids) else []
     nodes = [
         data.depot_node(vehicle.start_depot),
-        *(data.visit_node(by_id[visit_id][0]) for visit_id in visit_ids),
+        *(node for node, _ in places),
         data.depot_node(vehicle.end_depot),
     ]
     legs = list(pairwise(nodes))
@@ -162,9 +182,30 @@ def _resolve(data: ProblemData, vehicle_id: str, visit_ids: Sequence[str]) -> _T
         vehicle_index=vehicle_index,
         vehicle=vehicle,
         visits=tuple(by_id[visit_id][1] for visit_id in visit_ids),
+        places=tuple(place for _, place in places),
         drive=tuple(int(data.durations[a, b]) for a, b in legs),
         metres=tuple(int(data.distances[a, b]) for a, b in legs),
     )
+
+
+def _deposit_rules(data: ProblemData, route: Route) -> Iterator[Violation]:
+    """Each deposit names a bank of the day, after a stop the route has, by a crew that may."""
+    vid = route.vehicle_id
+    crew = next((v.crew_size for v in data.vehicles if v.id == vid), None)
+    banks = {bank.id for bank in data.banks}
+    for deposit in route.deposits:
+        if deposit.bank_id not in banks:
+            msg = f"{vid} is planned to deposit at {deposit.bank_id}, which is no bank of this day"
+            yield Violation("deposit_bank", vid, None, msg)
+        elif not 0 <= deposit.after <= len(route.stops):
+            msg = f"{vid} is planned to deposit after stop {deposit.after} of {len(route.stops)}"
+            yield Violation("deposit_bank", vid, None, msg)
+        if crew is not None and crew < data.deposit_min_crew:
+            msg = (
+                f"{vid} is planned to deposit at {deposit.bank_id} with a crew of {crew}, but a "
+                f"deposit needs {data.deposit_min_crew}"
+            )
+            yield Violation("deposit_crew", vid, None, msg)
 
 
 def _static_rules(data: ProblemData, trip: _Trip) -> Iterator[Violation]:
@@ -201,42 +242,51 @@ def _capacity_rules(trip: _Trip) -> Iterator[Violation]:
     weight = sum(visit.weight for visit in trip.visits)
     if weight > vehicle.weight_capacity:
         msg = (
-            f"{vehicle.id} would leave the depot with {_kg(weight)}, "
-            f"over its capacity of {_kg(vehicle.weight_capacity)}"
+            f"{vehicle.id} would leave the depot with {text.kg(weight)}, "
+            f"over its capacity of {text.kg(vehicle.weight_capacity)}"
         )
         yield Violation("weight", vehicle.id, None, msg)
     volume = sum(visit.volume for visit in trip.visits)
     if volume > vehicle.volume_capacity:
         msg = (
-            f"{vehicle.id} would leave the depot with {_m3(volume)}, "
-            f"over its capacity of {_m3(vehicle.volume_capacity)}"
+            f"{vehicle.id} would leave the depot with {text.m3(volume)}, "
+            f"over its capacity of {text.m3(vehicle.volume_capacity)}"
         )
         yield Violation("volume", vehicle.id, None, msg)
     cash = 0
-    for visit in trip.visits:
+    for visit in trip.places:
+        if isinstance(visit, Bank):
+            cash = 0  # handed over at the bank
+            continue
         cash += visit.cash
-        # Cash only grows along a route: the first stop over the cap is the one to act on.
+        # Cash only grows between deposits: the first stop over the cap is the one to act on.
         if cash > vehicle.cash_cap:
             msg = (
-                f"{vehicle.id} would carry {_cny(cash)} in cash after {visit.id}, "
-                f"over its cap of {_cny(vehicle.cash_cap)}"
+                f"{vehicle.id} would carry {text.cny(cash)} in cash after {visit.id}, "
+                f"over its cap of {text.cny(vehicle.cash_cap)}"
             )
             yield Violation("cash", vehicle.id, visit.id, msg)
             return
 
 
 def _earliest(data: ProblemData, trip: _Trip) -> _Schedule:
-    """Leave at the window start and never wait longer than a slot demands."""
+    """Leave at the window start and never wait longer than a slot or a bank demands."""
     departure = clock = data.vehicle_window(trip.vehicle)[0]
-    starts = []
-    for visit, drive in zip(trip.visits, trip.drive[:-1], strict=True):
-        starts.append(max(clock + drive, visit.tw_start))
-        clock = starts[-1] + visit.service_time
-    return _Schedule(departure, tuple(starts), clock + trip.drive[-1])
+    starts, counters = [], []
+    for place, drive in zip(trip.places, trip.drive[:-1], strict=True):
+        if isinstance(place, Bank):
+            counters.append(max(clock + drive, place.opens))
+            clock = counters[-1] + place.service_time
+        else:
+            starts.append(max(clock + drive, place.tw_start))
+            clock = starts[-1] + place.service_time
+    return _Schedule(departure, tuple(starts), clock + trip.drive[-1], tuple(counters))
 
 
 def _reported(route: Route) -> _Schedule:
-    return _Schedule(route.departure, tuple(s.start for s in route.stops), route.return_time)
+    starts = tuple(s.start for s in route.stops)
+    counters = tuple(d.start for d in _in_order(route.deposits))
+    return _Schedule(route.departure, starts, route.return_time, counters)
 
 
 def _time_rules(
@@ -249,54 +299,74 @@ def _time_rules(
     found: dict[tuple[str, int], Violation] = {}
     if schedule.departure < opens:
         leaving = f"{who} leave {data.depots[vehicle.start_depot].id}"
-        msg = f"{leaving} at {_clock(schedule.departure)}, before {_opening(data, vehicle)}"
+        msg = f"{leaving} at {text.clock(schedule.departure)}, before {text.opening(data, vehicle)}"
         found["leave", -1] = Violation("shift", vehicle.id, None, msg)
     for position, (visit, start) in enumerate(zip(trip.visits, schedule.starts, strict=True)):
-        starting = f"{who} start {visit.id} at {_clock(start)}"
+        starting = f"{who} start {visit.id} at {text.clock(start)}"
         if start > visit.tw_end:
-            msg = f"{starting}, after its slot ends at {_clock(visit.tw_end)}"
+            msg = f"{starting}, after its slot ends at {text.clock(visit.tw_end)}"
             found["late", position] = Violation("window", vehicle.id, visit.id, msg)
         elif start < visit.tw_start:
-            msg = f"{starting}, before its slot opens at {_clock(visit.tw_start)}"
+            msg = f"{starting}, before its slot opens at {text.clock(visit.tw_start)}"
             found["early", position] = Violation("window", vehicle.id, visit.id, msg)
+    banks = [place for place in trip.places if isinstance(place, Bank)]
+    for position, (bank, start) in enumerate(zip(banks, schedule.counters, strict=True)):
+        counter = f"{who} deposit at {bank.id} from {text.clock(start)}"
+        if start < bank.opens or start + bank.service_time > bank.closes:
+            hours = f"{text.clock(bank.opens)}-{text.clock(bank.closes)}"
+            msg = f"{counter} to {text.clock(start + bank.service_time)}, outside its hours {hours}"
+            found["bank", position] = Violation("deposit_hours", vehicle.id, None, msg)
     if schedule.return_time > closes:
         returning = f"{who} get back to {data.depots[vehicle.end_depot].id}"
-        msg = f"{returning} at {_clock(schedule.return_time)}, after {_closing(data, vehicle)}"
+        closing = text.closing(data, vehicle)
+        msg = f"{returning} at {text.clock(schedule.return_time)}, after {closing}"
         found["return", -1] = Violation("shift", vehicle.id, None, msg)
     return found
+
+
+def _in_order(deposits: Sequence[Deposit]) -> list[Deposit]:
+    return sorted(deposits, key=lambda deposit: deposit.after)
+
+
+def _paired(trip: _Trip, route: Route) -> list[tuple[Visit | Bank, Stop | Deposit]]:
+    """Each place of the trip with what the route reports of it, in route order."""
+    stops, deposits = iter(route.stops), iter(_in_order(route.deposits))
+    return [
+        (place, next(deposits) if isinstance(place, Bank) else next(stops)) for place in trip.places
+    ]
 
 
 def _schedule_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Violation]:
     """Reported times must follow from each other and from the travel matrix."""
     vid = trip.vehicle.id
     clock, place = route.departure, data.depots[trip.vehicle.start_depot].id
-    for stop, visit, drive in zip(route.stops, trip.visits, trip.drive[:-1], strict=True):
+    for (visit, stop), drive in zip(_paired(trip, route), trip.drive[:-1], strict=True):
         if stop.arrival < clock + drive:
             msg = (
-                f"{vid} is planned to reach {visit.id} at {_clock(stop.arrival)}, but leaving "
-                f"{place} at {_clock(clock)} with a {_span(drive)} drive it cannot be there "
-                f"before {_clock(clock + drive)}"
+                f"{vid} is planned to reach {visit.id} at {text.clock(stop.arrival)}, but "
+                f"leaving {place} at {text.clock(clock)} with a {text.span(drive)} drive it "
+                f"cannot be there before {text.clock(clock + drive)}"
             )
             yield Violation("schedule", vid, visit.id, msg)
         if stop.start < stop.arrival:
             msg = (
-                f"{vid} is planned to start {visit.id} at {_clock(stop.start)}, "
-                f"before arriving there at {_clock(stop.arrival)}"
+                f"{vid} is planned to start {visit.id} at {text.clock(stop.start)}, "
+                f"before arriving there at {text.clock(stop.arrival)}"
             )
             yield Violation("schedule", vid, visit.id, msg)
         if stop.departure != stop.start + visit.service_time:
             msg = (
-                f"{vid} is planned to leave {visit.id} at {_clock(stop.departure)}, but "
-                f"{_span(visit.service_time)} of service from {_clock(stop.start)} ends at "
-                f"{_clock(stop.start + visit.service_time)}"
+                f"{vid} is planned to leave {visit.id} at {text.clock(stop.departure)}, but "
+                f"{text.span(visit.service_time)} of service from {text.clock(stop.start)} ends at "
+                f"{text.clock(stop.start + visit.service_time)}"
             )
             yield Violation("schedule", vid, visit.id, msg)
         clock, place = stop.departure, visit.id
     back = clock + trip.drive[-1]
     if route.return_time < back:
         msg = (
-            f"{vid} is planned to get back at {_clock(route.return_time)}, but leaving "
-            f"{place} at {_clock(clock)} it cannot be back before {_clock(back)}"
+            f"{vid} is planned to get back at {text.clock(route.return_time)}, but leaving "
+            f"{place} at {text.clock(clock)} it cannot be back before {text.clock(back)}"
         )
         yield Violation("schedule", vid, None, msg)
 
@@ -306,19 +376,29 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
     weight = sum(visit.weight for visit in trip.visits)
     volume = sum(visit.volume for visit in trip.visits)
     cash = 0
-    for stop, visit in zip(route.stops, trip.visits, strict=True):
+    for visit, stop in _paired(trip, route):
+        if isinstance(stop, Deposit):
+            if stop.amount != cash:
+                msg = (
+                    f"{vid} is planned to deposit {text.cny(stop.amount)} at {visit.id}, "
+                    f"but it arrives with {text.cny(cash)}"
+                )
+                yield Violation("deposit_amount", vid, None, msg)
+            cash = 0
+            continue
+        assert isinstance(visit, Visit)
         cash += visit.cash
         arriving = f"{vid} is planned to arrive at {visit.id} with"
         if stop.weight_on_board != weight:
-            msg = f"{_kg(stop.weight_on_board)} on board, but the goods still to deliver weigh"
-            yield Violation("weight", vid, visit.id, f"{arriving} {msg} {_kg(weight)}")
+            msg = f"{text.kg(stop.weight_on_board)} on board, but the goods still to deliver weigh"
+            yield Violation("weight", vid, visit.id, f"{arriving} {msg} {text.kg(weight)}")
         if stop.volume_on_board != volume:
-            msg = f"{_m3(stop.volume_on_board)} on board, but the goods still to deliver take"
-            yield Violation("volume", vid, visit.id, f"{arriving} {msg} {_m3(volume)}")
+            msg = f"{text.m3(stop.volume_on_board)} on board, but the goods still to deliver take"
+            yield Violation("volume", vid, visit.id, f"{arriving} {msg} {text.m3(volume)}")
         if stop.cash_on_board != cash:
             msg = (
-                f"{vid} is planned to hold {_cny(stop.cash_on_board)} after {visit.id}, "
-                f"but the cash collected so far is {_cny(cash)}"
+                f"{vid} is planned to hold {text.cny(stop.cash_on_board)} after {visit.id}, "
+                f"but the cash collected since the last deposit is {text.cny(cash)}"
             )
             yield Violation("cash", vid, visit.id, msg)
         weight -= visit.weight
@@ -328,57 +408,15 @@ def _reported_loads(trip: _Trip, route: Route) -> Iterator[Violation]:
 def _distance_rules(data: ProblemData, trip: _Trip, route: Route) -> Iterator[Violation]:
     vid = trip.vehicle.id
     place = data.depots[trip.vehicle.start_depot].id
-    for stop, metres in zip(route.stops, trip.metres[:-1], strict=True):
+    for (spot, stop), metres in zip(_paired(trip, route), trip.metres[:-1], strict=True):
         if stop.distance_from_previous != metres:
             msg = (
                 f"{vid} is planned to drive {stop.distance_from_previous:,} m from {place} "
-                f"to {stop.visit_id}, but that leg is {metres:,} m"
+                f"to {spot.id}, but that leg is {metres:,} m"
             )
-            yield Violation("distance", vid, stop.visit_id, msg)
-        place = stop.visit_id
+            yield Violation("distance", vid, spot.id if isinstance(spot, Visit) else None, msg)
+        place = spot.id
     total = sum(trip.metres)
     if route.distance != total:
         msg = f"{vid}'s route is reported as {route.distance:,} m, but its legs add up to"
         yield Violation("distance", vid, None, f"{msg} {total:,} m")
-
-
-def _opening(data: ProblemData, vehicle: Vehicle) -> str:
-    depot = data.depots[vehicle.start_depot]
-    if depot.opens > vehicle.shift_start:
-        return f"depot {depot.id} opens at {_clock(depot.opens)}"
-    return f"its shift starts at {_clock(vehicle.shift_start)}"
-
-
-def _closing(data: ProblemData, vehicle: Vehicle) -> str:
-    depot = data.depots[vehicle.end_depot]
-    if depot.closes < vehicle.shift_end:
-        return f"depot {depot.id} closes at {_clock(depot.closes)}"
-    return f"its shift ends at {_clock(vehicle.shift_end)}"
-
-
-def _clock(seconds: int) -> str:
-    """HH:MM; seconds only when present, so 12:00:30 never reads as on time against 12:00."""
-    if seconds < 0:
-        return f"-{_clock(-seconds)}"
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    day, hour = divmod(hours, 24)
-    text = f"{hour:02d}:{minute:02d}" + (f":{second:02d}" if second else "")
-    return text + {0: "", 1: " next day"}.get(day, f" (+{day} days)")
-
-
-def _span(seconds: int) -> str:
-    minutes, second = divmod(seconds, 60)
-    return f"{minutes} min" + (f" {second} s" if second else "")
-
-
-def _kg(grams: int) -> str:
-    return f"{Decimal(grams) / 1000:,f} kg"
-
-
-def _m3(cm3: int) -> str:
-    return f"{Decimal(cm3) / 1_000_000:,f} m3"
-
-
-def _cny(fen: int) -> str:
-    return f"¥{Decimal(fen) / 100:,.2f}"

@@ -83,7 +83,8 @@ class Visit:
 class Bank:
     """A bank branch where a crew may hand over its cash mid-route (delivery rules, art. 7).
 
-    The whole deposit, arrival to departure, must fall within the branch's hours.
+    The deposit at the counter, start to departure, must fall within the branch's hours; a
+    crew that arrives before the branch opens waits for it (Deposit.start after arrival).
     """
 
     id: str
@@ -99,8 +100,29 @@ class Bank:
 DEPOSIT_MIN_CREW = 2
 
 
+# A route inside the optimizer is a list of ints: a visit index (>= 0) or a deposit at bank b,
+# written ~b (-b - 1), so one list carries the order of visits and deposits between the
+# engine, the repair, build_route and the Result. Only OR-Tools and the repair plan
+# deposits; the other engines see and return visits alone.
+def deposit_at(bank_index: int) -> int:
+    return ~bank_index
+
+
+def is_deposit(item: int) -> bool:
+    return item < 0
+
+
+def bank_of(item: int) -> int:
+    return ~item
+
+
+def visits_of(route: Sequence[int]) -> list[int]:
+    return [item for item in route if item >= 0]
+
+
 # The loads a crew carries, each as what a visit adds to it and what a vehicle may hold:
-# weight, volume and cash (cash only grows along a route, so its cap is a capacity).
+# weight, volume and cash (cash only grows along a route between deposits, so its cap is a
+# capacity for the engines that plan no deposits: their routes keep under it all day).
 LOADS = (
     (attrgetter("weight"), attrgetter("weight_capacity")),
     (attrgetter("volume"), attrgetter("volume_capacity")),
@@ -143,12 +165,12 @@ class ProblemData:
         return len(self.depots) + visit_index
 
     def route_nodes(self, vehicle_index: int, visits: Sequence[int]) -> list[int]:
-        """The matrix nodes a vehicle passes: its start depot, the visits in order, its end
-        depot."""
+        """The matrix nodes a vehicle passes: its start depot, the visits (and deposits, see
+        deposit_at) in order, its end depot."""
         vehicle = self.vehicles[vehicle_index]
         return [
             self.depot_node(vehicle.start_depot),
-            *(self.visit_node(v) for v in visits),
+            *(self.visit_node(v) if v >= 0 else self.bank_node(~v) for v in visits),
             self.depot_node(vehicle.end_depot),
         ]
 

@@ -1,7 +1,8 @@
 """Reads a day file (fleet and orders as JSON) into a Model for one date.
 
 The day file is the hand-off format of the CLI and the fixtures: human units (kg, m3, CNY,
-"HH:MM"), slots by name. Every problem is reported with the object and the field.
+"HH:MM"), slots by name. Every problem is reported with the object and the field. Banks
+(optional) are where crews of two or more may deposit their cash during the day.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ def load_day(
             closes=clock(record.get("closes", "24:00"), f"{what}: closes"),
             name=record.get("name", ""),
         )
+    for record in content.get("banks", ()):
+        _add_bank(model, record)
     crews = {}
     for record in _get(content, "vehicles", "day"):
         _add_vehicle(model, record, depots, settings)
@@ -102,6 +105,21 @@ def load_day(
         data=model.data(provider),
         details=details,
         crews=crews,
+    )
+
+
+def _add_bank(model: Model, record: Mapping[str, Any]) -> None:
+    what = f"bank {record.get('id')!r}"
+    hours = record.get("hours", ("09:00", "17:00"))
+    if not isinstance(hours, list | tuple) or len(hours) != 2:
+        raise ValueError(f'{what}: hours: expected ["HH:MM", "HH:MM"]')
+    model.add_bank(
+        _get(record, "id", what),
+        lat=_get(record, "lat", what),
+        lon=_get(record, "lon", what),
+        hours=(clock(hours[0], f"{what}: hours"), clock(hours[1], f"{what}: hours")),
+        service_s=int(record.get("service_min", 15) * 60),
+        name=record.get("name", ""),
     )
 
 

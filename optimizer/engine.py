@@ -3,6 +3,12 @@
 It receives plain data and returns plain visit orders per vehicle, so no OR-Tools object
 ever leaves this module and the rest of the optimizer can be tested and reasoned about
 without it.
+
+Deposits: where the cash cap may bind (optimizer.deposits.bank_copies), each bank becomes a
+few optional nodes that only crews allowed to deposit may visit, within the bank's hours;
+at one of them the cash dimension drops back to zero (a reload: a negative transit the
+node's slack makes up, slack allowed at banks only). A route comes back as visit indices
+with ~b for a deposit at bank b (see data.deposit_at).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimizer.data import ProblemData
+from optimizer.data import ProblemData, bank_of, deposit_at, is_deposit
+from optimizer.deposits import bank_copies
 from optimizer.params import SolveParams
 
 DAY = 24 * 3600
@@ -41,7 +48,7 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class EngineRun:
-    routes: dict[int, list[int]]  # vehicle index -> visit indices in order
+    routes: dict[int, list[int]]  # vehicle index -> visit indices (and ~bank deposits) in order
     objective: int
     found: bool  # False when the engine stopped before any solution
     status: str
@@ -59,17 +66,37 @@ def drop_penalties(data: ProblemData, visits: Sequence[int]) -> list[int]:
 
 
 class _Nodes:
-    """Engine node numbering: depots first, then the eligible visits in seed order."""
+    """Engine node numbering: depots first, then the eligible visits in seed order, then
+    `copies` nodes per bank (a route may deposit at the same bank more than once)."""
 
-    def __init__(self, data: ProblemData, visits: Sequence[int]) -> None:
+    def __init__(self, data: ProblemData, visits: Sequence[int], copies: int = 0) -> None:
         self.visits = list(visits)
+        self.banks = [b for b in range(len(data.banks)) for _ in range(copies)]
         self.global_nodes = np.array(
-            [*range(len(data.depots)), *(data.visit_node(v) for v in self.visits)], dtype=np.int64
+            [
+                *range(len(data.depots)),
+                *(data.visit_node(v) for v in self.visits),
+                *(data.bank_node(b) for b in self.banks),
+            ],
+            dtype=np.int64,
         )
         self.offset = len(data.depots)
+        self.bank_offset = self.offset + len(self.visits)
 
     def engine_node_of_visit(self) -> dict[int, int]:
         return {v: self.offset + k for k, v in enumerate(self.visits)}
+
+    def item(self, engine_node: int) -> int:
+        """The route item (visit index, or ~bank) of a visit or bank node."""
+        if engine_node >= self.bank_offset:
+            return deposit_at(self.banks[engine_node - self.bank_offset])
+        return self.visits[engine_node - self.offset]
+
+    def is_bank(self, engine_node: int) -> bool:
+        return engine_node >= self.bank_offset
+
+    def bank_nodes(self) -> list[int]:
+        return list(range(self.bank_offset, self.bank_offset + len(self.banks)))
 
 
 def solve_with_ortools(
@@ -90,7 +117,7 @@ def solve_with_ortools(
     """
     order = sorted(allowed)
     np.random.default_rng(seed).shuffle(order)  # the seed picks the search path, reproducibly
-    nodes = _Nodes(data, order)
+    nodes = _Nodes(data, order, bank_copies(data, allowed, initial))
     manager = pywrapcp.RoutingIndexManager(
         len(nodes.global_nodes),
         len(data.vehicles),
@@ -100,12 +127,13 @@ def solve_with_ortools(
     routing = pywrapcp.RoutingModel(manager)
     _add_costs_and_dimensions(data, nodes, manager, routing)
     _add_visit_rules(data, nodes, allowed, manager, routing)
+    _add_bank_rules(data, nodes, manager, routing)
     search = _search_parameters(params)
     started = time.monotonic()
     if progress is not None:
 
         def report() -> None:
-            routed, metres = _routed_and_metres(routing, len(data.vehicles))
+            routed, metres = _routed_and_metres(routing, manager, nodes, len(data.vehicles))
             stop = progress(
                 Progress(
                     elapsed_s=time.monotonic() - started,
@@ -123,7 +151,7 @@ def solve_with_ortools(
     if assignment is None:
         return EngineRun(routes={}, objective=0, found=False, status=_status_name(routing))
     return EngineRun(
-        routes=_read_routes(routing, manager, nodes, assignment, len(data.vehicles)),
+        routes=_read_routes(data, routing, manager, nodes, assignment),
         objective=assignment.ObjectiveValue(),
         found=True,
         status=_status_name(routing),
@@ -139,7 +167,10 @@ def _add_costs_and_dimensions(
     picked = nodes.global_nodes
     distances = data.distances[np.ix_(picked, picked)]
     service = np.array(
-        [0] * nodes.offset + [data.visits[v].service_time for v in nodes.visits], dtype=np.int64
+        [0] * nodes.offset
+        + [data.visits[v].service_time for v in nodes.visits]
+        + [data.banks[b].service_time for b in nodes.banks],
+        dtype=np.int64,
     )
     travel = data.durations[np.ix_(picked, picked)] + service[:, None]
     routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(distances.tolist()))
@@ -155,19 +186,38 @@ def _add_costs_and_dimensions(
             time_dimension.CumulVar(routing.Start(vehicle_index))
         )
         routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.End(vehicle_index)))
+    _add_loads(data, nodes, manager, routing)
+
+
+def _add_loads(
+    data: ProblemData,
+    nodes: _Nodes,
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+) -> None:
+    """Weight and volume, and cash, which only accumulates between deposits: a capacity."""
+    most_cash = max((c.cash_cap for c in data.vehicles), default=0)
     for name, amount, capacity in (
         ("weight", lambda v: v.weight, lambda c: c.weight_capacity),
         ("volume", lambda v: v.volume, lambda c: c.volume_capacity),
-        # Cash only accumulates along a route, so the cumulative cap is a capacity.
         ("cash", lambda v: v.cash, lambda c: c.cash_cap),
     ):
         demand = [0] * nodes.offset + [amount(data.visits[v]) for v in nodes.visits]
         if not any(demand):
             continue
+        # At a bank the cash on board goes back to zero: the slack there makes up the
+        # difference to a transit of minus the largest cap; elsewhere there is no slack.
+        reload = name == "cash" and bool(nodes.banks)
+        demand += [-most_cash if reload else 0] * len(nodes.banks)
         callback = routing.RegisterUnaryTransitVector(demand)
         routing.AddDimensionWithVehicleCapacity(
-            callback, 0, [capacity(c) for c in data.vehicles], True, name
+            callback, most_cash if reload else 0, [capacity(c) for c in data.vehicles], True, name
         )
+        if reload:
+            cash = routing.GetDimensionOrDie(name)
+            for index in range(routing.Size()):
+                if routing.IsStart(index) or not nodes.is_bank(manager.IndexToNode(index)):
+                    cash.SlackVar(index).SetValue(0)
 
 
 def _add_visit_rules(
@@ -189,6 +239,26 @@ def _add_visit_rules(
             # -1 keeps "not performed" possible, so the visit can still be dropped.
             routing.VehicleVar(index).SetValues([-1, *vehicles])
         routing.AddDisjunction([index], penalties[engine_node - nodes.offset])
+
+
+def _add_bank_rules(
+    data: ProblemData,
+    nodes: _Nodes,
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+) -> None:
+    """Bank nodes cost nothing to leave out, take only crews that may deposit, and the whole
+    deposit falls within the bank's hours (the time cumul is when the counter starts)."""
+    if not nodes.banks:
+        return
+    time_dimension = routing.GetDimensionOrDie("time")
+    depositors = [k for k, vehicle in enumerate(data.vehicles) if data.may_deposit(vehicle)]
+    for engine_node in nodes.bank_nodes():
+        index = manager.NodeToIndex(engine_node)
+        bank = data.banks[bank_of(nodes.item(engine_node))]
+        time_dimension.CumulVar(index).SetRange(bank.opens, bank.closes - bank.service_time)
+        routing.VehicleVar(index).SetValues([-1, *depositors])
+        routing.AddDisjunction([index], 0)
 
 
 def _search_parameters(params: SolveParams) -> pywrapcp.RoutingSearchParameters:
@@ -214,11 +284,7 @@ def _run(
     deadline: float | None,
 ) -> pywrapcp.Assignment | None:
     if initial:
-        engine_node = nodes.engine_node_of_visit()
-        routes = [
-            [engine_node[v] for v in initial.get(vehicle, ()) if v in engine_node]
-            for vehicle in range(routing.vehicles())
-        ]
+        routes = _initial_routes(nodes, initial, routing.vehicles())
         routing.CloseModelWithParameters(search)
         start = routing.ReadAssignmentFromRoutes(routes, True)
         if start is not None:
@@ -226,6 +292,28 @@ def _run(
             return routing.SolveFromAssignmentWithParameters(start, search)
     _limit_to(search, deadline)
     return routing.SolveWithParameters(search)
+
+
+def _initial_routes(
+    nodes: _Nodes, initial: Mapping[int, Sequence[int]], vehicles: int
+) -> list[list[int]]:
+    """Engine nodes of the initial routes; each deposit takes a free copy of its bank, and
+    is dropped when the model has none (no bank nodes, or all copies taken)."""
+    engine_node = nodes.engine_node_of_visit()
+    free: dict[int, list[int]] = {}
+    for node in reversed(nodes.bank_nodes()):
+        free.setdefault(bank_of(nodes.item(node)), []).append(node)
+    routes = []
+    for vehicle in range(vehicles):
+        route = []
+        for item in initial.get(vehicle, ()):
+            if is_deposit(item):
+                copies = free.get(bank_of(item))
+                route += [copies.pop()] if copies else []
+            elif item in engine_node:
+                route.append(engine_node[item])
+        routes.append(route)
+    return routes
 
 
 def _limit_to(search: pywrapcp.RoutingSearchParameters, deadline: float | None) -> None:
@@ -238,25 +326,41 @@ def _limit_to(search: pywrapcp.RoutingSearchParameters, deadline: float | None) 
 
 
 def _read_routes(
+    data: ProblemData,
     routing: pywrapcp.RoutingModel,
     manager: pywrapcp.RoutingIndexManager,
     nodes: _Nodes,
     assignment: pywrapcp.Assignment,
-    vehicles: int,
 ) -> dict[int, list[int]]:
     routes: dict[int, list[int]] = {}
-    for vehicle in range(vehicles):
+    for vehicle in range(len(data.vehicles)):
         index = assignment.Value(routing.NextVar(routing.Start(vehicle)))
-        visits = []
+        visits: list[int] = []
         while not routing.IsEnd(index):
-            visits.append(nodes.visits[manager.IndexToNode(index) - nodes.offset])
+            item = nodes.item(manager.IndexToNode(index))
+            # A deposit with nothing collected since the last is a detour for nothing.
+            if not is_deposit(item) or _cash_since_deposit(data, visits):
+                visits.append(item)
             index = assignment.Value(routing.NextVar(index))
         routes[vehicle] = visits
     return routes
 
 
-def _routed_and_metres(routing: pywrapcp.RoutingModel, vehicles: int) -> tuple[int, int]:
-    """Visits on a route, and metres driven, of the solution the search just found."""
+def _cash_since_deposit(data: ProblemData, route: Sequence[int]) -> int:
+    cash = 0
+    for item in route:
+        cash = 0 if is_deposit(item) else cash + data.visits[item].cash
+    return cash
+
+
+def _routed_and_metres(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    nodes: _Nodes,
+    vehicles: int,
+) -> tuple[int, int]:
+    """Visits on a route (deposits are no visits), and metres driven, of the solution the
+    search just found."""
     routed = metres = 0
     for vehicle in range(vehicles):
         here = routing.Start(vehicle)
@@ -268,7 +372,7 @@ def _routed_and_metres(routing: pywrapcp.RoutingModel, vehicles: int) -> tuple[i
             metres += routing.GetArcCostForVehicle(here, index, vehicle)
             if routing.IsEnd(index):
                 break
-            routed += 1
+            routed += not nodes.is_bank(manager.IndexToNode(index))
             here, index = index, routing.NextVar(index).Value()
     return routed, metres
 

@@ -224,7 +224,10 @@ def no_room(
             full["weight"] += 1
         elif sum(v.volume for v in on_route) + visit.volume > vehicle.volume_capacity:
             full["volume"] += 1
-        elif sum(v.cash for v in on_route) + visit.cash > vehicle.cash_cap:
+        elif (
+            not data.may_deposit(vehicle)
+            and sum(v.cash for v in on_route) + visit.cash > vehicle.cash_cap
+        ):
             full["cash cap"] += 1
         else:
             full["working time"] += 1

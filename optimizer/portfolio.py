@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from optimizer.data import ProblemData
+from optimizer.data import ProblemData, visits_of
 from optimizer.decompose import Part, split
+from optimizer.deposits import cash_exceeds_caps
 from optimizer.engine import (
     EngineRun,
     Progress,
@@ -33,6 +34,7 @@ from optimizer.engine import (
 )
 from optimizer.params import SolveParams
 from optimizer.pool import Deadlines, SearchPool, Task, search
+from optimizer.repair import with_cash_visits
 from optimizer.spare import crews_to_spare, fewer_crews
 
 # Below this many visits a search is too short to pay for starting another process.
@@ -41,6 +43,9 @@ PARALLEL_FROM_VISITS = 150
 # left out (its insertion moves can place some): on a plan that serves everyone its local
 # search does not shorten what genetic search found.
 POLISH_SHARE = 0.05
+# Where the day's cash is more than its crews may carry, the genetic search cannot serve it
+# (it plans no deposits) and the polish, given the deposits the repair adds, has more to do.
+DEPOSIT_POLISH_SHARE = 0.25
 # Kept after the engines for re-inserting, timing, checking and explaining the plan: a
 # share of the limit, or more on large days, where that work grows with the visits (a
 # 2,000-visit day overran a 60 s limit by 0.6 s with the share alone, measured).
@@ -129,18 +134,21 @@ def run_engines(
     started = time.monotonic()
     limit = params.time_limit_s
     polish = "ortools" in params.engines and len(allowed) <= POLISH_UP_TO_VISITS
-    stages = timeline(deadline or started + limit, limit, len(allowed), polish=polish)
+    share = DEPOSIT_POLISH_SHARE if polish and cash_exceeds_caps(data, allowed) else POLISH_SHARE
+    stages = timeline(deadline or started + limit, limit, len(allowed), polish=polish, share=share)
     polish_by, deadlines = stages.polish_by, stages.searches
     latch = _Latch(progress)
 
     def announce(run: EngineRun) -> bool:
         # Genetic search reports only costs while it runs; say what it achieved.
-        served = sum(len(route) for route in run.routes.values())
+        served = sum(len(visits_of(route)) for route in run.routes.values())
         elapsed = time.monotonic() - started
         cost = objective(data, run, allowed)
         return latch(Progress(elapsed, limit, cost, served, metres_driven(data, run), True))
 
     best = _best_hgs(data, allowed, params, seed, deadlines, latch if progress else None, announce)
+    if best.found and data.banks and not _serves_all(best, allowed):
+        best = _with_deposits(data, allowed, best)
     if progress is not None and best.found:
         announce(best)
     left = polish_by - time.monotonic() - stages.model_build_s
@@ -177,21 +185,39 @@ class Timeline:
     model_build_s: float  # the polish's time to build its model, before it can search
 
 
-def timeline(end: float, limit: float, visits: int, *, polish: bool) -> Timeline:
+def timeline(
+    end: float, limit: float, visits: int, *, polish: bool, share: float = POLISH_SHARE
+) -> Timeline:
     """The stages of a run of `limit` seconds over `visits` that must be over by `end`."""
     finishing = max(limit * FINISH_SHARE, visits * FINISH_S_PER_VISIT)
     finish_by = end - finishing
     polish_by = finish_by - min(visits * POLISH_OVERRUN_S_PER_VISIT, MAX_POLISH_OVERRUN_S)
     build_s = visits * MODEL_BUILD_S_PER_VISIT
-    polish_s = max(limit * POLISH_SHARE, build_s + 2 * MIN_POLISH_S)
+    polish_s = max(limit * share, build_s + 2 * MIN_POLISH_S)
     optional = polish_by - polish_s if polish else finish_by
     everyone = end - min(finishing, EVERYONE_FINISH_S + visits * EVERYONE_FINISH_S_PER_VISIT)
     return Timeline(Deadlines(optional=optional, everyone=everyone), polish_by, build_s)
 
 
 def _serves_all(run: EngineRun, allowed: Mapping[int, Sequence[int]]) -> bool:
-    served = sum(len(route) for route in run.routes.values())
+    served = sum(len(visits_of(route)) for route in run.routes.values())
     return run.found and served == len(allowed)
+
+
+def _with_deposits(
+    data: ProblemData, allowed: Mapping[int, Sequence[int]], run: EngineRun
+) -> EngineRun:
+    """`run` with the cash visits it left out that a deposit makes room for.
+
+    The genetic search keeps every crew under its cap over the whole day, and OR-Tools' local
+    search does not add a bank and a visit in one move, so the polish starts from here.
+    """
+    routes = with_cash_visits(data, allowed, run.routes)
+    if routes is None:
+        return run
+    seeded = replace(run, routes=routes)
+    seeded = replace(seeded, objective=objective(data, seeded, allowed))
+    return seeded if seeded.objective < objective(data, run, allowed) else run
 
 
 class _Latch:

@@ -42,3 +42,23 @@ def test_traces_are_not_empty(records: dict[str, dict[str, Any]]) -> None:
     """Both solvers leave at least one point of cost over time."""
     for record in records.values():
         assert record["trace"]
+
+
+@pytest.fixture(scope="module")
+def cash_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    out: Path = tmp_path_factory.mktemp("cash") / "cash.json"
+    argv = ["--cash-heavy", "--sizes", str(VISITS), "--seconds-per-size", "2", "--json", str(out)]
+    assert main(argv) == 0
+    return {record["solver"]: record for record in json.loads(out.read_text(encoding="utf-8"))}
+
+
+def test_cash_heavy_day_runs_with_banks_and_without(
+    cash_records: dict[str, dict[str, Any]],
+) -> None:
+    """--cash-heavy solves one day with banks and without; only the first may deposit."""
+    assert set(cash_records) == {"ours", "ours-no-banks"}
+    ours, none = cash_records["ours"], cash_records["ours-no-banks"]
+    assert ours["valid"] and none["valid"], ours["problems"] + none["problems"]
+    assert ours["day"] == none["day"] == "cash-heavy"
+    assert none["deposits"] == 0 and set(none["trucks_by_deposits"]) == {"0"}
+    assert sum(ours["trucks_by_deposits"].values()) > 0 and ours["cash_collected_cny"] > 0

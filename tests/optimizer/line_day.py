@@ -36,6 +36,7 @@ class LineDay:
         self.model.add_skills(skills)
         self.positions: list[float] = []
         self.depot_positions: list[float] = []
+        self.bank_positions: list[float] = []
 
     def depot(self, at_km: float = 0.0, name: str = "WH") -> int:
         self.depot_positions.append(at_km)
@@ -54,5 +55,12 @@ class LineDay:
         self.positions.append(at_km)
         return self.model.add_visit(id, lat=30.0, lon=104.0 + at_km / 100, **fields)  # type: ignore[arg-type]
 
+    def bank(self, id: str, at_km: float, **overrides: object) -> int:
+        fields: dict[str, object] = dict(hours=(9 * H, 17 * H), service_s=900)
+        fields.update(overrides)
+        self.bank_positions.append(at_km)
+        return self.model.add_bank(id, lat=30.0, lon=104.0 + at_km / 100, **fields)  # type: ignore[arg-type]
+
     def data(self):  # type: ignore[no-untyped-def]
-        return self.model.data(matrix=line_matrix(self.depot_positions + self.positions))
+        nodes = self.depot_positions + self.positions + self.bank_positions
+        return self.model.data(matrix=line_matrix(nodes))

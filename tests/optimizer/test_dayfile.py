@@ -155,6 +155,28 @@ def test_crew_size_is_number_of_crew_members(tmp_path: Path) -> None:
     assert day.crews["T1"] == ()
 
 
+def test_banks_are_read_with_hours_and_service(tmp_path: Path) -> None:
+    """A bank's hours and minutes at the counter become seconds; banks come after visits."""
+    content = copy.deepcopy(DAY_FILE)
+    bank = {"id": "B1", "lat": 31.2, "lon": 121.4, "hours": ["09:30", "16:00"], "service_min": 20}
+    content["banks"] = [bank, {"id": "B2", "lat": 31.3, "lon": 121.5, "name": "ICBC"}]
+    data = _load(tmp_path, content).data
+    first, second = data.banks
+    assert (first.id, first.opens, first.closes, first.service_time) == (
+        "B1",
+        9 * H + 1800,
+        16 * H,
+        1200,
+    )
+    assert (second.opens, second.closes, second.service_time, second.name) == (
+        9 * H,
+        17 * H,
+        900,
+        "ICBC",
+    )
+    assert (data.num_nodes, data.bank_node(0)) == (5, 3)
+
+
 def _visit_a(content: dict[str, Any]) -> dict[str, Any]:
     visit: dict[str, Any] = content["visits"][0]
     return visit
@@ -204,6 +226,13 @@ def _vehicle_v1(content: dict[str, Any]) -> dict[str, Any]:
         (lambda c: _visit_a(c).update(pinned_to="V9"), "visit 'a': pinned_to: no vehicle 'V9'"),
         # a file without the visits list
         (lambda c: c.pop("visits"), "day: visits: required"),
+        # a bank without latitude
+        (lambda c: c.update(banks=[{"id": "B1", "lon": 121.4}]), "bank 'B1': lat: required"),
+        # a bank with one clock time for its hours
+        (
+            lambda c: c.update(banks=[{"id": "B1", "lat": 31.2, "lon": 121.4, "hours": ["09:00"]}]),
+            "bank 'B1': hours: expected",
+        ),
     ],
 )
 def test_errors_name_object_and_field(

@@ -198,6 +198,13 @@ def test_timeline_lets_plans_serving_everyone_search_longest(
     assert found.model_build_s == pytest.approx(stages.model_build_s)
 
 
+def test_timeline_gives_the_polish_its_share() -> None:
+    """A deposit day's 25% polish share of 60 s leaves the optional searches 15 s less."""
+    found = timeline(100.0, 60.0, 1_000, polish=True, share=0.25)
+    assert found.searches.optional == pytest.approx(97.3 - 15.0)
+    assert found.polish_by == pytest.approx(97.3)
+
+
 @pytest.mark.parametrize(
     ("give_up_share", "status"),
     [

@@ -163,8 +163,9 @@ def test_isolated_solve_runs_at_the_given_niceness(day: LineDay) -> None:
     earlier = {child.pid for child in mp.active_children()}
 
     def note_priority(update: Progress) -> bool:
-        # Before the child's first report it may still be starting, at the caller's priority.
-        if update.elapsed_s > 0:
+        # Before the child's first plan it may still be starting, at the caller's priority: the
+        # caller's clock ticks on (with elapsed time, no plan) while a loaded machine starts it.
+        if update.objective > 0 or update.visits_routed > 0:
             ours = [c.pid or 0 for c in mp.active_children() if c.pid not in earlier]
             seen.extend(os.getpriority(os.PRIO_PROCESS, pid) for pid in ours)
         return len(seen) >= 2
