@@ -109,7 +109,11 @@ def with_deposit(data: ProblemData, vehicle: int, order: Sequence[int]) -> list[
     metres = current.distance if current is not None else 0
     best, best_key = None, None
     for position in range(1, len(order) + 1):
-        if is_deposit(order[position - 1]):
+        # Next to another deposit a deposit banks nothing: it would only win on its zero
+        # detour and leave no room.
+        if is_deposit(order[position - 1]) or (
+            position < len(order) and is_deposit(order[position])
+        ):
             continue
         for bank in range(len(data.banks)):
             candidate = [*order[:position], deposit_at(bank), *order[position:]]
