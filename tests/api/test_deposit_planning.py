@@ -61,7 +61,7 @@ def _cash_heavy_day(client: TestClient, admin: dict[str, str]) -> None:
 def test_a_day_whose_cash_needs_a_bank_gets_a_deposit_stop(
     client: TestClient, admin: dict[str, str]
 ) -> None:
-    """All three customers are served: C01 banks at the counter within its hours, carrying ≤ ¥3,000."""
+    """All three customers are served: C01 banks within the hours, carrying ≤ ¥3,000."""
     _cash_heavy_day(client, admin)
     job = _post(client, admin, "/plans", {"date": DAY.isoformat(), "time_limit_s": 5})
     deadline = time.monotonic() + 60
