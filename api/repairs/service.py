@@ -182,6 +182,11 @@ def _register_row(
             "taken_on": entry.date,
             "taken_at": now,
             "entries": {Kind.GOODS_IN.value: entry.id},
+            # The receipt shows the ticket's warranty where it has a card; the return day
+            # judges it again (api.repairs.charge).
+            "under_warranty": body.under_warranty
+            if ticket.under_warranty is None
+            else ticket.under_warranty,
         },
     )
 

@@ -12,7 +12,7 @@ from api.areas.scope import local_settings
 from api.core.errors import Conflict, Forbidden, RuleBroken
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
-from api.repairs.charge import check_parts, repair_charge
+from api.repairs.charge import check_parts, repair_quote
 from api.repairs.models import (
     GoodsStatus,
     InspectionCreate,
@@ -22,7 +22,7 @@ from api.repairs.models import (
     TakeBack,
     TakeBackPublic,
 )
-from api.repairs.service import StepCall, advance, signature, signed_report
+from api.repairs.service import StepCall, advance, area_today, signature, signed_report
 from api.tickets import visits
 from api.tickets.models import TicketEventKind
 from api.tickets.service import add_event, get_ticket, require_dispatchable
@@ -121,14 +121,12 @@ def returned(call: StepCall, body: ReturnCreate) -> Done:
                 field="service_report_id",
                 rule="return_visit",
             )
-        charge = repair_charge(
-            call.settings,
-            under_warranty=row.under_warranty,
-            labour_hours=row.labour_hours or 0.0,
-            parts=row.parts,
-        )
+        # Charged on the return day: what POST /fees/{date}/tickets/{id}/collection expects.
+        day = area_today(locked, call.settings, row.area_code, call.now)
+        charge = repair_quote(locked, settings=call.settings, ticket=ticket, row=row, on=day)
         payload = {**body.model_dump(mode="json"), **signature(report)}
-        payload |= {"receipt": "closed", "under_warranty": row.under_warranty, "charge": charge}
+        payload |= {"receipt": "closed", "under_warranty": charge.under_warranty}
+        payload["charge"] = charge.as_charge()
         return payload, report.order_id, report.vehicle_code
 
     def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
