@@ -22,7 +22,7 @@ from api.repairs.models import (
     TakeBack,
     TakeBackPublic,
 )
-from api.repairs.service import StepCall, advance, area_today, signature, signed_report
+from api.repairs.service import StepCall, advance, signature, signed_report
 from api.tickets import visits
 from api.tickets.models import TicketEventKind
 from api.tickets.service import add_event, get_ticket, require_dispatchable
@@ -122,8 +122,8 @@ def returned(call: StepCall, body: ReturnCreate) -> Done:
                 rule="return_visit",
             )
         # Charged on the return day: what POST /fees/{date}/tickets/{id}/collection expects.
-        day = area_today(locked, call.settings, row.area_code, call.now)
-        charge = repair_quote(locked, settings=call.settings, ticket=ticket, row=row, on=day)
+        on = report.date  # the return visit's day
+        charge = repair_quote(locked, settings=call.settings, ticket=ticket, row=row, on=on)
         payload = {**body.model_dump(mode="json"), **signature(report)}
         payload |= {"receipt": "closed", "under_warranty": charge.under_warranty}
         payload["charge"] = charge.as_charge()
@@ -133,4 +133,8 @@ def returned(call: StepCall, body: ReturnCreate) -> Done:
         row.returned_at, row.returned_on, row.return_order_id = call.now, entry.date, entry.order_id
         row.charge_fen = entry.payload["charge"]["amount_fen"]
 
-    return advance(call, Kind.GOODS_OUT, body, check, apply)
+    # The return day is the return visit's, whose chain its fee is collected and reconciled
+    # in; the report is checked under the lock (signed_report), entries never change.
+    report = call.session.get(LedgerEntry, body.service_report_id)
+    day = report.date if report is not None else None
+    return advance(call, Kind.GOODS_OUT, body, check, apply, on=day)
