@@ -63,6 +63,9 @@ def take_back_tour(
             "customer_phone": customer["phone"],
             "equipment": HOOD,
             "service_type": "repair",
+            # The warranty card: a range hood's 12 months ran out long ago, so a paid repair.
+            "product_type": "appliance",
+            "purchase_date": (date - dt.timedelta(days=800)).isoformat(),
             "on_site_at": day.at("10:00"),
             "order_external_id": customer["external_id"],
         },
@@ -82,7 +85,6 @@ def take_back_tour(
             "condition": "外壳轻微划痕",
             "accessories": "遥控器",
             "fault": "风机电机不转",
-            "under_warranty": False,
             "at": day.at(stop["arrival"]),
         },
     )
@@ -108,4 +110,22 @@ def take_back_tour(
         f"  {back.date} signed out by {stop['customer']}: receipt {out['receipt_no']} closed, "
         f"repair charged {charge:.2f} CNY"
     )
+    said.append(_collect(api, back, vehicle, ticket["id"], charge))
     return said
+
+
+def _collect(api: httpx.Client, day: CrewDay, vehicle: str, ticket_id: int, charge: float) -> str:
+    """The technician takes the charge in cash and hands it to finance; the day reconciled."""
+    staff = api.post("/staff", json={"name": "刘师傅", "role": "technician"}).json()
+    crew = {"date": day.date.isoformat(), "vehicle_code": vehicle, "staff_id": staff["id"]}
+    api.post("/crews", json={**crew, "role": "technician"}).raise_for_status()
+    paid = {"amount_cny": charge, "method": "cash", "at": day.at("10:40")}
+    day.send("driver", f"/fees/{day.date}/tickets/{ticket_id}/collection", paid)
+    day.keys["finance"] = issue_key(api, "finance", "财务")
+    handed = {"vehicle_code": vehicle, "amount_cny": charge, "handed_by": staff["name"]}
+    handed |= {"received_by": "财务", "at": day.at("17:30")}
+    day.send("finance", f"/cash/{day.date}/handovers", handed)
+    checked = day.send("finance", f"/cash/{day.date}/reconciliation", {})
+    crew_day = next(c for c in checked["crews"] if c["vehicle_code"] == vehicle)
+    state = "reconciled" if not crew_day["mismatches"] else f"{crew_day['mismatches']}"
+    return f"  fee ¥{charge:.2f} collected in cash and handed to finance; {vehicle}'s day {state}"

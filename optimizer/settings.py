@@ -53,16 +53,6 @@ DEFAULT_INSTALL_TYPES = {
 }
 
 
-# Parts the workshop fits to goods taken back for repair, CNY each.
-DEFAULT_REPAIR_PART_PRICES = {
-    "VALVE-CORE": 35.0,  # a tap's ceramic cartridge
-    "SEAL-DRAIN": 8.0,  # a sink's drain seal
-    "HINGE-SOFT": 25.0,  # a cabinet's soft-close hinge
-    "MOTOR-HOOD": 260.0,  # a range hood's fan motor
-    "IGNITER": 45.0,  # a gas hob's igniter
-}
-
-
 class Part(BaseModel):
     """A spare part on the store's price list, charged per piece outside the warranty."""
 
@@ -97,6 +87,7 @@ DEFAULT_PARTS = {
     "CARTRIDGE": Part(name="阀芯", price_cny=Decimal("60")),
     "HOSE": Part(name="进水软管", price_cny=Decimal("25")),
     "SEAL": Part(name="密封圈", price_cny=Decimal("8")),
+    "MOTOR-HOOD": Part(name="烟机风机电机", price_cny=Decimal("260")),
 }
 Months = Annotated[int, Field(ge=0, le=600)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
@@ -154,12 +145,9 @@ class DispatchSettings(BaseSettings):
 
     # Take-back repairs (客户商品进出登记簿): goods held longer than this show on the board.
     goods_overdue_days: int = Field(default=15, ge=1, le=365)
-    # What a repair out of warranty costs until the fees module prices it: labour per hour
-    # of the repair card, and the parts of the store's list by code. JSON in the environment.
+    # A take-back repair out of warranty is charged the repair card's hours at this rate,
+    # plus its parts from `parts` (api.repairs.charge says why not `labour_cny`).
     repair_labour_cny_per_hour: int = Field(default=80, ge=0, le=10_000)
-    repair_part_prices_cny: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_REPAIR_PART_PRICES)
-    )
 
     road_detour_factor: float = Field(default=1.3, ge=1.0)
     average_speed_kmh: float = Field(default=25.0, gt=0)

@@ -19,9 +19,15 @@ from api.records.service import effective, entries
 from api.tickets.models import Ticket
 
 # Kinds that put a visit's fee off to a later day: a product taken back for repair is charged
-# on the day it is returned (服务作业程序, article 8). The take-back records add theirs here.
-DEFERRING_KINDS: frozenset[str] = frozenset()
-VISIT_KINDS = (Kind.ARRIVED, Kind.SERVICE_REPORT, Kind.FEE_APPROVED, Kind.FEE_COLLECTED)
+# on the day it is returned (服务作业程序, article 8), at the visit its GOODS_OUT states.
+DEFERRING_KINDS: frozenset[str] = frozenset({Kind.GOODS_IN})
+VISIT_KINDS = (
+    Kind.ARRIVED,
+    Kind.SERVICE_REPORT,
+    Kind.FEE_APPROVED,
+    Kind.FEE_COLLECTED,
+    Kind.GOODS_OUT,
+)
 
 
 class Charge(StrEnum):
@@ -45,12 +51,15 @@ class VisitFee:
     approval: LedgerEntry | None = None
     collection: LedgerEntry | None = None
     deferred: bool = False
+    returned: LedgerEntry | None = None  # goods taken back, returned: the repair's charge
 
     @property
     def charge(self) -> Charge:
         until = self.ticket.warranty_until
         if self.collection is not None:
             return Charge.PAID
+        if self.returned is not None:
+            return self._return_charge()
         if until is None:
             return Charge.UNKNOWN
         if self.date <= until:
@@ -61,6 +70,15 @@ class VisitFee:
             return Charge.DEFERRED
         return Charge.OPEN if self.reported is None else Charge.UNCOLLECTED
 
+    def _return_charge(self) -> Charge:
+        """A return is judged by the charge its GOODS_OUT stated, warranty card or not."""
+        assert self.returned is not None
+        if self.returned.payload["charge"]["amount_fen"] == 0:
+            return Charge.WARRANTY
+        if self.approval is not None and self.approval.payload.get("discount_fen") is None:
+            return Charge.WAIVED
+        return Charge.UNCOLLECTED  # the return comes after the signed report
+
     def add(self, row: LedgerEntry) -> None:
         if row.kind == Kind.ARRIVED:
             self.arrived = self.arrived or row  # the first arrival starts the time on site
@@ -70,6 +88,8 @@ class VisitFee:
             self.approval = row
         elif row.kind == Kind.FEE_COLLECTED:
             self.collection = row
+        elif row.kind == Kind.GOODS_OUT:
+            self.returned = row
         else:
             self.deferred = True
         self.vehicle_code = row.vehicle_code or self.vehicle_code

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
@@ -46,7 +46,7 @@ class Quote:
     service_type: str
     on: dt.date
     under_warranty: bool
-    warranty_until: dt.date
+    warranty_until: dt.date | None  # None: judged without a warranty card (a take-back's flag)
     labour_fen: int
     lines: tuple[QuoteLine, ...]
     reason: str  # why free, or why charged
@@ -58,6 +58,39 @@ class Quote:
     @property
     def total_fen(self) -> int:
         return self.labour_fen + self.parts_fen
+
+    def as_charge(self) -> dict[str, Any]:
+        """The quote as a record states it (a take-back's return): what collection expects."""
+        lines = [
+            {"code": x.code, "name": x.name, "unit_fen": x.unit_fen, "quantity": x.quantity}
+            for x in self.lines
+        ]
+        until = None if self.warranty_until is None else self.warranty_until.isoformat()
+        return {
+            "service_type": self.service_type,
+            "under_warranty": self.under_warranty,
+            "warranty_until": until,
+            "labour_fen": self.labour_fen,
+            "parts": lines,
+            "parts_fen": self.parts_fen,
+            "amount_fen": self.total_fen,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def of_charge(cls, *, ticket_id: int, on: dt.date, charge: dict[str, Any]) -> Quote:
+        """The quote a record stated with `as_charge`, priced as it was on that day."""
+        until = charge.get("warranty_until")
+        return cls(
+            ticket_id=ticket_id,
+            service_type=charge.get("service_type", "repair"),
+            on=on,
+            under_warranty=bool(charge.get("under_warranty", charge["amount_fen"] == 0)),
+            warranty_until=None if until is None else dt.date.fromisoformat(until),
+            labour_fen=charge["labour_fen"],
+            lines=tuple(QuoteLine(**line) for line in charge.get("parts", [])),
+            reason=charge.get("reason", "the repair card's hours and parts"),
+        )
 
 
 class QuoteLinePublic(SQLModel):
@@ -73,7 +106,7 @@ class QuotePublic(SQLModel):
     service_type: str
     on: dt.date  # the service day the warranty is judged on
     under_warranty: bool
-    warranty_until: dt.date
+    warranty_until: dt.date | None
     labour_cny: float
     parts: list[QuoteLinePublic]
     parts_cny: float

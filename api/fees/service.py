@@ -35,6 +35,7 @@ from api.fees.models import (
     Quote,
     QuoteLine,
 )
+from api.fees.returns import require_goods_back, return_quote
 from api.fleet.service import crews_on
 from api.orders.models import Order
 from api.records.access import planned_stop, require_own_crew
@@ -75,7 +76,7 @@ def quote_for(
             rule="priced_service",
         )
     free = on <= until
-    lines = tuple(_line(local, part, free) for part in _merged(parts))
+    lines = tuple(quote_line(local, part, free) for part in merged_parts(parts))
     if free:
         reason = (
             f"under warranty until {until} ({ticket.product_type}, bought {ticket.purchase_date})"
@@ -94,7 +95,7 @@ def quote_for(
     )
 
 
-def _merged(parts: Sequence[PartUse]) -> list[PartUse]:
+def merged_parts(parts: Sequence[PartUse]) -> list[PartUse]:
     """One line per part code, so HINGE×1 twice is HINGE×2 on the quote."""
     counts: dict[str, int] = {}
     for part in parts:
@@ -102,7 +103,7 @@ def _merged(parts: Sequence[PartUse]) -> list[PartUse]:
     return [PartUse(code=code, quantity=n) for code, n in counts.items()]
 
 
-def _line(settings: ServiceSettings, part: PartUse, free: bool) -> QuoteLine:
+def quote_line(settings: ServiceSettings, part: PartUse, free: bool) -> QuoteLine:
     listed = settings.parts.get(part.code)
     if listed is None:
         known = ", ".join(sorted(settings.parts))
@@ -289,16 +290,6 @@ def collect(
     """The fee taken on site after the arrival: exactly the quote less any approved discount."""
     visit = visit_on(session=session, principal=principal, ticket_id=ticket_id, date=date)
     require_own_crew(principal, visit.vehicle_code)
-    # A visit is booked only for a ticket with its service type (require_dispatchable).
-    service_type = visit.ticket.service_type or TicketServiceType.REPAIR
-    priced = quote_for(
-        session,
-        settings=settings,
-        ticket=visit.ticket,
-        parts=body.parts,
-        labour_service_type=service_type,
-        on=date,
-    )
     amount = fen(body.amount_cny)
     local = local_settings(session=session, settings=settings, area=visit.area)
     cap = cash_cap_fen(session=session, settings=local, vehicle_code=visit.vehicle_code)
@@ -308,6 +299,19 @@ def collect(
         arrived_first(rows, visit.order.external_id, field="ticket_id")
         if any(row.kind == Kind.FEE_COLLECTED for row in rows):
             raise Conflict(f"ticket {ticket_id}'s fee of {date} is already collected")
+        priced = return_quote(rows, ticket=visit.ticket, date=date, parts=body.parts)
+        if priced is None:
+            require_goods_back(locked, visit.ticket)
+            # A visit is booked only for a ticket with its service type (require_dispatchable).
+            service_type = visit.ticket.service_type or TicketServiceType.REPAIR
+            priced = quote_for(
+                locked,
+                settings=settings,
+                ticket=visit.ticket,
+                parts=body.parts,
+                labour_service_type=service_type,
+                on=date,
+            )
         approval = next((row for row in reversed(rows) if row.kind == Kind.FEE_APPROVED), None)
         off = discount_fen(approval, priced.total_fen)
         _exactly_due(priced, off, amount, approval)

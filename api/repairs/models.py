@@ -38,8 +38,9 @@ class TakeBackBase(SQLModel):
     condition: str = Field(default="", max_length=500, description="scratches, dents, missing")
     accessories: str = Field(default="", max_length=500, description="what goes with it")
     fault: str = Field(min_length=1, max_length=1000)
-    # The warranty card read on site; the fees module decides it from the purchase date.
-    under_warranty: bool
+    # The warranty card as read on site, for a ticket without one (no product type or
+    # purchase date); a ticket's own card decides (api.repairs.charge).
+    under_warranty: bool = False
 
 
 class TakeBackCreate(TakeBackBase):

@@ -182,6 +182,11 @@ def _register_row(
             "taken_on": entry.date,
             "taken_at": now,
             "entries": {Kind.GOODS_IN.value: entry.id},
+            # The receipt shows the ticket's warranty where it has a card; the return day
+            # judges it again (api.repairs.charge).
+            "under_warranty": body.under_warranty
+            if ticket.under_warranty is None
+            else ticket.under_warranty,
         },
     )
 
@@ -206,11 +211,17 @@ class StepCall:
 
 
 def advance(
-    call: StepCall, kind: Kind, body: SQLModel, check: Check, apply: Apply | None = None
+    call: StepCall,
+    kind: Kind,
+    body: SQLModel,
+    check: Check,
+    apply: Apply | None = None,
+    on: dt.date | None = None,
 ) -> tuple[TakeBackPublic, bool]:
-    """One register step after the first: in order, or a 409 naming the rule."""
+    """One register step after the first, in the chain of day `on` (default: the area's
+    today): in order, or a 409 naming the rule."""
     row = scoped(call.session, call.take_back_id, call.principal)
-    date = area_today(call.session, call.settings, row.area_code, call.now)
+    date = on or area_today(call.session, call.settings, row.area_code, call.now)
     allowed, after = STEPS[kind]
 
     def build(locked: Session) -> NewEntry:

@@ -12,7 +12,7 @@ from api.areas.scope import local_settings
 from api.core.errors import Conflict, Forbidden, RuleBroken
 from api.records.kinds import Kind
 from api.records.models import LedgerEntry
-from api.repairs.charge import check_parts, repair_charge
+from api.repairs.charge import check_parts, repair_quote
 from api.repairs.models import (
     GoodsStatus,
     InspectionCreate,
@@ -121,18 +121,20 @@ def returned(call: StepCall, body: ReturnCreate) -> Done:
                 field="service_report_id",
                 rule="return_visit",
             )
-        charge = repair_charge(
-            call.settings,
-            under_warranty=row.under_warranty,
-            labour_hours=row.labour_hours or 0.0,
-            parts=row.parts,
-        )
+        # Charged on the return day: what POST /fees/{date}/tickets/{id}/collection expects.
+        on = report.date  # the return visit's day
+        charge = repair_quote(locked, settings=call.settings, ticket=ticket, row=row, on=on)
         payload = {**body.model_dump(mode="json"), **signature(report)}
-        payload |= {"receipt": "closed", "under_warranty": row.under_warranty, "charge": charge}
+        payload |= {"receipt": "closed", "under_warranty": charge.under_warranty}
+        payload["charge"] = charge.as_charge()
         return payload, report.order_id, report.vehicle_code
 
     def apply(_: Session, row: TakeBack, entry: LedgerEntry) -> None:
         row.returned_at, row.returned_on, row.return_order_id = call.now, entry.date, entry.order_id
         row.charge_fen = entry.payload["charge"]["amount_fen"]
 
-    return advance(call, Kind.GOODS_OUT, body, check, apply)
+    # The return day is the return visit's, whose chain its fee is collected and reconciled
+    # in; the report is checked under the lock (signed_report), entries never change.
+    report = call.session.get(LedgerEntry, body.service_report_id)
+    day = report.date if report is not None else None
+    return advance(call, Kind.GOODS_OUT, body, check, apply, on=day)
