@@ -108,11 +108,13 @@ class Draft:
         """Let the optimizer keep, drop or add the deposits of these routes so each can be
         driven (optimizer.deposits.fit_deposits); a route nothing fixes stays for the checker
         to name its rule."""
-        placed = self.placed()
-        for vehicle in vehicles:
-            visits = self.routes.get(vehicle, [])
-            order = route_order(data, visits, placed.get(vehicle, ()))
-            if order is None or vehicle not in {v.id for v in data.vehicles}:
+        placed, fleet = self.placed(), {v.id for v in data.vehicles}
+        offered = {bank.id for bank in data.banks}
+        for vehicle in set(vehicles) & fleet:
+            # A branch no longer offered is no deposit to keep; another may replace it.
+            kept = [(after, bank) for after, bank in placed.get(vehicle, ()) if bank in offered]
+            order = route_order(data, self.routes.get(vehicle, []), kept)
+            if order is None:
                 continue
             fitted = fit_deposits(data, data.vehicle_index(vehicle), order)
             if fitted is not None:

@@ -7,17 +7,15 @@ capped at ¥3,000, get their crews only after planning, so they start empty.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from deposit_helpers import cash_heavy_day, crew, planned_by_job
 from fastapi.testclient import TestClient
-from plan_helpers import DAY, app_at, if_match, snapshot, violations
+from plan_helpers import app_at, if_match, snapshot, violations
 
 from api.core.config import ServiceSettings
-
-CASH = {"CD-1": ("morning", 0.010), "CD-2": ("morning", 0.015), "CD-3": ("afternoon", 0.020)}
 
 
 @pytest.fixture
@@ -26,59 +24,18 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
         yield test_client
 
 
-def _post(client: TestClient, headers: dict[str, str], path: str, body: dict[str, Any]) -> Any:
-    answer = client.post(path, json=body, headers=headers)
-    assert answer.status_code in (201, 202), answer.text
-    return answer.json()
-
-
-def _crew(client: TestClient, admin: dict[str, str], vehicle: str, roles: list[str]) -> None:
-    for n, role in enumerate(roles):
-        staff = _post(client, admin, "/staff", {"name": f"{vehicle}员工{n}", "role": role})
-        crew = {"date": DAY.isoformat(), "vehicle_code": vehicle, "role": role}
-        _post(client, admin, "/crews", {**crew, "staff_id": staff["id"]})
-
-
 @pytest.fixture
 def planned(client: TestClient, admin: dict[str, str]) -> int:
     """The day planned by a real job while only C01 is crewed."""
-    _post(client, admin, "/depots", {"code": "WH", "lat": 30.66, "lon": 104.06})
-    for code in ("C01", "C02", "C03"):
-        truck = {"code": code, "depot_code": "WH", "weight_kg": 1000, "volume_m3": 12}
-        _post(client, admin, "/vehicles", {**truck, "cash_cap_cny": 3000})
-    _crew(client, admin, "C01", ["driver", "porter"])
-    bank = {"code": "ICBC-CH", "name": "工商银行成华支行", "lat": 30.665, "lon": 104.07}
-    _post(client, admin, "/banks", {**bank, "opens": "09:00", "closes": "17:00"})
-    for n, (external_id, (slot, shift)) in enumerate(CASH.items()):
-        item = {"sku": "S", "name": "沙发", "quantity": 1, "weight_kg": 40, "volume_m3": 1}
-        order = {
-            "external_id": external_id,
-            "customer": f"客户{n}",
-            "phone": "13800138000",
-            "address": f"成都市成华区建设路{n + 1}号",
-            "lat": 30.66 + shift,
-            "lon": 104.07,
-            "date": DAY.isoformat(),
-            "slot": slot,
-            "cash_cny": 2000,
-            "items": [item],
-        }
-        _post(client, admin, "/orders", order)
-    job = _post(client, admin, "/plans", {"date": DAY.isoformat(), "time_limit_s": 5})
-    deadline = time.monotonic() + 60
-    while job["status"] not in {"succeeded", "failed", "cancelled"}:
-        assert time.monotonic() < deadline, job
-        time.sleep(0.2)
-        job = client.get(f"/plans/jobs/{job['id']}", headers=admin).json()
-    assert job["status"] == "succeeded", job
-    return int(job["plan_id"])
+    cash_heavy_day(client, admin, trucks=("C02", "C03"))
+    return planned_by_job(client, admin)
 
 
 @pytest.fixture
 def plan_id(client: TestClient, admin: dict[str, str], planned: int) -> int:
     """The planned day once C02 and C03 have their crews too."""
-    _crew(client, admin, "C02", ["driver", "porter"])
-    _crew(client, admin, "C03", ["driver"])
+    crew(client, admin, "C02", ["driver", "porter"])
+    crew(client, admin, "C03", ["driver"])
     return planned
 
 
