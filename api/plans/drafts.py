@@ -1,9 +1,10 @@
 """The working state of a plan edit, and the one transaction that stores it.
 
-A Draft is the stored routing by external id; an edit changes it, the checker judges it,
-build_route re-times it, and `store` writes it with the version bump. The bump is a
-conditional UPDATE on the version the dispatcher saw, so of two edits made from the same
-version exactly one wins, whichever process made them.
+A Draft is the stored routing by external id, each deposit anchored to the visit it
+follows; an edit changes it, the optimizer fits the deposits of the routes it touched, the
+checker judges them, build_route re-times them, and `store` writes it with the version
+bump. The bump is a conditional UPDATE on the version the dispatcher saw, so of two edits
+made from the same version exactly one wins, whichever process made them.
 """
 
 from __future__ import annotations

@@ -105,6 +105,21 @@ def test_moving_between_routes_keeps_the_deposit_the_route_needs(
     _sound(client, plan_id, after)
 
 
+def test_taking_off_the_customer_a_deposit_follows_keeps_the_deposit_the_route_needs(
+    client: TestClient, admin: dict[str, str], plan_id: int
+) -> None:
+    """Without its first customer, C01 still banks between the other two: once, not twice."""
+    before = _routes(client, admin, plan_id)["C01"]
+    first, second = (stop["external_id"] for stop in before["stops"][:2])
+    body = {"order": first, "reason": "客户改期"}
+    headers = {**admin, **if_match(1)}
+    answer = client.post(f"/plans/{plan_id}/unassign", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    after = _routes(client, admin, plan_id)
+    assert _banked_after(after["C01"]) == [second]
+    _sound(client, plan_id, after)
+
+
 def test_a_cash_visit_onto_a_two_person_crew_at_its_cap_adds_a_deposit(
     client: TestClient, admin: dict[str, str], plan_id: int
 ) -> None:
@@ -115,6 +130,7 @@ def test_a_cash_visit_onto_a_two_person_crew_at_its_cap_adds_a_deposit(
     assert answer.status_code == 200, answer.text
     after = _routes(client, admin, plan_id)
     assert _banked_after(after["C02"]) == ["CD-2"]
+    assert after["C01"]["deposits"] == []  # ¥2,000 left on C01: its deposit no longer helps
     assert after["C02"]["deposits"][0]["bank_code"] == "ICBC-CH"
     _sound(client, plan_id, after)
 
