@@ -74,8 +74,9 @@ def check(data: ProblemData, result: Result) -> list[Violation]:
     plans = [(route.vehicle_id, route.visit_ids) for route in result.routes]
     violations = _membership(data, plans, [item.visit_id for item in result.unassigned])
     for route in result.routes:
-        violations += _deposit_rules(data, route)
-        trip = _resolve(data, route.vehicle_id, route.visit_ids, route.deposits)
+        placed = [(deposit.after, deposit.bank_id) for deposit in route.deposits]
+        violations += _deposit_rules(data, route.vehicle_id, placed, len(route.stops))
+        trip = _resolve(data, route.vehicle_id, route.visit_ids, placed)
         if trip is None:
             continue
         violations += _static_rules(data, trip)
@@ -92,15 +93,23 @@ def check(data: ProblemData, result: Result) -> list[Violation]:
     return violations
 
 
-def check_routes(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> list[Violation]:
-    """Routes given only as vehicle id -> ordered visit ids; recompute everything.
+def check_routes(
+    data: ProblemData,
+    routes: Mapping[str, Sequence[str]],
+    deposits: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+) -> list[Violation]:
+    """Routes given only as vehicle id -> ordered visit ids, with each route's deposits as
+    (stops before it, bank id); recompute everything.
 
-    Times follow the earliest-start schedule (leave at the window start, wait only for slots).
-    Visits on no route count as unassigned, since there is no list to compare against.
+    Times follow the earliest-start schedule (leave at the window start, wait only for slots
+    and banks). Visits on no route count as unassigned, since there is no list to compare
+    against.
     """
     violations = _membership(data, list(routes.items()), None)
     for vehicle_id, visit_ids in routes.items():
-        trip = _resolve(data, vehicle_id, visit_ids)
+        placed = (deposits or {}).get(vehicle_id, ())
+        violations += _deposit_rules(data, vehicle_id, placed, len(visit_ids))
+        trip = _resolve(data, vehicle_id, visit_ids, placed)
         if trip is None:
             continue
         violations += _static_rules(data, trip)
@@ -156,7 +165,7 @@ def _resolve(
     data: ProblemData,
     vehicle_id: str,
     visit_ids: Sequence[str],
-    deposits: Sequence[Deposit] = (),
+    deposits: Sequence[tuple[int, str]] = (),
 ) -> _Trip | None:
     """None when there is nothing to time or load: an empty route, or one naming unknowns
     (visits, banks, or a deposit after a stop the route does not have)."""
@@ -165,12 +174,12 @@ def _resolve(
     banks = {bank.id: (data.bank_node(index), bank) for index, bank in enumerate(data.banks)}
     if vehicle_index is None or not visit_ids or any(v not in by_id for v in visit_ids):
         return None
-    if any(d.bank_id not in banks or not 0 <= d.after <= len(visit_ids) for d in deposits):
+    if any(bank not in banks or not 0 <= after <= len(visit_ids) for after, bank in deposits):
         return None
     vehicle = data.vehicles[vehicle_index]
     places: list[tuple[int, Visit | Bank]] = []
     for position in range(len(visit_ids) + 1):
-        places += [banks[d.bank_id] for d in deposits if d.after == position]
+        places += [banks[bank] for after, bank in deposits if after == position]
         places += [by_id[visit_ids[position]]] if position < len(visit_ids) else []
     nodes = [
         data.depot_node(vehicle.start_depot),
@@ -188,21 +197,23 @@ def _resolve(
     )
 
 
-def _deposit_rules(data: ProblemData, route: Route) -> Iterator[Violation]:
-    """Each deposit names a bank of the day, after a stop the route has, by a crew that may."""
-    vid = route.vehicle_id
+def _deposit_rules(
+    data: ProblemData, vid: str, deposits: Sequence[tuple[int, str]], stops: int
+) -> Iterator[Violation]:
+    """Each deposit (stops before it, bank id) names a bank of the day, after a stop the
+    route has, by a crew that may."""
     crew = next((v.crew_size for v in data.vehicles if v.id == vid), None)
     banks = {bank.id for bank in data.banks}
-    for deposit in route.deposits:
-        if deposit.bank_id not in banks:
-            msg = f"{vid} is planned to deposit at {deposit.bank_id}, which is no bank of this day"
+    for after, bank in deposits:
+        if bank not in banks:
+            msg = f"{vid} is planned to deposit at {bank}, which is no bank of this day"
             yield Violation("deposit_bank", vid, None, msg)
-        elif not 0 <= deposit.after <= len(route.stops):
-            msg = f"{vid} is planned to deposit after stop {deposit.after} of {len(route.stops)}"
+        elif not 0 <= after <= stops:
+            msg = f"{vid} is planned to deposit after stop {after} of {stops}"
             yield Violation("deposit_bank", vid, None, msg)
         if crew is not None and crew < data.deposit_min_crew:
             msg = (
-                f"{vid} is planned to deposit at {deposit.bank_id} with a crew of {crew}, but a "
+                f"{vid} is planned to deposit at {bank} with a crew of {crew}, but a "
                 f"deposit needs {data.deposit_min_crew}"
             )
             yield Violation("deposit_crew", vid, None, msg)

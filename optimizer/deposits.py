@@ -142,3 +142,25 @@ def pruned(data: ProblemData, vehicle: int, order: list[int]) -> tuple[list[int]
         if shorter is not None and shorter.distance <= route.distance:
             order, route = candidate, shorter
     return order, route
+
+
+def fit_deposits(data: ProblemData, vehicle: int, order: Sequence[int]) -> list[int] | None:
+    """A dispatcher's edited order made drivable by its deposits alone: as given, without
+    the deposits it no longer needs; else with fewer; else with one more (a cash visit moved
+    onto a crew at its cap). None when no choice of deposits times it."""
+    given = list(order)
+    if build_route(data, vehicle, given) is not None:
+        return pruned(data, vehicle, given)[0]
+    # A deposit the edit made useless may now miss its bank's hours: drop one, or all.
+    kept = [position for position, item in enumerate(given) if is_deposit(item)]
+    fewer = [given[:p] + given[p + 1 :] for p in kept] + [visits_of(given)] * bool(kept)
+    for candidate in fewer:
+        if build_route(data, vehicle, candidate) is not None:
+            return pruned(data, vehicle, candidate)[0]
+    if not data.may_deposit(data.vehicles[vehicle]):
+        return None
+    for base in (given, visits_of(given)) if kept else (given,):
+        more = with_deposit(data, vehicle, base)
+        if more is not None:
+            return pruned(data, vehicle, more)[0]
+    return None

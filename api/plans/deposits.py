@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 from sqlmodel import Session, col, select
 
 from api.plans.models import DepositStopPublic, PlanDeposit
-from optimizer.data import Bank
+from optimizer.data import Bank, ProblemData, bank_of, deposit_at, is_deposit
 from optimizer.explain import hhmm
 from optimizer.model import Model
 from optimizer.result import Deposit, Route
@@ -137,4 +137,32 @@ def plan_deposits(*, session: Session, plan_id: int) -> dict[str, list[PlanDepos
     found: dict[str, list[PlanDeposit]] = {}
     for row in session.exec(query):
         found.setdefault(row.vehicle_code, []).append(row)
+    return found
+
+
+def route_order(
+    data: ProblemData, visits: Sequence[str], deposits: Sequence[tuple[int, str]]
+) -> list[int] | None:
+    """Visit ids and (stops before it, bank id) deposits as the optimizer's order of indices;
+    None when one is no longer on the day (the checker names it)."""
+    visit_index = {visit.id: index for index, visit in enumerate(data.visits)}
+    bank_index = {bank.id: index for index, bank in enumerate(data.banks)}
+    if any(v not in visit_index for v in visits) or any(b not in bank_index for _, b in deposits):
+        return None
+    order: list[int] = []
+    for position in range(len(visits) + 1):
+        order += [deposit_at(bank_index[b]) for after, b in deposits if after == position]
+        order += [visit_index[visits[position]]] if position < len(visits) else []
+    return order
+
+
+def anchored(data: ProblemData, order: Sequence[int]) -> list[tuple[str | None, str]]:
+    """The deposits of an optimizer order as (the visit each follows, bank id)."""
+    found: list[tuple[str | None, str]] = []
+    last: str | None = None
+    for item in order:
+        if is_deposit(item):
+            found.append((last, data.banks[bank_of(item)].id))
+        else:
+            last = data.visits[item].id
     return found

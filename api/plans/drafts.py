@@ -1,9 +1,10 @@
 """The working state of a plan edit, and the one transaction that stores it.
 
-A Draft is the stored routing by external id; an edit changes it, the checker judges it,
-build_route re-times it, and `store` writes it with the version bump. The bump is a
-conditional UPDATE on the version the dispatcher saw, so of two edits made from the same
-version exactly one wins, whichever process made them.
+A Draft is the stored routing by external id, each deposit anchored to the visit it
+follows; an edit changes it, the optimizer fits the deposits of the routes it touched, the
+checker judges them, build_route re-times them, and `store` writes it with the version
+bump. The bump is a conditional UPDATE on the version the dispatcher saw, so of two edits
+made from the same version exactly one wins, whichever process made them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from api.areas.scope import check_scope
 from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.orders.models import Order, OrderEvent, OrderStatus
-from api.plans.deposits import deposit_rows
+from api.plans.deposits import anchored, deposit_rows, route_order, stored_deposits
 from api.plans.mapping import (
     route_rows,
     stored_id,
@@ -39,6 +40,7 @@ from api.plans.models import (
 from api.plans.plannable import working_vehicles
 from optimizer.check import check_routes
 from optimizer.data import Bank, ProblemData
+from optimizer.deposits import fit_deposits
 from optimizer.kpis import plan_kpis
 from optimizer.result import ReasonCode, Route
 from optimizer.schedule import build_route
@@ -67,6 +69,9 @@ class Draft:
     pinned: dict[str, str]  # external id -> the vehicle it is pinned to
     unassigned: dict[str, tuple[str, str]]  # external id -> (reason code, reason)
     affected: set[str] = field(default_factory=set)  # vehicles whose route changed
+    # Vehicle -> its deposits as (the visit each follows, None: the first stop; bank id), so
+    # a deposit stays after the same customer whatever moves around it.
+    deposits: dict[str, list[tuple[str | None, str]]] = field(default_factory=dict)
 
     def vehicle_of(self, order: str) -> str | None:
         return next((v for v, visits in self.routes.items() if order in visits), None)
@@ -75,11 +80,46 @@ class Draft:
         """Take an order off the plan; the vehicle it left, or None when it was unassigned."""
         vehicle = self.vehicle_of(order)
         if vehicle is not None:
-            self.routes[vehicle].remove(order)
+            route = self.routes[vehicle]
+            index = route.index(order)
+            # A deposit after the visit leaving keeps its place in the order.
+            before = route[index - 1] if index else None
+            self.deposits[vehicle] = [
+                (before if anchor == order else anchor, bank)
+                for anchor, bank in self.deposits.get(vehicle, [])
+            ]
+            route.remove(order)
             self.affected.add(vehicle)
         elif self.unassigned.pop(order, None) is None:
             raise NotFound(f"order {order!r} is not on this plan")
         return vehicle
+
+    def placed(self) -> dict[str, list[tuple[int, str]]]:
+        """Vehicle -> its deposits as (stops before it, bank id), for the checker."""
+        return {
+            vehicle: [
+                (0 if anchor is None else self.routes[vehicle].index(anchor) + 1, bank)
+                for anchor, bank in deposits
+            ]
+            for vehicle, deposits in self.deposits.items()
+            if deposits and self.routes.get(vehicle)
+        }
+
+    def fit(self, data: ProblemData, vehicles: Collection[str]) -> None:
+        """Let the optimizer keep, drop or add the deposits of these routes so each can be
+        driven (optimizer.deposits.fit_deposits); a route nothing fixes stays for the checker
+        to name its rule."""
+        placed, fleet = self.placed(), {v.id for v in data.vehicles}
+        offered = {bank.id for bank in data.banks}
+        for vehicle in set(vehicles) & fleet:
+            # A branch no longer offered is no deposit to keep; another may replace it.
+            kept = [(after, bank) for after, bank in placed.get(vehicle, ()) if bank in offered]
+            order = route_order(data, self.routes.get(vehicle, []), kept)
+            if order is None:
+                continue
+            fitted = fit_deposits(data, data.vehicle_index(vehicle), order)
+            if fitted is not None:
+                self.deposits[vehicle] = anchored(data, fitted)
 
     def pins(self, session: Session, plan: Plan) -> dict[str, str]:
         """External id -> vehicle for pinned stops whose crew still works on the plan's day."""
@@ -117,10 +157,19 @@ class Stored:
 
     def draft(self) -> Draft:
         ids = self.external_ids
+        routes = stored_routes(self.stops, ids)
+        deposits: dict[str, list[tuple[str | None, str]]] = {}
+        for vehicle, stops in stored_deposits(self.deposits).items():
+            route = routes.get(vehicle, [])
+            deposits[vehicle] = [
+                (route[min(d.after, len(route)) - 1] if d.after and route else None, d.bank_id)
+                for d in stops
+            ]
         return Draft(
-            routes=stored_routes(self.stops, ids),
+            routes=routes,
             pinned={ids[s.order_id]: s.vehicle_code for s in self.stops if s.pinned},
             unassigned={ids[row.order_id]: (row.code, row.reason) for row in self.unassigned},
+            deposits=deposits,
         )
 
     def routes_except(self, vehicles: Collection[str]) -> tuple[Route, ...]:
@@ -177,10 +226,15 @@ def load(session: Session, plan: Plan) -> Stored:
     )
 
 
-def judge(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> None:
-    """409 naming the first rule the routes break, in the checker's own words."""
+def judge(
+    data: ProblemData,
+    routes: Mapping[str, Sequence[str]],
+    deposits: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+) -> None:
+    """409 naming the first rule the routes (with their deposits, as (stops before it, bank
+    id)) break, in the checker's own words."""
     violations = check_routes(
-        data, {vehicle: visits for vehicle, visits in routes.items() if visits}
+        data, {vehicle: visits for vehicle, visits in routes.items() if visits}, deposits
     )
     if violations:
         first = violations[0]
@@ -188,14 +242,17 @@ def judge(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> None:
         raise Conflict(first.message + more, rule=first.rule)
 
 
-def retime(data: ProblemData, routes: Mapping[str, Sequence[str]]) -> list[Route]:
+def retime(
+    data: ProblemData,
+    routes: Mapping[str, Sequence[str]],
+    deposits: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+) -> list[Route]:
     timed = []
     for vehicle, visits in routes.items():
         if not visits:
             continue
-        route = build_route(
-            data, data.vehicle_index(vehicle), [data.visit_index(v) for v in visits]
-        )
+        order = route_order(data, visits, (deposits or {}).get(vehicle, ()))
+        route = None if order is None else build_route(data, data.vehicle_index(vehicle), order)
         if route is None:
             # The checker has just passed this order, so only a disagreement gets here.
             raise Conflict(f"{vehicle}'s new route cannot be timed; the plan is unchanged")

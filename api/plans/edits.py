@@ -219,8 +219,10 @@ def _edit(
     # Only the touched routes are judged: an edit must not be blocked, or blamed, for a
     # problem elsewhere in the plan (an order changed since solving, say).
     touched = {vehicle: draft.routes.get(vehicle, []) for vehicle in sorted(draft.affected)}
-    judge(inputs.data, touched)
-    routes = retime(inputs.data, touched)
+    draft.fit(inputs.data, touched)
+    placed = draft.placed()
+    judge(inputs.data, touched, placed)
+    routes = retime(inputs.data, touched, placed)
     every_route = [*routes, *stored.routes_except(draft.affected)]
     outcome = Outcome(
         replaced=draft.affected,
@@ -264,7 +266,9 @@ def reoptimize_plan(
         why = "; ".join(result.reasons) or result.status.value
         raise Conflict(f"re-optimising found no valid plan ({why}); the plan is unchanged")
     routes = {route.vehicle_id: list(route.visit_ids) for route in result.routes}
-    judge(inputs.data, routes)  # solve has checked already; kept so every edit has one gate
+    deposits = {r.vehicle_id: [(d.after, d.bank_id) for d in r.deposits] for r in result.routes}
+    # solve has checked already; kept so every edit has one gate
+    judge(inputs.data, routes, deposits)
     unassigned = {u.visit_id: (u.code.value, u.reason) for u in result.unassigned}
     left = {**unassigned, **inputs.refusals(), **held}
     after = Draft(routes=routes, pinned=pins, unassigned=left)

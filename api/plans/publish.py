@@ -34,7 +34,7 @@ def publish_plan(
     local = local_settings(session=session, settings=settings, area=plan.area_code)
     inputs = plan_inputs(session, settings, plan, pins=draft.pins(session, plan))
     # The whole plan is judged: crews must get routes that hold against today's orders.
-    judge(inputs.data, draft.routes)
+    judge(inputs.data, draft.routes, draft.placed())
     _lock_area_day(session, plan)
     published = {
         "status": PlanStatus.PUBLISHED,
