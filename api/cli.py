@@ -16,7 +16,7 @@ from api.plan_text import SearchDisplay, best_so_far, plan_words, print_plan, te
 from maps.plan_map import Background, VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
 from optimizer.engine import Progress
-from optimizer.matrix import provider_from_settings
+from optimizer.matrix import osm_options, provider_from_settings
 from optimizer.params import SolveParams
 from optimizer.result import Result, result_to_dict
 from optimizer.settings import DispatchSettings, get_settings
@@ -114,6 +114,7 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
         detour_factor=settings.road_detour_factor,
         speed_kmh=settings.average_speed_kmh,
         osrm_url=settings.osrm_url,
+        osm=osm_options(settings) if settings.matrix_provider == "osm" else None,
     )
     day = load_day(read_day(args.file), args.date, settings, provider)
     if not day.data.visits:

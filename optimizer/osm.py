@@ -25,18 +25,8 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from optimizer.matrix import EARTH_RADIUS_M, TravelMatrix
+from optimizer.settings import DEFAULT_ROAD_SPEEDS_KMH
 
-DEFAULT_ROAD_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 80.0,
-    "trunk": 60.0,
-    "primary": 40.0,
-    "secondary": 35.0,
-    "tertiary": 30.0,
-    "unclassified": 25.0,
-    "residential": 20.0,
-    "living_street": 8.0,
-    "service": 10.0,
-}
 CACHE_VERSION = 1
 UNREACHABLE = 10**9
 _NO_ACCESS = {"no", "private", "agricultural", "forestry", "emergency"}
@@ -85,8 +75,10 @@ def _read_ways(
     import osmium  # imported here: only the road provider needs it
 
     ways = []
-    for way in osmium.FileProcessor(str(osm_file)).with_locations().with_filter(
-        osmium.filter.KeyFilter("highway")
+    for way in (
+        osmium.FileProcessor(str(osm_file))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
     ):
         if not way.is_way():
             continue

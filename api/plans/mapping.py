@@ -28,7 +28,7 @@ from api.plans.plannable import (
     working_vehicles,
 )
 from optimizer.data import Bank, ProblemData, VehicleKind
-from optimizer.matrix import MatrixProvider, provider_from_settings
+from optimizer.matrix import MatrixProvider, osm_options, provider_from_settings
 from optimizer.model import Model
 from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unassigned
 from optimizer.settings import DispatchSettings, seconds_of_day
@@ -73,6 +73,7 @@ def provider_for(settings: DispatchSettings) -> MatrixProvider:
         detour_factor=settings.road_detour_factor,
         speed_kmh=settings.average_speed_kmh,
         osrm_url=settings.osrm_url,
+        osm=osm_options(settings) if settings.matrix_provider == "osm" else None,
     )
 
 
