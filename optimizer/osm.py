@@ -80,7 +80,7 @@ def _read_ways(
         .with_locations()
         .with_filter(osmium.filter.KeyFilter("highway"))
     ):
-        if not way.is_way():
+        if not isinstance(way, osmium.osm.Way):
             continue
         tags = {tag.k: tag.v for tag in way.tags}
         highway = tags.get("highway", "")
@@ -129,9 +129,13 @@ def build_graph(
             ids.append(index[ref])
         for u, v in zip(ids, ids[1:], strict=False):
             if oneway >= 0:
-                tails.append(u), heads.append(v), edge_speed.append(speed)
+                tails.append(u)
+                heads.append(v)
+                edge_speed.append(speed)
             if oneway <= 0:
-                tails.append(v), heads.append(u), edge_speed.append(speed)
+                tails.append(v)
+                heads.append(u)
+                edge_speed.append(speed)
     xy = np.array(coords, dtype=np.float64)
     tail, head = np.array(tails, dtype=np.int64), np.array(heads, dtype=np.int64)
     metres = np.maximum(_haversine(xy[tail], xy[head]), 0.1)
@@ -210,7 +214,7 @@ class OsmProvider:
             raise ValueError(f"osm_file: cannot read {path}: {error}") from error
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".tmp.npz")
-        np.savez(partial, **graph)
+        np.savez(partial, **graph)  # type: ignore[arg-type]
         partial.replace(cache)
         return graph
 
