@@ -1,0 +1,116 @@
+"""Road-network matrices: preparing the graph, many-to-many matrices, peak memory, road km.
+
+`python -m benchmarks.matrix` times the OpenStreetMap provider (optimizer.osm) on the real
+extracts in fixtures/osm: preparing the truck graph cold and from its cache, matrices of
+500, 2,000 and 5,000 random points snapped inside the extract, this process's peak resident
+memory, and the road km of a planned day against straight line x 1.3 over the same legs.
+Figures go to benchmarks/results/matrix-<extract>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fixtures.generator import generate_day
+from optimizer import SolveParams, solve
+from optimizer.dayfile import load_day
+from optimizer.matrix import GreatCircleProvider
+from optimizer.osm import OsmProvider
+from optimizer.settings import DispatchSettings
+
+OSM = Path(__file__).resolve().parents[1] / "fixtures" / "osm"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _points(provider: OsmProvider, count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    nodes = provider._graph["coords"][rng.integers(0, provider.node_count, count)]
+    return nodes + rng.normal(0.0, 0.00005, nodes.shape)
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def road_against_straight(provider: OsmProvider, visits: int, seconds: float) -> dict[str, Any]:
+    """Plan a generated day on the extract's roads; its legs by road and by straight x 1.3."""
+    content = generate_day(seed=11, visits=visits, trucks=6, technicians=1, date="2026-11-24")
+    places = [*content["depots"], *content["visits"]]
+    for place, (lat, lon) in zip(places, _points(provider, len(places), 5).tolist(), strict=True):
+        place["lat"], place["lon"] = round(lat, 6), round(lon, 6)
+    on = dt.date(2026, 11, 24)
+    settings = DispatchSettings()
+    road = load_day(content, on, settings, provider).data
+    straight = load_day(content, on, settings, GreatCircleProvider()).data
+    result = solve(road, SolveParams(time_limit_s=seconds))
+    road_m = straight_m = 0
+    for route in result.routes:
+        visits_ = [road.visit_index(stop.visit_id) for stop in route.stops]
+        nodes = road.route_nodes(road.vehicle_index(route.vehicle_id), visits_)
+        for a, b in zip(nodes, nodes[1:], strict=False):
+            road_m += int(road.distances[a, b])
+            straight_m += int(straight.distances[a, b])
+    served = sum(len(route.stops) for route in result.routes)
+    return {
+        "visits": visits,
+        "served": served,
+        "road_km": round(road_m / 1000, 1),
+        "straight_x1_3_km": round(straight_m / 1000, 1),
+        "road_over_straight_x1_3": round(road_m / max(straight_m, 1), 3),
+    }
+
+
+def run(extract: str, sizes: list[int], plan_seconds: float) -> dict[str, Any]:
+    path = OSM / f"{extract}.osm.pbf"
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        provider = OsmProvider(path, cache_dir=cache)
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        provider = OsmProvider(path, cache_dir=cache)
+        warm = time.perf_counter() - started
+        assert provider.loaded_from_cache
+    matrices = []
+    for size in sizes:
+        points = _points(provider, size, seed=size)
+        started = time.perf_counter()
+        provider.matrix(points)
+        matrices.append({"points": size, "seconds": round(time.perf_counter() - started, 2)})
+        print(f"{extract}: {size} points in {matrices[-1]['seconds']} s", flush=True)
+    return {
+        "extract": extract,
+        "graph_nodes": provider.node_count,
+        "graph_edges": len(provider._graph["tail"]),
+        "prepare_cold_s": round(cold, 3),
+        "prepare_from_cache_s": round(warm, 3),
+        "matrices": matrices,
+        "plan": road_against_straight(provider, 60, plan_seconds),
+        "peak_rss_mb": _peak_mb(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extract", choices=["monaco", "helsinki"], default="monaco")
+    parser.add_argument("--sizes", default="500,2000,5000")
+    parser.add_argument("--plan-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    figures = run(args.extract, sizes, args.plan_seconds)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"matrix-{args.extract}.json"
+    out.write_text(json.dumps(figures, indent=1) + "\n")
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
