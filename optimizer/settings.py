@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
@@ -177,6 +178,13 @@ class DispatchSettings(BaseSettings):
     truck_height_m: float = Field(default=3.2, gt=0)
     geocoder: str = ""  # a geopy geocoder name, e.g. "nominatim"; empty means never geocode
     geocoder_user_agent: str = "dispatch"
+
+    @model_validator(mode="after")
+    def _osm_file_exists(self) -> DispatchSettings:
+        # Said at start, not at the first plan: the road provider reads it per planning job.
+        if self.matrix_provider == "osm" and not Path(self.osm_file).is_file():
+            raise ValueError(f"osm_file: no OpenStreetMap extract at {self.osm_file!r}")
+        return self
 
     @model_validator(mode="after")
     def _slots_in_order(self) -> DispatchSettings:

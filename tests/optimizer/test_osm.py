@@ -86,6 +86,8 @@ def test_missing_or_unreadable_extract_is_refused(tmp_path: Path) -> None:
     """A missing file and a file that is no extract are refused naming osm_file."""
     with pytest.raises(ValueError, match="osm_file"):
         OsmProvider(tmp_path / "none.osm.pbf", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="osm_file"):
+        DispatchSettings(matrix_provider="osm", osm_file=str(tmp_path / "none.osm.pbf"))
     junk = tmp_path / "junk.osm.pbf"
     junk.write_bytes(b"not an extract")
     with pytest.raises(ValueError, match="osm_file"):
