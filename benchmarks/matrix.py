@@ -33,7 +33,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def _points(provider: OsmProvider, count: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    nodes = provider._graph["coords"][rng.integers(0, provider.node_count, count)]
+    nodes = provider._graph["coords"][rng.choice(provider._snappable, count)]
     return nodes + rng.normal(0.0, 0.00005, nodes.shape)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from optimizer.matrix import EARTH_RADIUS_M, TravelMatrix
@@ -190,7 +190,11 @@ class OsmProvider:
             (self._graph["metres"], (self._graph["tail"], self._graph["head"])), shape=(n, n)
         )
         self._lat0 = float(np.radians(coords[:, 0].mean()))
-        self._tree = cKDTree(self._project(coords))
+        # Snap only onto the largest strongly connected part: a stub cut off at the extract's
+        # edge, or a one-way dead end, would leave its point unreachable from the rest.
+        _, labels = connected_components(self._adj_time, directed=True, connection="strong")
+        self._snappable = np.flatnonzero(labels == np.bincount(labels).argmax())
+        self._tree = cKDTree(self._project(coords[self._snappable]))
 
     def _cache_key(self, path: Path) -> str:
         shaping = {
@@ -231,8 +235,8 @@ class OsmProvider:
     def snap(self, coords: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Nearest graph node of each (lat, lon) row and the metres to it; refuses far points."""
         points = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
-        _, nodes = self._tree.query(self._project(points))
-        nodes = np.asarray(nodes, dtype=np.int64)
+        _, nearest = self._tree.query(self._project(points))
+        nodes = self._snappable[np.asarray(nearest, dtype=np.int64)]
         gaps = _haversine(points, self._graph["coords"][nodes])
         far = np.flatnonzero(gaps > self.snap_limit_m)
         if far.size:
