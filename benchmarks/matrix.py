@@ -2,7 +2,8 @@
 
 `python -m benchmarks.matrix` times the OpenStreetMap provider (optimizer.osm) on the real
 extracts in fixtures/osm: preparing the truck graph cold and from its cache, matrices of
-500, 2,000 and 5,000 random points snapped inside the extract, this process's peak resident
+500, 2,000 and 5,000 random points snapped inside the extract against the peer of the same
+run (scipy's plain Dijkstra from every point, durations only), this process's peak resident
 memory, and the road km of a planned day against straight line x 1.3 over the same legs.
 Figures go to benchmarks/results/matrix-<extract>.json.
 """
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from fixtures.generator import generate_day
 from optimizer import SolveParams, solve
@@ -33,7 +36,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def _points(provider: OsmProvider, count: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    nodes = provider._graph["coords"][rng.choice(provider._snappable, count)]
+    roads = provider.road_points()
+    nodes = roads[rng.choice(len(roads), count)]
     return nodes + rng.normal(0.0, 0.00005, nodes.shape)
 
 
@@ -69,6 +73,17 @@ def road_against_straight(provider: OsmProvider, visits: int, seconds: float) ->
     }
 
 
+def plain_dijkstra_seconds(provider: OsmProvider, points: np.ndarray) -> float:
+    """The peer: scipy's Dijkstra from every point, durations only, on the same graph."""
+    graph, n = provider.graph, provider.node_count
+    adjacency = csr_matrix((graph.seconds, (graph.tail, graph.head)), shape=(n, n))
+    started = time.perf_counter()
+    nodes = np.unique(provider.snap(points)[0])
+    for start in range(0, len(nodes), 256):
+        dijkstra(adjacency, indices=nodes[start : start + 256])[:, nodes]
+    return time.perf_counter() - started
+
+
 def run(extract: str, sizes: list[int], plan_seconds: float) -> dict[str, Any]:
     path = OSM / f"{extract}.osm.pbf"
     with tempfile.TemporaryDirectory() as cache:
@@ -84,12 +99,24 @@ def run(extract: str, sizes: list[int], plan_seconds: float) -> dict[str, Any]:
         points = _points(provider, size, seed=size)
         started = time.perf_counter()
         provider.matrix(points)
-        matrices.append({"points": size, "seconds": round(time.perf_counter() - started, 2)})
-        print(f"{extract}: {size} points in {matrices[-1]['seconds']} s", flush=True)
+        seconds = time.perf_counter() - started
+        plain = plain_dijkstra_seconds(provider, points)
+        matrices.append(
+            {
+                "points": size,
+                "seconds": round(seconds, 2),
+                "plain_dijkstra_seconds": round(plain, 2),
+                "over_plain_dijkstra": round(seconds / plain, 3),
+            }
+        )
+        print(
+            f"{extract}: {size} points in {seconds:.2f} s (plain Dijkstra {plain:.2f} s)",
+            flush=True,
+        )
     return {
         "extract": extract,
         "graph_nodes": provider.node_count,
-        "graph_edges": len(provider._graph["tail"]),
+        "graph_edges": len(provider.graph.tail),
         "prepare_cold_s": round(cold, 3),
         "prepare_from_cache_s": round(warm, 3),
         "matrices": matrices,

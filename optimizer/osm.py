@@ -1,160 +1,127 @@
 """Travel distances and times on the road network of an OpenStreetMap extract, in-process.
 
-The extract is read once with pyosmium into a directed graph of the roads a truck may drive
-(one-way streets, access tags, maxweight and maxheight where tagged); each edge takes
-length / speed of its road class. The graph is cached on disk keyed by the extract's SHA-256
-and the settings that shape it. Matrices are the fastest paths (scipy's Dijkstra from every
-point), with the distance of that same path, so durations and distances agree.
+The truck graph (`optimizer.osm_graph`) is prepared once for many-to-many queries with
+RoutingKit's customizable contraction hierarchies: a nested-dissection node order, computed
+from the graph alone and cached on disk with it (keyed by the extract's SHA-256 and the
+settings that shape it), then two metrics customised on every load:
 
-Each point is snapped to the nearest drivable graph node; the straight line from the point to
-that node is added at `access_speed_kmh` (a slow walk-or-crawl to the kerb), both ways.
+- time, in tenths of a second per arc: the durations;
+- time × 2048 + decimetres: among the fastest paths, the shortest. Its value minus 2048 × the
+  fastest time is that path's length, so a distance belongs to the path the duration does.
+  (When a slower path is shorter by more than 204.8 m per tenth of a second, the figure lies
+  between the two paths' lengths; it is never below the road's shortest distance.)
+
+Each point is snapped to the nearest node of the largest strongly connected part of the
+graph; the straight line from the point to that node is added at `access_speed_kmh` (a slow
+crawl to the kerb), both ways.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from optimizer.matrix import EARTH_RADIUS_M, TravelMatrix
+from optimizer.osm_graph import build_graph, file_sha256, haversine_m
 from optimizer.settings import DEFAULT_ROAD_SPEEDS_KMH
 
-CACHE_VERSION = 1
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+CACHE_VERSION = 2  # 2: the contraction order is cached with the graph
 UNREACHABLE = 10**9
-_NO_ACCESS = {"no", "private", "agricultural", "forestry", "emergency"}
+TICKS_PER_S = 10
+TICKS_PER_M = 10
+# Length rides below the time in the tie-break metric; RoutingKit's weights stop at 2**31 - 1,
+# so a path's time may reach 2**31 / 2048 tenths of a second (29 hours) before it overflows.
+LENGTH_BELOW_TIME = 2048
+
+Point = tuple[float, float]
 
 
-def _link_class(highway: str) -> str:
-    return highway.removesuffix("_link")
+@dataclass(frozen=True)
+class RoadGraph:
+    """The prepared graph: node (lat, lon), arcs, and the nodes points may snap to."""
+
+    coords: NDArray[np.float64]
+    tail: NDArray[np.int64]
+    head: NDArray[np.int64]
+    metres: NDArray[np.float64]
+    seconds: NDArray[np.float64]
+    connected: NDArray[np.int64]
 
 
-def _limit(value: str | None) -> float | None:
-    """A maxweight (t) or maxheight (m) tag as a number; None when absent or unreadable."""
-    if not value:
-        return None
-    match = re.match(r"\s*([0-9]+(?:[.,][0-9]+)?)", value)
-    return float(match.group(1).replace(",", ".")) if match else None
+class _Hierarchy:
+    """RoutingKit's CCH over the graph, with the time and the time-then-length metrics."""
+
+    def __init__(self, graph: dict[str, NDArray]) -> None:
+        import routingkit_cch as rk  # imported here: only the road provider needs it
+
+        self._rk = rk
+        tail, head = graph["tail"].tolist(), graph["head"].tolist()
+        cch = rk.CCH(graph["order"].tolist(), tail, head, False)
+        ticks = np.maximum(1, np.rint(graph["seconds"] * TICKS_PER_S)).astype(np.int64)
+        decimetres = np.rint(graph["metres"] * TICKS_PER_M).astype(np.int64)
+        length = ticks * LENGTH_BELOW_TIME + decimetres
+        self._cch = cch  # the metrics borrow it
+        self._time = rk.CCHMetric(cch, ticks.tolist())
+        self._length = rk.CCHMetric(cch, length.tolist())
+
+    def tables(self, nodes: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+        """Seconds and metres between every pair of nodes (inf where unreachable)."""
+        targets = nodes.tolist()
+        ticks = _table(self._rk, self._time, targets)
+        tied = _table(self._rk, self._length, targets)
+        metres = (tied - LENGTH_BELOW_TIME * ticks) / TICKS_PER_M
+        metres[~np.isfinite(metres)] = np.inf
+        return ticks / TICKS_PER_S, metres
+
+    def node_path(self, source: int, target: int) -> list[int]:
+        """The nodes of the path the distances measure, from source to target."""
+        result = self._rk.CCHQuery(self._length).run(source, target)
+        return list(result.node_path) if result.distance is not None else []
 
 
-def _oneway(tags: dict[str, str], highway: str) -> int:
-    """1 forward only, -1 backward only, 0 both ways."""
-    value = tags.get("oneway", "")
-    if value in ("yes", "true", "1"):
-        return 1
-    if value == "-1":
-        return -1
-    if value == "no":
-        return 0
-    if tags.get("junction") in ("roundabout", "circular") or highway == "motorway":
-        return 1
-    return 0
+def _table(rk: Any, metric: Any, sources: list[int]) -> NDArray[np.float64]:
+    """One metric's sweep from every source to the pinned targets; inf where unreachable."""
+    # A query object belongs to the thread that made it (the binding refuses any other), so
+    # each call makes its own and one provider serves every request thread.
+    query = rk.CCHOneToMany(metric, sources)
+    table = np.empty((len(sources), len(sources)))
+    # Row by row: the answers are Python lists, and a whole table of them would hold every
+    # entry as an object at once.
+    for row, source in enumerate(sources):
+        answer = query.distances_from(source)
+        try:
+            table[row] = np.fromiter(answer, dtype=np.int64, count=len(sources))
+        except TypeError:  # None: no path, or one past the weight limit
+            table[row] = [np.inf if value is None else value for value in answer]
+    return table
 
 
-def _truck_may_use(tags: dict[str, str], weight_t: float, height_m: float) -> bool:
-    for key in ("access", "vehicle", "motor_vehicle", "hgv", "goods"):
-        if tags.get(key) in _NO_ACCESS:
-            return False
-    max_weight = _limit(tags.get("maxweight"))
-    max_height = _limit(tags.get("maxheight"))
-    if max_weight is not None and weight_t > max_weight:
-        return False
-    return max_height is None or height_m <= max_height
+def contraction_order(graph: dict[str, NDArray]) -> NDArray[np.int64]:
+    """RoutingKit's inertial nested-dissection order: the slow, weight-free preparation."""
+    import routingkit_cch as rk
 
-
-def _read_ways(
-    osm_file: Path, speeds: dict[str, float], weight_t: float, height_m: float
-) -> tuple[list[tuple[list[int], list[tuple[float, float]], float, int]], int]:
-    import osmium  # imported here: only the road provider needs it
-
-    ways = []
-    for way in (
-        osmium.FileProcessor(str(osm_file))
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    ):
-        if not isinstance(way, osmium.osm.Way):
-            continue
-        tags = {tag.k: tag.v for tag in way.tags}
-        highway = tags.get("highway", "")
-        speed = speeds.get(_link_class(highway))
-        if speed is None or not _truck_may_use(tags, weight_t, height_m):
-            continue
-        nodes = [n for n in way.nodes if n.location.valid()]
-        if len(nodes) < 2:
-            continue
-        ways.append(
-            (
-                [n.ref for n in nodes],
-                [(n.location.lat, n.location.lon) for n in nodes],
-                speed,
-                _oneway(tags, highway),
-            )
-        )
-    return ways, len(ways)
-
-
-def _haversine(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    la, lb = np.radians(a), np.radians(b)
-    dlat, dlon = lb[:, 0] - la[:, 0], lb[:, 1] - la[:, 1]
-    h = np.sin(dlat / 2) ** 2 + np.cos(la[:, 0]) * np.cos(lb[:, 0]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def build_graph(
-    osm_file: Path, speeds: dict[str, float], weight_t: float, height_m: float
-) -> dict[str, NDArray]:
-    """Node coordinates and directed edges (tail, head, metres, seconds) of the truck graph."""
-    ways, _ = _read_ways(osm_file, speeds, weight_t, height_m)
-    if not ways:
-        raise ValueError(f"osm_file: no drivable road in {osm_file}")
-    index: dict[int, int] = {}
-    coords: list[tuple[float, float]] = []
-    tails: list[int] = []
-    heads: list[int] = []
-    edge_speed: list[float] = []
-    for refs, locs, speed, oneway in ways:
-        ids = []
-        for ref, loc in zip(refs, locs, strict=True):
-            if ref not in index:
-                index[ref] = len(coords)
-                coords.append(loc)
-            ids.append(index[ref])
-        for u, v in zip(ids, ids[1:], strict=False):
-            if oneway >= 0:
-                tails.append(u)
-                heads.append(v)
-                edge_speed.append(speed)
-            if oneway <= 0:
-                tails.append(v)
-                heads.append(u)
-                edge_speed.append(speed)
-    xy = np.array(coords, dtype=np.float64)
-    tail, head = np.array(tails, dtype=np.int64), np.array(heads, dtype=np.int64)
-    metres = np.maximum(_haversine(xy[tail], xy[head]), 0.1)
-    seconds = metres / (np.array(edge_speed) / 3.6)
-    # Two ways over the same node pair would be summed by the sparse matrix: keep the fastest.
-    order = np.lexsort((seconds, head, tail))
-    tail, head, metres, seconds = tail[order], head[order], metres[order], seconds[order]
-    first = np.ones(len(tail), dtype=bool)
-    first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-    tail, head, metres, seconds = tail[first], head[first], metres[first], seconds[first]
-    return {"coords": xy, "tail": tail, "head": head, "metres": metres, "seconds": seconds}
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    coords = graph["coords"]
+    order = rk.compute_order_inertial(
+        len(coords),
+        graph["tail"].tolist(),
+        graph["head"].tolist(),
+        coords[:, 0].tolist(),
+        coords[:, 1].tolist(),
+    )
+    return np.asarray(order, dtype=np.int64)
 
 
 @dataclass
@@ -180,21 +147,19 @@ class OsmProvider:
             raise ValueError("access_speed_kmh: must be positive")
         if not self.speeds or any(not s > 0 for s in self.speeds.values()):
             raise ValueError("speeds: every road class speed must be positive")
-        self._graph = self._load(path)
-        coords = self._graph["coords"]
-        n = len(coords)
-        self._adj_time = csr_matrix(
-            (self._graph["seconds"], (self._graph["tail"], self._graph["head"])), shape=(n, n)
-        )
-        self._adj_dist = csr_matrix(
-            (self._graph["metres"], (self._graph["tail"], self._graph["head"])), shape=(n, n)
-        )
+        stored = self._load(path)
+        self._hierarchy = _Hierarchy(stored)
+        coords = stored["coords"]
         self._lat0 = float(np.radians(coords[:, 0].mean()))
-        # Snap only onto the largest strongly connected part: a stub cut off at the extract's
-        # edge, or a one-way dead end, would leave its point unreachable from the rest.
-        _, labels = connected_components(self._adj_time, directed=True, connection="strong")
-        self._snappable = np.flatnonzero(labels == np.bincount(labels).argmax())
-        self._tree = cKDTree(self._project(coords[self._snappable]))
+        self.graph = RoadGraph(
+            coords=coords,
+            tail=stored["tail"],
+            head=stored["head"],
+            metres=stored["metres"],
+            seconds=stored["seconds"],
+            connected=stored["connected"],
+        )
+        self._tree = cKDTree(self._project(coords[self.graph.connected]))
 
     def _cache_key(self, path: Path) -> str:
         shaping = {
@@ -204,7 +169,7 @@ class OsmProvider:
             "height": self.vehicle_height_m,
         }
         settings_hash = hashlib.sha256(json.dumps(shaping).encode()).hexdigest()[:16]
-        return f"{_file_sha256(path)}-{settings_hash}"
+        return f"{file_sha256(path)}-{settings_hash}"
 
     def _load(self, path: Path) -> dict[str, NDArray]:
         cache = Path(self.cache_dir) / f"{self._cache_key(path)}.npz"
@@ -212,12 +177,10 @@ class OsmProvider:
             with np.load(cache) as stored:
                 self.loaded_from_cache = True
                 return {key: stored[key] for key in stored.files}
-        try:
-            graph = build_graph(path, self.speeds, self.vehicle_weight_t, self.vehicle_height_m)
-        except RuntimeError as error:  # osmium's word for an unreadable file
-            raise ValueError(f"osm_file: cannot read {path}: {error}") from error
+        graph = _prepare(path, self.speeds, self.vehicle_weight_t, self.vehicle_height_m)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".tmp.npz")
+        # Written aside and renamed, so a process reading the cache never sees half a file.
+        partial = cache.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(partial, **graph)  # type: ignore[arg-type]
         partial.replace(cache)
         return graph
@@ -230,14 +193,18 @@ class OsmProvider:
 
     @property
     def node_count(self) -> int:
-        return len(self._graph["coords"])
+        return len(self.graph.coords)
 
-    def snap(self, coords: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    def road_points(self) -> NDArray[np.float64]:
+        """(lat, lon) of every node a point may snap to."""
+        return self.graph.coords[self.graph.connected]
+
+    def snap(self, coords: Any) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Nearest graph node of each (lat, lon) row and the metres to it; refuses far points."""
         points = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
         _, nearest = self._tree.query(self._project(points))
-        nodes = self._snappable[np.asarray(nearest, dtype=np.int64)]
-        gaps = _haversine(points, self._graph["coords"][nodes])
+        nodes = self.graph.connected[np.asarray(nearest, dtype=np.int64)]
+        gaps = haversine_m(points, self.graph.coords[nodes])
         far = np.flatnonzero(gaps > self.snap_limit_m)
         if far.size:
             i = int(far[0])
@@ -250,21 +217,13 @@ class OsmProvider:
     def matrix(self, coords: NDArray[np.float64]) -> TravelMatrix:
         nodes, gaps = self.snap(coords)
         unique, inverse = np.unique(nodes, return_inverse=True)
-        seconds = np.empty((len(unique), len(unique)))
-        metres = np.empty_like(seconds)
-        for start in range(0, len(unique), 256):
-            batch = unique[start : start + 256]
-            times, preds = dijkstra(
-                self._adj_time, indices=batch, return_predecessors=True, min_only=False
-            )
-            seconds[start : start + len(batch)] = times[:, unique]
-            metres[start : start + len(batch)] = self._path_metres(preds)[:, unique]
+        seconds, metres = self._hierarchy.tables(unique)
         seconds, metres = seconds[np.ix_(inverse, inverse)], metres[np.ix_(inverse, inverse)]
         access_m = gaps[:, None] + gaps[None, :]
         np.fill_diagonal(access_m, 0.0)
         seconds = seconds + access_m / (self.access_speed_kmh / 3.6)
         metres = metres + access_m
-        unreachable = ~np.isfinite(seconds)
+        unreachable = ~np.isfinite(seconds) | ~np.isfinite(metres)
         seconds[unreachable] = UNREACHABLE
         metres[unreachable] = UNREACHABLE
         np.fill_diagonal(seconds, 0.0)
@@ -274,29 +233,47 @@ class OsmProvider:
             durations=np.rint(seconds).astype(np.int64),
         )
 
-    def _path_metres(self, preds: NDArray[np.int32]) -> NDArray[np.float64]:
-        """Length of each fastest path, summed along its predecessor tree by pointer doubling."""
-        rows, n = preds.shape
-        parent = preds.astype(np.int64)
-        has = parent >= 0
-        col = np.broadcast_to(np.arange(n), (rows, n))
-        acc = np.zeros((rows, n))
-        acc[has] = np.asarray(self._adj_dist[parent[has], col[has]]).ravel()
-        parent = np.where(has, parent, col)  # roots and unreached point at themselves
-        row_idx = np.arange(rows)[:, None]
-        while True:
-            grand = parent[row_idx, parent]
-            if np.array_equal(grand, parent):
-                return acc
-            acc = acc + acc[row_idx, parent] * (parent != col)
-            parent = grand
+    def path(self, a: Point, b: Point) -> list[Point]:
+        """The road geometry of the path from a to b that the matrices measure, as (lat, lon)."""
+        return self.paths([(a, b)])[0]
 
-    def path(self, a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
-        """The road geometry of the fastest path from a to b, as (lat, lon) points."""
-        nodes, _ = self.snap(np.array([a, b]))
-        _, preds = dijkstra(self._adj_time, indices=int(nodes[0]), return_predecessors=True)
-        chain = [int(nodes[1])]
-        while chain[-1] != nodes[0] and preds[chain[-1]] >= 0:
-            chain.append(int(preds[chain[-1]]))
-        coords = self._graph["coords"]
-        return [a, *[(float(coords[i, 0]), float(coords[i, 1])) for i in reversed(chain)], b]
+    def paths(self, legs: Sequence[tuple[Point, Point]]) -> list[list[Point]]:
+        """`path` for each leg; the points are snapped together, so one bad point names its leg."""
+        if not legs:
+            return []
+        ends = np.array([end for leg in legs for end in leg], dtype=np.float64)
+        try:
+            nodes, _ = self.snap(ends)
+        except ValueError as error:
+            raise ValueError(_name_leg(str(error))) from error
+        coords = self.graph.coords
+        drawn = []
+        for i, (a, b) in enumerate(legs):
+            chain = self._hierarchy.node_path(int(nodes[2 * i]), int(nodes[2 * i + 1]))
+            drawn.append([a, *[(float(coords[n, 0]), float(coords[n, 1])) for n in chain], b])
+        return drawn
+
+
+def _name_leg(message: str) -> str:
+    """snap's "point 3: ..." for the ends of legs laid out two by two: "leg 1 end: ..."."""
+    point, rest = message.split(":", 1)
+    index = int(point.removeprefix("point "))
+    return f"leg {index // 2} {('start', 'end')[index % 2]}:{rest}"
+
+
+def _prepare(
+    path: Path, speeds: dict[str, float], weight_t: float, height_m: float
+) -> dict[str, NDArray]:
+    """The graph, its snappable part and its contraction order: everything worth caching."""
+    try:
+        graph = build_graph(path, speeds, weight_t, height_m)
+    except RuntimeError as error:  # osmium's word for an unreadable file
+        raise ValueError(f"osm_file: cannot read {path}: {error}") from error
+    n = len(graph["coords"])
+    adjacency = csr_matrix((graph["seconds"], (graph["tail"], graph["head"])), shape=(n, n))
+    # Snap only onto the largest strongly connected part: a stub cut off at the extract's
+    # edge, or a one-way dead end, would leave its point unreachable from the rest.
+    _, labels = connected_components(adjacency, directed=True, connection="strong")
+    graph["connected"] = np.flatnonzero(labels == np.bincount(labels).argmax())
+    graph["order"] = contraction_order(graph)
+    return graph

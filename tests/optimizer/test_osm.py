@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from fixtures.generator import generate_day
 from optimizer import SolveParams, solve
@@ -35,21 +38,20 @@ def monaco(cache_dir: Path) -> OsmProvider:
 def land_points(provider: OsmProvider, count: int, seed: int) -> np.ndarray:
     """Random road nodes of the extract, moved a few metres off the road."""
     rng = np.random.default_rng(seed)
-    nodes = provider._graph["coords"][rng.choice(provider._snappable, count, replace=False)]
+    roads = provider.road_points()
+    nodes = roads[rng.choice(len(roads), count, replace=False)]
     return nodes + rng.normal(0.0, 0.00005, nodes.shape)
 
 
 def test_one_way_street_differs_by_direction(monaco: OsmProvider) -> None:
     """Along a one-way street A→B is shorter than B→A, which must go round."""
-    graph = monaco._graph
-    pairs = set(zip(graph["tail"].tolist(), graph["head"].tolist(), strict=True))
-    main = set(monaco._snappable.tolist())
+    graph = monaco.graph
+    pairs = set(zip(graph.tail.tolist(), graph.head.tolist(), strict=True))
+    main = set(graph.connected.tolist())
     one_way = [(u, v) for u, v in pairs if (v, u) not in pairs and u in main and v in main]
     assert len(one_way) > 100
-    u, v = max(
-        one_way, key=lambda e: float(np.hypot(*(graph["coords"][e[0]] - graph["coords"][e[1]])))
-    )
-    result = monaco.matrix(graph["coords"][[u, v]])
+    u, v = max(one_way, key=lambda e: float(np.hypot(*(graph.coords[e[0]] - graph.coords[e[1]]))))
+    result = monaco.matrix(graph.coords[[u, v]])
     assert result.distances[0, 1] != result.distances[1, 0]
     assert result.durations[0, 1] < result.durations[1, 0]
 
@@ -124,3 +126,68 @@ def test_helsinki_extract_gives_a_matrix(tmp_path: Path) -> None:
     result = provider.matrix(points)
     assert result.distances.shape == (50, 50)
     assert np.all(result.distances >= np.floor(great_circle_metres(points)) - 1)
+
+
+def test_contraction_hierarchy_matches_plain_dijkstra(monaco: OsmProvider) -> None:
+    """CCH times are Dijkstra's up to arc rounding; no distance beats the shortest road."""
+    graph = monaco.graph
+    n = monaco.node_count
+    points = land_points(monaco, 80, seed=5)
+    nodes, gaps = monaco.snap(points)
+    result = monaco.matrix(points)
+    access = gaps[:, None] + gaps[None, :]
+    off = ~np.eye(len(points), dtype=bool)
+
+    def plain(weight: np.ndarray) -> np.ndarray:
+        adjacency = csr_matrix((weight, (graph.tail, graph.head)), shape=(n, n))
+        return dijkstra(adjacency, indices=nodes)[:, nodes]
+
+    fastest = plain(graph.seconds) + access / (5.0 / 3.6)
+    assert np.abs(result.durations - fastest)[off].max() <= 3.0
+    # Arcs and the result are rounded (to decimetres, then metres): a few metres either way.
+    shortest = plain(graph.metres) + access
+    assert np.all(result.distances[off] >= shortest[off] - 3)
+    assert np.median(result.distances[off] / shortest[off]) < 1.1
+
+
+def test_drawn_path_is_the_measured_one(monaco: OsmProvider) -> None:
+    """Each leg's drawn road runs along graph arcs and is as long as the matrix says."""
+    graph = monaco.graph
+    arcs = {
+        (u, v): m
+        for u, v, m in zip(graph.tail.tolist(), graph.head.tolist(), graph.metres, strict=True)
+    }
+    points = land_points(monaco, 6, seed=6)
+    result = monaco.matrix(points)
+    legs = [(tuple(points[i]), tuple(points[j])) for i in range(6) for j in range(6) if i != j]
+    nodes, gaps = monaco.snap(points)
+    index = {tuple(p): k for k, p in enumerate(points.tolist())}
+    coords_to_node = {tuple(graph.coords[node]): node for node in range(monaco.node_count)}
+    for (a, b), drawn in zip(legs, monaco.paths(legs), strict=True):
+        i, j = index[a], index[b]
+        assert drawn[0] == a and drawn[-1] == b
+        chain = [coords_to_node[p] for p in drawn[1:-1]]
+        assert chain[0] == nodes[i] and chain[-1] == nodes[j]
+        length = sum(arcs[(u, v)] for u, v in zip(chain, chain[1:], strict=False))
+        assert abs(length + gaps[i] + gaps[j] - result.distances[i, j]) <= 2.0
+
+
+def test_a_leg_from_the_sea_is_refused_naming_the_leg(monaco: OsmProvider) -> None:
+    """Drawing a leg that starts in the sea names that leg."""
+    land = tuple(land_points(monaco, 1, seed=7)[0])
+    with pytest.raises(ValueError, match=r"leg 1 start: .* from the nearest drivable road"):
+        monaco.paths([(land, land), (SEA, land)])
+
+
+def test_one_provider_serves_other_threads(monaco: OsmProvider) -> None:
+    """Request threads share the provider built in another: same matrices, same paths."""
+    points = land_points(monaco, 20, seed=8)
+    legs = [(tuple(points[0]), tuple(points[1])), (tuple(points[2]), tuple(points[3]))]
+    here = monaco.matrix(points)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        matrices = list(pool.map(monaco.matrix, [points, points]))
+        drawn = pool.submit(monaco.paths, legs).result()
+    for there in matrices:
+        assert np.array_equal(there.durations, here.durations)
+        assert np.array_equal(there.distances, here.distances)
+    assert drawn == monaco.paths(legs)
