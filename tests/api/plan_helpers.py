@@ -29,6 +29,7 @@ from api.plans.models import (
     PlanStop,
     PlanUnassigned,
 )
+from fixtures import monaco
 from optimizer.check import Violation, check
 from optimizer.horizon import first_day
 from optimizer.params import SolveParams
@@ -63,6 +64,19 @@ ORDERS: dict[str, tuple[str, str, float, list[Item]]] = {
     "SO-05": ("afternoon", "钱七", 0, [("CHR-1", "餐椅", 4, 5, 0.2)]),
     "SO-06": ("afternoon", "<b>x</b>", 800, [("BED-1", "床头柜", 2, 15, 0.25)]),
 }
+
+
+# The seeded day moved into Monaco, on the roads of the real extract (fixtures/osm): the
+# depot at Fontvieille, then SO-01 .. SO-06; for seed_day's `places`.
+MONACO = (
+    monaco.FONTVIEILLE,
+    monaco.CASINO,
+    monaco.PORT,
+    monaco.LARVOTTO,
+    monaco.MONEGHETTI,
+    monaco.JARDIN_EXOTIQUE,
+    monaco.CONDAMINE,
+)
 
 
 def app_at(settings: ServiceSettings, moment: dt.datetime = NOW) -> TestClient:

@@ -12,28 +12,17 @@ import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import published_day
-from plan_helpers import DAY, ORDERS, engine_of, routes_of, violations
+from plan_helpers import DAY, MONACO, ORDERS, engine_of, routes_of, violations
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
 from api.core.roads import road_provider
 from api.plans.models import Plan, PlanRoute
-from fixtures.monaco import (
-    CASINO,
-    CONDAMINE,
-    FONTVIEILLE,
-    JARDIN_EXOTIQUE,
-    LARVOTTO,
-    MONACO_PBF,
-    MONEGHETTI,
-    PORT,
-)
+from fixtures.monaco import FONTVIEILLE, MONACO_PBF
 from optimizer.matrix import great_circle_metres
 from optimizer.osm import OsmProvider
 
-# the depot, then SO-01 .. SO-06
-PLACES = [FONTVIEILLE, CASINO, PORT, LARVOTTO, MONEGHETTI, JARDIN_EXOTIQUE, CONDAMINE]
-AT = dict(zip(ORDERS, PLACES[1:], strict=True))
+AT = dict(zip(ORDERS, MONACO[1:], strict=True))
 _POLYLINE = re.compile(r"L\.polyline\(\s*(\[\[.*?\]\])", re.S)
 
 
@@ -67,7 +56,7 @@ def settings(
 @pytest.fixture
 def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
     """The seeded day moved to Monaco, planned on its roads and published; on the day."""
-    yield from published_day(settings, admin, PLACES)
+    yield from published_day(settings, admin, MONACO)
 
 
 def polylines(page: str) -> list[list[tuple[float, float]]]:

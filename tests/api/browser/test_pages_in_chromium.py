@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
@@ -205,17 +204,6 @@ def test_plan_publish_and_a_driver_completes_a_stop(
     assert api.status == 403
 
 
-def _plan_through_the_api(live: LiveService) -> int:
-    job = live.admin.post("/plans", json={"date": DAY.isoformat(), "time_limit_s": 2}).json()
-    for _ in range(600):
-        job = live.admin.get(f"/plans/jobs/{job['id']}").json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            break
-        time.sleep(0.1)
-    assert job["status"] == "succeeded", job
-    return int(job["plan_id"])
-
-
 UNREACHABLE_TILES = {"map_tiles": "http://127.0.0.1:9/{z}/{x}/{y}.png", "map_attribution": "none"}
 
 
@@ -227,7 +215,7 @@ def test_routes_stay_visible_without_a_tile_server(
     live = live_service
     live.clock.fixed = NOW
     seed_day(live.admin, {})
-    plan_id = _plan_through_the_api(live)
+    plan_id = live.plan(DAY)
     plan = live.admin.get(f"/plans/{plan_id}").json()
     routes = [route for route in plan["routes"] if route["stops"]]
     context = browser.new_context(viewport={"width": 1200, "height": 800})
