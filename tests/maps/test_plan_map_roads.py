@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import folium
 import numpy as np
 import pytest
-from branca.element import Element
+from map_tree import walk
 
 from fixtures.monaco import CASINO, CONDAMINE, FONTVIEILLE, MONACO_PBF, MONEGHETTI, PORT
 from maps.plan_map import Point, plan_map, route_map
@@ -50,14 +48,8 @@ def _result() -> Result:
     return Result(Status.FEASIBLE, (route,), (), kpis, objective=0, seconds=0.1, seed=1)
 
 
-def _walk(element: Element) -> Iterator[Element]:
-    for child in element._children.values():
-        yield child
-        yield from _walk(child)
-
-
 def _line(fmap: folium.Map) -> list[Point]:
-    (line,) = [child for child in _walk(fmap) if isinstance(child, folium.PolyLine)]
+    (line,) = [child for child in walk(fmap) if isinstance(child, folium.PolyLine)]
     return [(float(lat), float(lon)) for lat, lon in line.locations]
 
 
@@ -92,7 +84,7 @@ def test_roads_do_not_move_the_markers(monaco: OsmProvider) -> None:
     fmap = plan_map(data, _result(), roads=monaco.path)
     markers = {
         (float(m.location[0]), float(m.location[1]))
-        for m in _walk(fmap)
+        for m in walk(fmap)
         if isinstance(m, folium.Marker)
     }
     assert markers == set(STOPS)

@@ -30,6 +30,15 @@ class LiveService:
             request = ApiKeyCreate(name=name or str(role), role=role, vehicle_code=vehicle_code)
             return issue_key(session=session, request=request).key
 
+    def sign_in(self, context: Any, key: str) -> Any:
+        """A new page of the browser context, signed in with `key` through the sign-in page."""
+        page = context.new_page()
+        page.goto(f"{self.url}/app/sign-in")
+        page.fill("#key", key)
+        page.click("#sign-in")
+        page.wait_for_url(lambda address: "/sign-in" not in address)
+        return page
+
     def plan(self, date: dt.date, time_limit_s: float = 2) -> int:
         """The id of the plan a planning job of `date` made, through the API, as a desk asks."""
         body = {"date": date.isoformat(), "time_limit_s": time_limit_s}

@@ -47,15 +47,6 @@ def _settled(target: Any) -> None:
     )
 
 
-def _sign_in(context: Any, url: str, key: str) -> Any:
-    page = context.new_page()
-    page.goto(f"{url}/app/sign-in")
-    page.fill("#key", key)
-    page.click("#sign-in")
-    page.wait_for_url(lambda address: "/sign-in" not in address)
-    return page
-
-
 @pytest.mark.timeout(120)
 def test_plan_and_driver_maps_follow_monacos_roads(
     live_service: LiveService, browser: Any, screenshot: Any
@@ -73,7 +64,7 @@ def test_plan_and_driver_maps_follow_monacos_roads(
     assert published.status_code == 200, published.text
 
     desk = browser.new_context(viewport={"width": 1200, "height": 800})
-    page = _sign_in(desk, live.url, live.key(Role.DISPATCHER))
+    page = live.sign_in(desk, live.key(Role.DISPATCHER))
     page.goto(f"{live.url}/plans/{plan_id}/map.html")
     lines = page.locator("path.leaflet-interactive")
     expect(lines).to_have_count(len(routes))
@@ -88,7 +79,7 @@ def test_plan_and_driver_maps_follow_monacos_roads(
     crew = routes[0]
     driver_key = live.key(Role.DRIVER, crew["vehicle_code"], name="张伟")
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page = _sign_in(phone, live.url, driver_key)
+    page = live.sign_in(phone, driver_key)
     frame = page.frame_locator("iframe.map")
     expect(frame.locator("path.leaflet-interactive")).to_have_count(1)
     _settled(next(f for f in page.frames if "/app/driver/map.html" in f.url))
