@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maps.plan_map import Point, RoadPath
 from optimizer.matrix import MatrixProvider, osm_options, provider_from_settings
-from optimizer.osm import OsmProvider
 from optimizer.settings import DispatchSettings
+
+if TYPE_CHECKING:
+    from optimizer.osm import OsmProvider
 
 # Legs a process remembers: a day's maps redraw the same legs on every page load.
 LEGS_KEPT = 4096
@@ -32,7 +34,10 @@ class _Roads:
 
 def matrix_provider(settings: DispatchSettings) -> MatrixProvider:
     """The provider the settings name; the road provider is shared, the others are cheap."""
-    return road_provider(settings) or provider_from_settings(
+    roads = road_provider(settings)
+    if roads is not None:
+        return roads
+    return provider_from_settings(
         settings.matrix_provider,
         detour_factor=settings.road_detour_factor,
         speed_kmh=settings.average_speed_kmh,
@@ -72,7 +77,8 @@ def _roads(settings: DispatchSettings) -> _Roads | None:
         )
 
 
-@lru_cache(maxsize=4)
+# One graph at a time: a replaced extract's graph (hundreds of MB for a big city) is let go.
+@lru_cache(maxsize=1)
 def _shared(
     extract: str,
     size: int,
@@ -80,6 +86,8 @@ def _shared(
     speeds: tuple[tuple[str, float], ...],
     options: tuple[tuple[str, Any], ...],
 ) -> _Roads:
+    from optimizer.osm import OsmProvider  # its graph libraries load only when roads are on
+
     del size, mtime_ns  # they only key the cache
     provider = OsmProvider(osm_file=extract, speeds=dict(speeds), **dict(options))
 
