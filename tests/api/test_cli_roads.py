@@ -46,8 +46,7 @@ def on_roads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_exported_map_draws_the_routes_on_the_roads(on_roads: None, tmp_path: Path) -> None:
-    """A small generated day moved into Monaco is planned; each crew's line in the written map
-    starts and ends at the depot and has many road points per stop."""
+    """A day moved into Monaco is planned; each crew's exported line runs along the roads."""
     day = generate_day(seed=3, visits=6, trucks=2, technicians=0, date="2026-11-24", depots=1)
     for depot in day["depots"]:
         depot["lat"], depot["lon"] = FONTVIEILLE

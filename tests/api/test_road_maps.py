@@ -81,8 +81,7 @@ def plan_id_of(client: TestClient) -> int:
 
 
 def test_the_plan_is_stored_on_the_road_matrix_and_checks_clean(day: TestClient) -> None:
-    """The checker recomputes every arrival of the stored plan from the same road matrix and
-    finds no violation; each route's distance is the road metres of its legs."""
+    """The checker recomputes the stored plan from the same road matrix: no violation."""
     plan_id = plan_id_of(day)
     assert violations(day, plan_id) == []
     roads = road_provider(day.app.state.settings)  # type: ignore[attr-defined]
@@ -115,8 +114,7 @@ def test_the_plan_map_follows_the_roads(day: TestClient, admin: dict[str, str]) 
 def test_the_drivers_map_follows_the_roads_and_navigation_is_unchanged(
     day: TestClient, key_for: KeyMaker
 ) -> None:
-    """The driver's map draws the crew's line on the roads; the stop's Amap and geo: links
-    still name the customer's own place, not a road point."""
+    """The driver's map follows the roads; Amap and geo: links still name the customer's place."""
     driver = key_for("driver", "C01")
     key = driver["Authorization"].removeprefix("Bearer ")
     assert day.post("/session", json={"key": key}).status_code == 200

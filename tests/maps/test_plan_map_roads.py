@@ -60,8 +60,7 @@ def test_without_roads_every_leg_is_straight(monaco: OsmProvider) -> None:
 
 @pytest.mark.parametrize("draw", [plan_map, lambda d, r, **kw: route_map(d, r, "C01", **kw)])
 def test_with_roads_the_line_follows_the_road_graph(monaco: OsmProvider, draw: object) -> None:
-    """The line has road points between its stops, passes each stop in order and the bank,
-    and every point between them is a node of the extract's road graph."""
+    """The line passes each stop and the bank in order, and only road graph nodes between."""
     data = _data(monaco)
     line = _line(draw(data, _result(), roads=monaco.path))  # type: ignore[operator]
     assert len(line) > 10 * len(STOPS)

@@ -51,8 +51,7 @@ def _settled(target: Any) -> None:
 def test_plan_and_driver_maps_follow_monacos_roads(
     live_service: LiveService, browser: Any, screenshot: Any
 ) -> None:
-    """The plan map draws each crew's route with many segments per leg; so does the driver's
-    map, and the driver's navigation links still lead to the customer's own place."""
+    """Leaflet draws plan and driver routes along the roads; navigation links are unchanged."""
     live = live_service
     live.clock.fixed = NOW
     seed_day(live.admin, {}, MONACO)
