@@ -72,6 +72,12 @@ def test_plan_and_driver_maps_follow_monacos_roads(
     fewest_legs = min(len(route["stops"]) + 1 for route in routes)
     assert drawn[0] > SEGMENTS_PER_LEG * fewest_legs, drawn
     screenshot(page, "plan-map-on-roads", full_page=False)
+    page.goto(f"{live.url}/app/board?date={DAY}")  # the board frames the same map
+    board_lines = page.frame_locator("iframe.map").locator("path.leaflet-interactive")
+    expect(board_lines).to_have_count(len(routes))
+    _settled(next(f for f in page.frames if f"/plans/{plan_id}/map.html" in f.url))
+    assert _segments(board_lines.first) > SEGMENTS_PER_LEG * fewest_legs
+    screenshot(page, "board-on-roads")
     desk.close()
 
     live.clock.fixed = ON_THE_DAY
