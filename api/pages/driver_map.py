@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
+from api.core.roads import road_paths
 from api.drivers.service import published_plan
 from api.pages.assets import map_background
 from api.plans.drafts import load
@@ -45,6 +46,7 @@ def crew_map_html(
         vehicle_code,
         info=visit_info(session, orders),
         background=map_background(settings),
+        roads=road_paths(settings),
     )
     page: str = fmap.get_root().render()
     return page

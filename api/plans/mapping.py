@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from sqlmodel import Session, col, select
 
 from api.banks.service import area_banks
+from api.core.roads import matrix_provider
 from api.fleet.models import CrewMember, Depot, Skill, Vehicle
 from api.orders.bounds import stored_order_problem
 from api.orders.models import Order
@@ -28,7 +29,6 @@ from api.plans.plannable import (
     working_vehicles,
 )
 from optimizer.data import Bank, ProblemData, VehicleKind
-from optimizer.matrix import MatrixProvider, osm_options, provider_from_settings
 from optimizer.model import Model
 from optimizer.result import Kpis, ReasonCode, Result, Route, Status, Stop, Unassigned
 from optimizer.settings import DispatchSettings, seconds_of_day
@@ -65,16 +65,6 @@ class PlanningInput:
             visits_unassigned=result.kpis.visits_unassigned + len(left),
         )
         return replace(result, unassigned=(*result.unassigned, *left), kpis=kpis)
-
-
-def provider_for(settings: DispatchSettings) -> MatrixProvider:
-    return provider_from_settings(
-        settings.matrix_provider,
-        detour_factor=settings.road_detour_factor,
-        speed_kmh=settings.average_speed_kmh,
-        osrm_url=settings.osrm_url,
-        osm=osm_options(settings) if settings.matrix_provider == "osm" else None,
-    )
 
 
 def planning_input(
@@ -119,7 +109,7 @@ def planning_input(
     return PlanningInput(
         area=area,
         date=date,
-        data=model.data(provider_for(settings)),
+        data=model.data(matrix_provider(settings)),
         orders={order.external_id: order for order in orders if order.external_id not in refused},
         refused=refused,
     )
@@ -410,4 +400,4 @@ def display_input(
         _add_vehicle(model, vehicle, depots, {}, settings)
     for order in orders:
         _try_order(model, order, settings, None)  # one refused when planned is not on a route
-    return model.data(provider_for(settings))
+    return model.data(matrix_provider(settings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from api_keys import KeyMaker
@@ -27,10 +27,15 @@ GPS = {"lat": 30.66, "lon": 104.07}
 PNG = drawn_signature()  # decoded in full by the service, so a real image
 
 
-def published_day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    """The seeded day planned and published three days ahead; the service as of its morning."""
+def published_day(
+    settings: ServiceSettings,
+    admin: dict[str, str],
+    places: Sequence[tuple[float, float]] = (),
+) -> Iterator[TestClient]:
+    """The seeded day (at `places`, as seed_day) planned and published three days ahead; the
+    service as of its morning."""
     with app_at(settings) as booking:
-        seed_day(booking, admin)
+        seed_day(booking, admin, places)
         plan_id = store_plan(booking)
         answer = booking.post(f"/plans/{plan_id}/publish", headers={**admin, "If-Match": '"1"'})
         assert answer.status_code == 200, answer.text

@@ -7,6 +7,7 @@ the runner would, so these tests depend only on planning_input, solve and result
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from api.plans.models import (
     PlanStop,
     PlanUnassigned,
 )
+from fixtures import monaco
 from optimizer.check import Violation, check
 from optimizer.horizon import first_day
 from optimizer.params import SolveParams
@@ -64,6 +66,19 @@ ORDERS: dict[str, tuple[str, str, float, list[Item]]] = {
 }
 
 
+# The seeded day moved into Monaco, on the roads of the real extract (fixtures/osm): the
+# depot at Fontvieille, then SO-01 .. SO-06; for seed_day's `places`.
+MONACO = (
+    monaco.FONTVIEILLE,
+    monaco.CASINO,
+    monaco.PORT,
+    monaco.LARVOTTO,
+    monaco.MONEGHETTI,
+    monaco.JARDIN_EXOTIQUE,
+    monaco.CONDAMINE,
+)
+
+
 def app_at(settings: ServiceSettings, moment: dt.datetime = NOW) -> TestClient:
     return TestClient(create_app(settings, clock=Clock(settings.timezone, fixed=moment)))
 
@@ -73,8 +88,15 @@ def engine_of(client: TestClient) -> Engine:
     return engine
 
 
-def seed_day(client: TestClient, headers: dict[str, str]) -> None:
-    """A depot, two trucks with crews on DAY, and the six ORDERS, all through the API."""
+def seed_day(
+    client: TestClient,
+    headers: dict[str, str],
+    places: Sequence[tuple[float, float]] = (),
+) -> None:
+    """A depot, two trucks with crews on DAY, and the six ORDERS, all through the API.
+
+    `places` moves the day elsewhere: the depot, then one place per order in ORDERS' order.
+    """
 
     def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = client.post(path, json=body, headers=headers)
@@ -82,7 +104,10 @@ def seed_day(client: TestClient, headers: dict[str, str]) -> None:
         created: dict[str, Any] = answer.json()
         return created
 
-    post("/depots", {"code": "WH", "name": "成华仓", "lat": 30.66, "lon": 104.06})
+    depot = {"lat": 30.66, "lon": 104.06}
+    if places:
+        depot = {"lat": places[0][0], "lon": places[0][1]}
+    post("/depots", {"code": "WH", "name": "成华仓", **depot})
     truck = {"depot_code": "WH", "volume_m3": 12}
     post("/vehicles", {**truck, "code": "C01", "name": "川A·12345", "weight_kg": 1000})
     post(
@@ -105,7 +130,10 @@ def seed_day(client: TestClient, headers: dict[str, str]) -> None:
             },
         )
     for n, external_id in enumerate(ORDERS):
-        post("/orders", order_body(external_id, n))
+        body = order_body(external_id, n)
+        if places:
+            body["lat"], body["lon"] = places[n + 1]
+        post("/orders", body)
 
 
 def order_body(external_id: str, n: int) -> dict[str, Any]:
