@@ -67,7 +67,7 @@ def test_with_roads_the_line_follows_the_road_graph(monaco: OsmProvider, draw: o
     assert line[0] == FONTVIEILLE and line[-1] == FONTVIEILLE
     at = [line.index(stop) for stop in STOPS[:-1]] + [len(line) - 1]
     assert at == sorted(at) and len(set(at)) == len(STOPS)
-    nodes = {(float(lat), float(lon)) for lat, lon in monaco._graph["coords"]}
+    nodes = {(float(lat), float(lon)) for lat, lon in monaco.graph.coords}
     between = [point for point in line if point not in STOPS]
     assert len(between) == len(line) - len(STOPS)
     assert all(point in nodes for point in between)
