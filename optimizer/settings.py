@@ -171,6 +171,9 @@ class DispatchSettings(BaseSettings):
     # from a drivable road, where the prepared graph is cached, speeds by road class, and the
     # truck the graph is built for (maxweight / maxheight tags are held against it).
     osm_file: str = ""
+    # The folder of a chain's city extracts: an area on roads of its own names its file here
+    # (a bare file name, so an area's desk can never point the service at another path).
+    osm_dir: str = "osm"
     osm_snap_limit_m: float = Field(default=500.0, gt=0)
     osm_cache_dir: str = ".cache/osm"
     road_speeds_kmh: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ROAD_SPEEDS_KMH))

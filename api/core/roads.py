@@ -2,7 +2,8 @@
 
 Reading and preparing a city's extract takes seconds and a graph's worth of memory, so the
 road provider is made once per process and per extract (its path, size and modification
-time) and settings that shape it; planning, the plan map and the driver's map share it.
+time) and settings that shape it; planning, the plan map and the driver's map share it. An
+area with its own extract (`osm_extract`) gets its own provider through its own settings.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 # Legs a process remembers: a day's maps redraw the same legs on every page load.
 LEGS_KEPT = 4096
+EXTRACTS_KEPT = 4
 _building = threading.Lock()
 
 
@@ -77,8 +79,9 @@ def _roads(settings: DispatchSettings) -> _Roads | None:
         )
 
 
-# One graph at a time: a replaced extract's graph (hundreds of MB for a big city) is let go.
-@lru_cache(maxsize=1)
+# A chain's areas may each plan on their own city's extract, so a few graphs are kept; past
+# that the least used goes (a big city's graph is hundreds of MB), as does a replaced extract's.
+@lru_cache(maxsize=EXTRACTS_KEPT)
 def _shared(
     extract: str,
     size: int,

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.areas.scope import local_settings
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.main import create_app
@@ -250,8 +251,10 @@ def violations(client: TestClient, plan_id: int) -> list[Violation]:
             if order.id is not None
         }
         pins = {external[s.order_id]: s.vehicle_code for s in stops if s.pinned}
+        # The area's own settings, as the service checks it: an area may plan on its own roads.
+        local = local_settings(session=session, settings=settings, area=plan.area_code)
         day = planning_input(
-            session=session, date=plan.date, settings=settings, pins=pins, area=plan.area_code
+            session=session, date=plan.date, settings=local, pins=pins, area=plan.area_code
         )
         result = stored_result(
             routes=routes,
