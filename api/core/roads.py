@@ -9,6 +9,7 @@ area with its own extract (`osm_extract`) gets its own provider through its own 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -102,3 +103,48 @@ def _shared(
             return (a, b)
 
     return _Roads(provider, leg)
+
+
+class WarmUp:
+    """Prepares the extracts a service will plan on, in the background, as it starts.
+
+    A big city's extract takes a while to read the first time; done at start, the first 15:00
+    job and the first map do not wait for it, and `/health` says how it went.
+    """
+
+    def __init__(self, settings: list[DispatchSettings]) -> None:
+        on_roads = {s.osm_file: s for s in settings if s.matrix_provider == "osm"}
+        self._lock = threading.Lock()
+        self._state = {Path(f).name: {"state": "waiting"} for f in on_roads}
+        self._thread = threading.Thread(
+            target=self._run, args=(list(on_roads.values()),), name="roads-warm-up", daemon=True
+        )
+        if on_roads:
+            self._thread.start()
+
+    def _run(self, settings: list[DispatchSettings]) -> None:
+        for each in settings:
+            name = Path(each.osm_file).name
+            self._set(name, {"state": "preparing"})
+            started = time.perf_counter()
+            try:
+                provider = road_provider(each)
+            except (OSError, ValueError) as error:
+                # /health answers without a key: the server's folders stay out of it.
+                said = str(error).replace(str(Path(each.osm_file).parent) + "/", "")
+                self._set(name, {"state": "failed", "error": said[:300]})
+                continue
+            assert provider is not None
+            seconds = round(time.perf_counter() - started, 2)
+            self._set(
+                name, {"state": "ready", "road_nodes": provider.node_count, "took_s": seconds}
+            )
+
+    def _set(self, name: str, state: dict[str, Any]) -> None:
+        with self._lock:
+            self._state[name] = state
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Each extract by file name: waiting, preparing, ready (with its size) or failed."""
+        with self._lock:
+            return {name: dict(state) for name, state in self._state.items()}
