@@ -25,6 +25,24 @@ class TravelMatrix:
     durations: NDArray[np.int64]  # seconds
 
 
+class PointRefused(ValueError):
+    """A provider cannot place a point on its network (the road provider: too far from any
+    road). `index` is the point's row; `Model.data` adds the depot, visit or bank it is."""
+
+    def __init__(
+        self,
+        index: int,
+        detail: str,
+        *,
+        family: str | None = None,
+        place_id: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.index, self.detail, self.family, self.place_id = index, detail, family, place_id
+        name = label or (f"{family} {place_id!r}" if family else f"point {index}")
+        super().__init__(f"{name}: {detail}")
+
+
 class MatrixProvider(Protocol):
     def matrix(self, coords: NDArray[np.float64]) -> TravelMatrix:
         """Distances and times for all ordered pairs of (lat, lon) rows."""

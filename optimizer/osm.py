@@ -31,7 +31,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from optimizer.matrix import EARTH_RADIUS_M, TravelMatrix
+from optimizer.matrix import EARTH_RADIUS_M, PointRefused, TravelMatrix
 from optimizer.osm_graph import build_graph, file_sha256, haversine_m
 from optimizer.settings import DEFAULT_ROAD_SPEEDS_KMH
 
@@ -208,9 +208,10 @@ class OsmProvider:
         far = np.flatnonzero(gaps > self.snap_limit_m)
         if far.size:
             i = int(far[0])
-            raise ValueError(
-                f"point {i}: ({points[i, 0]:.6f}, {points[i, 1]:.6f}) is {gaps[i]:.0f} m from "
-                f"the nearest drivable road, more than snap_limit_m={self.snap_limit_m:.0f}"
+            raise PointRefused(
+                i,
+                f"({points[i, 0]:.6f}, {points[i, 1]:.6f}) is {gaps[i]:.0f} m from the nearest "
+                f"drivable road, more than snap_limit_m={self.snap_limit_m:.0f}",
             )
         return nodes, gaps
 
@@ -244,21 +245,16 @@ class OsmProvider:
         ends = np.array([end for leg in legs for end in leg], dtype=np.float64)
         try:
             nodes, _ = self.snap(ends)
-        except ValueError as error:
-            raise ValueError(_name_leg(str(error))) from error
+        except PointRefused as error:
+            end = ("start", "end")[error.index % 2]
+            label = f"leg {error.index // 2} {end}"
+            raise PointRefused(error.index, error.detail, label=label) from None
         coords = self.graph.coords
         drawn = []
         for i, (a, b) in enumerate(legs):
             chain = self._hierarchy.node_path(int(nodes[2 * i]), int(nodes[2 * i + 1]))
             drawn.append([a, *[(float(coords[n, 0]), float(coords[n, 1])) for n in chain], b])
         return drawn
-
-
-def _name_leg(message: str) -> str:
-    """snap's "point 3: ..." for the ends of legs laid out two by two: "leg 1 end: ..."."""
-    point, rest = message.split(":", 1)
-    index = int(point.removeprefix("point "))
-    return f"leg {index // 2} {('start', 'end')[index % 2]}:{rest}"
 
 
 def _prepare(

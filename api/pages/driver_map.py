@@ -13,7 +13,8 @@ from api.drivers.service import published_plan
 from api.pages.assets import map_background
 from api.plans.drafts import load
 from api.plans.map_routes import visit_info
-from api.plans.mapping import display_input, stored_result
+from api.plans.mapping import stored_result
+from api.plans.model_input import display_input
 from maps.plan_map import route_map
 
 

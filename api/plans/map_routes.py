@@ -20,7 +20,8 @@ from api.core.roads import road_paths
 from api.orders.models import Order, OrderItem
 from api.pages.assets import map_background
 from api.plans.drafts import load
-from api.plans.mapping import display_input, stored_result
+from api.plans.mapping import stored_result
+from api.plans.model_input import display_input
 from api.plans.models import Plan
 from maps.plan_map import VisitInfo, plan_map
 

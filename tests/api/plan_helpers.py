@@ -21,7 +21,8 @@ from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.main import create_app
 from api.orders.models import Order
-from api.plans.mapping import planning_input, result_rows, stored_result
+from api.plans.mapping import result_rows, stored_result
+from api.plans.model_input import planning_input
 from api.plans.models import (
     Plan,
     PlanChange,

@@ -25,7 +25,7 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.orders.models import Order, OrderStatus
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from api.records.kinds import Kind
 from api.records.models import Attachment, LedgerEntry
 from api.records.service import NewEntry, append
