@@ -16,8 +16,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from sqlmodel import Session
+
+from api.core.config import ServiceSettings
+from api.core.errors import RuleBroken
 from maps.plan_map import Point, RoadPath
-from optimizer.matrix import MatrixProvider, osm_options, provider_from_settings
+from optimizer.matrix import MatrixProvider, PointRefused, osm_options, provider_from_settings
 from optimizer.settings import DispatchSettings
 
 if TYPE_CHECKING:
@@ -148,3 +153,22 @@ class WarmUp:
         """Each extract by file name: waiting, preparing, ready (with its size) or failed."""
         with self._lock:
             return {name: dict(state) for name, state in self._state.items()}
+
+
+def check_on_the_roads(
+    *, session: Session, settings: ServiceSettings, area: str, lat: float, lon: float
+) -> None:
+    """Refuse a place the area's road provider could not reach: 422 naming `lat`.
+
+    Said when the place is given, not at 15:00: an order in the sea would otherwise be left
+    out of its day's plan with nobody there to correct it.
+    """
+    from api.areas.scope import local_settings  # the areas import the settings this serves
+
+    provider = road_provider(local_settings(session=session, settings=settings, area=area))
+    if provider is None:
+        return
+    try:
+        provider.snap(np.array([[lat, lon]]))
+    except PointRefused as error:
+        raise RuleBroken(f"lat, lon: {error.detail}", rule="off_road", field="lat") from None

@@ -257,6 +257,8 @@ def violations(client: TestClient, plan_id: int) -> list[Violation]:
         day = planning_input(
             session=session, date=plan.date, settings=local, pins=pins, area=plan.area_code
         )
+        # Orders the service refused before planning (bad data, off the roads) are not visits.
+        left = [row for row in left if external[row.order_id] not in day.refused]
         result = stored_result(
             routes=routes,
             stops=stops,

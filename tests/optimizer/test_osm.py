@@ -16,7 +16,8 @@ from fixtures.generator import generate_day
 from optimizer import SolveParams, solve
 from optimizer.check import check
 from optimizer.dayfile import load_day
-from optimizer.matrix import great_circle_metres, osm_options, provider_from_settings
+from optimizer.matrix import PointRefused, great_circle_metres, osm_options, provider_from_settings
+from optimizer.model import Model
 from optimizer.osm import OsmProvider
 from optimizer.settings import DispatchSettings
 
@@ -191,3 +192,24 @@ def test_one_provider_serves_other_threads(monaco: OsmProvider) -> None:
         assert np.array_equal(there.durations, here.durations)
         assert np.array_equal(there.distances, here.distances)
     assert drawn == monaco.paths(legs)
+
+
+def test_the_model_names_the_place_in_the_sea(monaco: OsmProvider) -> None:
+    """Freezing a model on the roads names the visit (or bank) that is off them."""
+    land = land_points(monaco, 3, seed=9).tolist()
+    for family in ("visit", "bank"):
+        model = Model()
+        model.add_depot("D", lat=land[0][0], lon=land[0][1])
+        model.add_visit("V1", lat=land[1][0], lon=land[1][1], window=(0, 3600), service_s=60)
+        at_sea = {"lat": SEA[0], "lon": SEA[1]}
+        if family == "visit":
+            model.add_visit("V2", window=(0, 3600), service_s=60, **at_sea)
+        else:
+            model.add_bank("V2", hours=(0, 3600), **at_sea)
+        with pytest.raises(
+            PointRefused, match=rf"{family} 'V2': lat, lon: .* nearest drivable road"
+        ):
+            model.data(monaco)
+        with pytest.raises(PointRefused) as refused:
+            model.data(monaco)
+        assert (refused.value.family, refused.value.place_id) == (family, "V2")
