@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 CACHE_VERSION = 2  # 2: the contraction order is cached with the graph
 UNREACHABLE = 10**9
 TICKS_PER_S = 10
-TICKS_PER_M = 10
+DECIMETRES_PER_M = 10
 # Length rides below the time in the tie-break metric; RoutingKit's weights stop at 2**31 - 1,
 # so a path's time may reach 2**31 / 2048 tenths of a second (29 hours) before it overflows.
 LENGTH_BELOW_TIME = 2048
@@ -71,7 +71,7 @@ class _Hierarchy:
         tail, head = graph["tail"].tolist(), graph["head"].tolist()
         cch = rk.CCH(graph["order"].tolist(), tail, head, False)
         ticks = np.maximum(1, np.rint(graph["seconds"] * TICKS_PER_S)).astype(np.int64)
-        decimetres = np.rint(graph["metres"] * TICKS_PER_M).astype(np.int64)
+        decimetres = np.rint(graph["metres"] * DECIMETRES_PER_M).astype(np.int64)
         length = ticks * LENGTH_BELOW_TIME + decimetres
         self._cch = cch  # the metrics borrow it
         self._time = rk.CCHMetric(cch, ticks.tolist())
@@ -82,7 +82,7 @@ class _Hierarchy:
         targets = nodes.tolist()
         ticks = _table(self._rk, self._time, targets)
         tied = _table(self._rk, self._length, targets)
-        metres = (tied - LENGTH_BELOW_TIME * ticks) / TICKS_PER_M
+        metres = (tied - LENGTH_BELOW_TIME * ticks) / DECIMETRES_PER_M
         metres[~np.isfinite(metres)] = np.inf
         return ticks / TICKS_PER_S, metres
 
