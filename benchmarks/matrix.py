@@ -5,7 +5,7 @@ extracts in fixtures/osm: preparing the truck graph cold and from its cache, mat
 500, 2,000 and 5,000 random points snapped inside the extract against the peer of the same
 run (scipy's plain Dijkstra from every point, durations only), this process's peak resident
 memory, and the road km of a planned day against straight line x 1.3 over the same legs.
-Figures go to benchmarks/results/matrix-<extract>.json.
+Figures go to benchmarks/results/matrix-<extract>.json, with a plot of the matrix times (.png).
 """
 
 from __future__ import annotations
@@ -152,6 +152,30 @@ def run(extract: str, sizes: list[int], plan_seconds: float) -> dict[str, Any]:
     }
 
 
+def plot(figures: dict[str, Any], path: Path) -> None:
+    """Matrix seconds against points: the contraction hierarchies and the plain Dijkstra."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    rows = figures["matrices"]
+    points = [row["points"] for row in rows]
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.plot(points, [row["seconds"] for row in rows], "o-", label="contraction hierarchies")
+    axes.plot(
+        points, [row["plain_dijkstra_seconds"] for row in rows], "s--", label="plain Dijkstra"
+    )
+    axes.set_xlabel("points")
+    axes.set_ylabel("seconds for the matrix")
+    axes.set_title(f"{figures['extract']}: {figures['graph_nodes']:,} road nodes, 2 cores")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extract", choices=["monaco", "helsinki"], default="monaco")
@@ -163,6 +187,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"matrix-{args.extract}.json"
     out.write_text(json.dumps(figures, indent=1) + "\n")
+    plot(figures, out.with_suffix(".png"))
     print(json.dumps(figures, indent=1))
 
 
