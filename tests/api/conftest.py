@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from prepared import ADMIN_KEY, Build, Prepare, Prepared, service_settings
 from sqlalchemy import text
 
 from api.auth.models import ApiKeyCreate, Role
@@ -31,7 +32,6 @@ from api.core.db import make_engine
 from api.core.migrate import upgrade
 from api.main import create_app
 
-ADMIN_KEY = "test-admin-key"
 BACKENDS = ["sqlite", "postgresql"]
 # A memory-backed folder for the throwaway cluster, used when it has this much room: each
 # test's database is dropped after it, so the cluster stays at a few hundred MB.
@@ -144,20 +144,75 @@ def postgres_template(postgres_server: str) -> str:
     return "template_dispatch"
 
 
+@pytest.fixture(scope="session")
+def prepare(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Prepare:
+    """prepare(backend, name, build) -> Prepared: the database `build` fills, built once per
+    backend and xdist worker, for a module's `prepared_database` to hand to `database_url`."""
+    built: dict[tuple[str, str], Prepared] = {}
+
+    def make(backend: str, name: str, build: Build) -> Prepared:
+        if (backend, name) not in built:
+            built[backend, name] = _build(request, tmp_path_factory, backend, name, build)
+        return built[backend, name]
+
+    return make
+
+
+def _build(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    name: str,
+    build: Build,
+) -> Prepared:
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp(name) / "prepared.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        extras = build(f"sqlite:///{path}")
+        _checkpoint(f"sqlite:///{path}")
+        return Prepared(str(path), extras)
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    database = f"p_{name}"
+    admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE {template}'))
+    admin.dispose()
+    return Prepared(database, build(f"{server}/{database}"))
+
+
+def _checkpoint(url: str) -> None:
+    """Writes an SQLite database's log into its file, so copying the file copies it all."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+
+
+@pytest.fixture
+def prepared_database() -> Prepared | None:
+    """What `database_url` copies: None is the migrated template; a module overrides this
+    with `prepare(...)` to start each test from a state it built once."""
+    return None
+
+
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database of the current backend, dropped after the test."""
+    """A fresh database of the current backend: a copy of the migrated template, or of the
+    module's prepared database; on PostgreSQL it is dropped after the test."""
+    prepared: Prepared | None = request.getfixturevalue("prepared_database")
     if backend == "sqlite":
         target = tmp_path / "dispatch.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        source = prepared.source if prepared else request.getfixturevalue("sqlite_template")
+        shutil.copy(source, target)
         yield f"sqlite:///{target}"
         return
     server = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("postgres_template")
+    template = prepared.source if prepared else request.getfixturevalue("postgres_template")
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield f"{server}/{name}"
     finally:
@@ -170,14 +225,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 @pytest.fixture
 def settings(database_url: str) -> ServiceSettings:
-    # The test client speaks plain http://testserver, where a Secure cookie is never sent
-    # back; the Secure default has a test of its own.
-    return ServiceSettings(
-        database_url=database_url,
-        bootstrap_admin_key=ADMIN_KEY,
-        run_scheduler=False,
-        session_cookie_secure=False,
-    )
+    return service_settings(database_url)
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""Databases built once and copied for each test, and the settings every API test runs with.
+
+Building a rich starting state through the API (two areas, their fleet, orders, plans) costs
+far more than copying its database, which is what each test of such a module gets instead:
+the same rows, ids and sequences it would have built itself, in a database of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.core.config import ServiceSettings
+
+ADMIN_KEY = "test-admin-key"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A built database to copy (an SQLite file's path, or a PostgreSQL database's name),
+    with what the build handed back for the tests, such as the ids it created."""
+
+    source: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+# A build gets the URL of a fresh migrated database, fills it and returns its extras; it
+# must leave no connection open, as PostgreSQL copies only a database nobody is using.
+Build = Callable[[str], dict[str, Any]]
+Prepare = Callable[[str, str, Build], Prepared]
+
+
+def service_settings(database_url: str) -> ServiceSettings:
+    """The service's settings in API tests, on `database_url`."""
+    # The test client speaks plain http://testserver, where a Secure cookie is never sent
+    # back; the Secure default has a test of its own.
+    return ServiceSettings(
+        database_url=database_url,
+        bootstrap_admin_key=ADMIN_KEY,
+        run_scheduler=False,
+        session_cookie_secure=False,
+    )
