@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from prepared import ADMIN_KEY, Build, Prepare, Prepared, service_settings
+from prepared import ADMIN, Build, Prepare, Prepared, service_settings
 from sqlalchemy import text
 
 from api.auth.models import ApiKeyCreate, Role
@@ -236,7 +236,7 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def admin() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_KEY}"}
+    return dict(ADMIN)
 
 
 @pytest.fixture

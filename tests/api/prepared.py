@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from api.core.config import ServiceSettings
 
 ADMIN_KEY = "test-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,18 @@ def service_settings(database_url: str) -> ServiceSettings:
         run_scheduler=False,
         session_cookie_secure=False,
     )
+
+
+def prepared_for(fixture: str, name: str, build: Build) -> Any:
+    """A module's `prepared_database` fixture: the database `build` fills (once, as `name`)
+    for the tests that use `fixture`; the module's other tests start from the template."""
+
+    @pytest.fixture
+    def prepared_database(
+        request: pytest.FixtureRequest, backend: str, prepare: Prepare
+    ) -> Prepared | None:
+        if fixture not in request.fixturenames:
+            return None
+        return prepare(backend, name, build)
+
+    return prepared_database
