@@ -22,7 +22,15 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from prepared import ADMIN, Build, Prepare, Prepared, service_settings
+from prepared import (
+    ADMIN,
+    Build,
+    Prepare,
+    Prepared,
+    create_database,
+    drop_database,
+    service_settings,
+)
 from sqlalchemy import text
 
 from api.auth.models import ApiKeyCreate, Role
@@ -132,15 +140,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: str) -> str:
-    admin = make_engine(f"{postgres_server}/postgres").execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text("CREATE DATABASE template_dispatch"))
-    engine = make_engine(f"{postgres_server}/template_dispatch")
+    engine = make_engine(create_database(postgres_server, "template_dispatch"))
     upgrade(engine)
     engine.dispose()
-    admin.dispose()
     return "template_dispatch"
 
 
@@ -174,11 +176,7 @@ def _build(
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
     database = f"p_{name}"
-    admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE {template}'))
-    admin.dispose()
-    return Prepared(database, build(f"{server}/{database}"))
+    return Prepared(database, build(create_database(server, database, template)))
 
 
 def _checkpoint(url: str) -> None:
@@ -210,17 +208,13 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     server = request.getfixturevalue("postgres_server")
     template = prepared.source if prepared else request.getfixturevalue("postgres_template")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
-        yield f"{server}/{name}"
+        yield create_database(server, name, template)
     finally:
-        # FORCE: a test may end with its app's connections still open. The cluster's folder
-        # goes at the end of the session anyway, so a failed drop costs only room.
-        with contextlib.suppress(Exception), admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        # The cluster's folder goes at the end of the session anyway: a failed drop costs
+        # only room.
+        with contextlib.suppress(Exception):
+            drop_database(server, name)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Databases built once and copied for each test, and the settings every API test runs with.
+"""Databases for API tests: built once and copied for each test, made and dropped on the
+throwaway PostgreSQL server; and the settings every API test runs with.
 
 Building a rich starting state through the API (two areas, their fleet, orders, plans) costs
 far more than copying its database, which is what each test of such a module gets instead:
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from api.core.config import ServiceSettings
+from api.core.db import make_engine
 
 ADMIN_KEY = "test-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -59,3 +62,24 @@ def prepared_for(fixture: str, name: str, build: Build) -> Any:
         return prepare(backend, name, build)
 
     return prepared_database
+
+
+def create_database(server: str, name: str, template: str | None = None) -> str:
+    """Database `name` made on the PostgreSQL `server`, a copy of `template` if given; its URL."""
+    copy = f' TEMPLATE "{template}"' if template else ""
+    _as_admin(server, f'CREATE DATABASE "{name}"{copy}')
+    return f"{server}/{name}"
+
+
+def drop_database(server: str, name: str) -> None:
+    """Drops database `name`, closing what still holds it (a test's app may leave connections)."""
+    _as_admin(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _as_admin(server: str, statement: str) -> None:
+    admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
