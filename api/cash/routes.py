@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response
 
 from api.areas.scope import AreaQuery, local_settings, resolve_area
 from api.auth.models import Role
@@ -26,6 +26,7 @@ from api.cash.models import (
     ReconciliationPublic,
 )
 from api.core.deps import RowId, SessionDep, SettingsDep, require
+from api.core.responses import created_or_retried
 from api.records.access import IdempotencyKey, crew_area, require_own_crew
 from api.records.models import LedgerEntryPublic
 
@@ -35,10 +36,6 @@ Driver = Annotated[Principal, Depends(require(Role.DRIVER))]
 Finance = Annotated[Principal, Depends(require(Role.FINANCE))]
 Watcher = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER, Role.FINANCE))]
 Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.FINANCE))]
-
-
-def _status(response: Response, created: bool) -> None:
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
 @router.post("/{date}/collections", status_code=201, response_model=CollectionPublic)
@@ -60,7 +57,7 @@ def collect(
         date=date,
         body=body,
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return record
 
 
@@ -77,7 +74,7 @@ def deposit(
     record, created = service.deposit(
         session=session, principal=principal, idempotency_key=key, date=date, body=body
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return record
 
 
@@ -94,7 +91,7 @@ def hand_over(
     record, created = service.hand_over(
         session=session, principal=principal, idempotency_key=key, date=date, body=body
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return record
 
 
@@ -132,7 +129,7 @@ def reconcile(
         area=resolve_area(session=session, principal=principal, area=area),
         date=date,
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return record
 
 
@@ -165,5 +162,5 @@ def accept_correction(
         date=date,
         entry_id=entry_id,
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return LedgerEntryPublic.model_validate(entry)

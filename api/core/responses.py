@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Response
+from fastapi import Response, status
 
 CSV = "text/csv; charset=utf-8"
 
@@ -14,3 +14,8 @@ def csv_download(content: bytes, filename: str) -> Response:
         media_type=CSV,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def created_or_retried(response: Response, created: bool) -> None:
+    """201 for a new record, 200 when an idempotent retry found the one already stored."""
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.errors import RuleBroken
+from api.core.responses import created_or_retried
 from api.fees import service
 from api.fees.models import (
     FeeApprovalCreate,
@@ -33,10 +34,6 @@ Manager = Annotated[Principal, Depends(require(Role.MANAGER))]
 Collector = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER))]
 # ?parts=HINGE:2&parts=SEAL:1 (a code alone is one piece)
 PartsQuery = Annotated[list[str], Query(max_length=100)]
-
-
-def _status(response: Response, created: bool) -> None:
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
 def _parts(raw: list[str]) -> list[PartUse]:
@@ -98,7 +95,7 @@ def approve(
         ticket_id=ticket_id,
         body=body,
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return record
 
 
@@ -128,5 +125,5 @@ def collect(
         ticket_id=ticket_id,
         body=body,
     )
-    _status(response, created)
+    created_or_retried(response, created)
     return record

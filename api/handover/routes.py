@@ -19,6 +19,7 @@ from api.auth.service import Principal
 from api.core.clock import ClockDep
 from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.limits import check_text
+from api.core.responses import created_or_retried
 from api.handover import loading, service, stops
 from api.handover.models import (
     CorrectionCreate,
@@ -58,7 +59,7 @@ Anyone = Annotated[Principal, Depends(require(Role.DRIVER, Role.DISPATCHER, Role
 
 def _answer(stored: tuple[LedgerEntry, bool], response: Response) -> LedgerEntryPublic:
     entry, created = stored
-    response.status_code = 201 if created else 200
+    created_or_retried(response, created)
     return LedgerEntryPublic.model_validate(entry)
 
 

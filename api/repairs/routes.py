@@ -21,7 +21,7 @@ from api.auth.service import Principal
 from api.core.clock import Clock, ClockDep
 from api.core.config import ServiceSettings
 from api.core.deps import RowId, SessionDep, SettingsDep, require
-from api.core.responses import csv_download
+from api.core.responses import created_or_retried, csv_download
 from api.records.access import IdempotencyKey
 from api.repairs import service, steps
 from api.repairs.models import (
@@ -59,7 +59,7 @@ Body = TypeVar("Body")
 
 def _answer(stored: Done, response: Response) -> TakeBackPublic:
     row, created = stored
-    response.status_code = 201 if created else 200
+    created_or_retried(response, created)
     return row
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from prepared import ADMIN, service_settings
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -160,6 +161,13 @@ def order_body(external_id: str, n: int) -> dict[str, Any]:
 def store_plan(client: TestClient) -> int:
     """Solve DAY with every order on its CREWS truck and store it as a draft, unpinned."""
     return store_solved(client, DAY, pins=CREWS, everyone=True)
+
+
+def build_stored_plan(url: str) -> dict[str, Any]:
+    """For `prepared_for`: seed_day and store_plan on a service as of NOW; the plan's id."""
+    with app_at(service_settings(url)) as client:
+        seed_day(client, ADMIN)
+        return {"plan_id": store_plan(client)}
 
 
 def store_solved(
