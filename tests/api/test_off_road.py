@@ -11,6 +11,7 @@ from deposit_helpers import planned_by_job
 from fastapi.testclient import TestClient
 from plan_helpers import MONACO, ORDERS, app_at, engine_of, order_body, seed_day
 from plan_helpers import violations as checker_violations
+from prepared import ADMIN_KEY
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
@@ -32,7 +33,7 @@ def backend() -> str:
 def settings(database_url: str, tmp_path: Path) -> ServiceSettings:
     return ServiceSettings(
         database_url=database_url,
-        bootstrap_admin_key="test-admin-key",
+        bootstrap_admin_key=ADMIN_KEY,
         run_scheduler=False,
         session_cookie_secure=False,
         osm_dir=str(MONACO_PBF.parent),

@@ -13,6 +13,7 @@ from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import published_day
 from plan_helpers import DAY, MONACO, ORDERS, engine_of, routes_of, violations
+from prepared import ADMIN_KEY
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
@@ -47,7 +48,7 @@ def settings(
     monkeypatch.setenv("DISPATCH_OSM_CACHE_DIR", str(osm_cache))
     return ServiceSettings(
         database_url=database_url,
-        bootstrap_admin_key="test-admin-key",
+        bootstrap_admin_key=ADMIN_KEY,
         run_scheduler=False,
         session_cookie_secure=False,
     )

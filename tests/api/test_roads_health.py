@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from plan_helpers import app_at
+from prepared import ADMIN_KEY
 
 from api.core.config import ServiceSettings
 from fixtures.monaco import MONACO_PBF
@@ -23,7 +24,7 @@ def backend() -> str:
 def _settings(database_url: str, tmp_path: Path, **roads: Any) -> ServiceSettings:
     return ServiceSettings(
         database_url=database_url,
-        bootstrap_admin_key="test-admin-key",
+        bootstrap_admin_key=ADMIN_KEY,
         run_scheduler=False,
         session_cookie_secure=False,
         osm_cache_dir=str(tmp_path / "osm-cache"),
