@@ -218,21 +218,30 @@ class OsmProvider:
     def matrix(self, coords: NDArray[np.float64]) -> TravelMatrix:
         nodes, gaps = self.snap(coords)
         unique, inverse = np.unique(nodes, return_inverse=True)
-        seconds, metres = self._hierarchy.tables(unique)
-        seconds, metres = seconds[np.ix_(inverse, inverse)], metres[np.ix_(inverse, inverse)]
-        access_m = gaps[:, None] + gaps[None, :]
-        np.fill_diagonal(access_m, 0.0)
-        seconds = seconds + access_m / (self.access_speed_kmh / 3.6)
-        metres = metres + access_m
-        unreachable = ~np.isfinite(seconds) | ~np.isfinite(metres)
-        seconds[unreachable] = UNREACHABLE
-        metres[unreachable] = UNREACHABLE
+        seconds_k, metres_k = self.node_tables(unique)
+        lost_k = ~(np.isfinite(seconds_k) & np.isfinite(metres_k))
+        seconds_k[lost_k] = metres_k[lost_k] = 0.0
+        # In place from here on: at 5,000 points each full matrix is 200 MB, and every
+        # temporary one costs as much time as the searches did.
+        pairs = np.ix_(inverse, inverse)
+        seconds, metres = seconds_k[pairs], metres_k[pairs]
+        walk = gaps / (self.access_speed_kmh / 3.6)
+        seconds += walk[:, None]
+        seconds += walk[None, :]
+        metres += gaps[:, None]
+        metres += gaps[None, :]
+        if lost_k.any():
+            lost = lost_k[pairs]
+            seconds[lost] = metres[lost] = UNREACHABLE
         np.fill_diagonal(seconds, 0.0)
         np.fill_diagonal(metres, 0.0)
-        return TravelMatrix(
-            distances=np.rint(metres).astype(np.int64),
-            durations=np.rint(seconds).astype(np.int64),
-        )
+        np.rint(seconds, out=seconds)
+        np.rint(metres, out=metres)
+        return TravelMatrix(distances=metres.astype(np.int64), durations=seconds.astype(np.int64))
+
+    def node_tables(self, nodes: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+        """Seconds and metres between graph nodes (inf where unreachable): the searches alone."""
+        return self._hierarchy.tables(nodes)
 
     def path(self, a: Point, b: Point) -> list[Point]:
         """The road geometry of the path from a to b that the matrices measure, as (lat, lon)."""
