@@ -11,12 +11,12 @@ from pathlib import Path
 from api.auth.models import Role
 from api.core.config import get_service_settings
 from api.core.errors import DomainError
+from api.core.roads import matrix_provider, road_paths
 from api.pages.assets import map_background, standalone_map_html
 from api.plan_text import SearchDisplay, best_so_far, plan_words, print_plan, text_console
 from maps.plan_map import Background, VisitInfo, plan_map
 from optimizer.dayfile import Day, load_day, read_day
 from optimizer.engine import Progress
-from optimizer.matrix import provider_from_settings
 from optimizer.params import SolveParams
 from optimizer.result import Result, result_to_dict
 from optimizer.settings import DispatchSettings, get_settings
@@ -109,13 +109,7 @@ def plan_json(day: Day, result: Result, params: SolveParams) -> dict[str, object
 
 
 def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
-    provider = provider_from_settings(
-        settings.matrix_provider,
-        detour_factor=settings.road_detour_factor,
-        speed_kmh=settings.average_speed_kmh,
-        osrm_url=settings.osrm_url,
-    )
-    day = load_day(read_day(args.file), args.date, settings, provider)
+    day = load_day(read_day(args.file), args.date, settings, matrix_provider(settings))
     if not day.data.visits:
         print(f"no visits on {args.date} in {args.file}", file=sys.stderr)
         return 1
@@ -150,7 +144,13 @@ def run_plan(args: argparse.Namespace, settings: DispatchSettings) -> int:
             for visit, d in day.details.items()
         }
         args.map.parent.mkdir(parents=True, exist_ok=True)
-        fmap = plan_map(day.data, result, info=info, background=_map_background())
+        fmap = plan_map(
+            day.data,
+            result,
+            info=info,
+            background=_map_background(),
+            roads=road_paths(settings),
+        )
         args.map.write_text(standalone_map_html(fmap), encoding="utf-8")
         print(f"map written to {args.map}")
     return 0 if result.ok else 2

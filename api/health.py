@@ -1,7 +1,9 @@
 """GET /health: what a load balancer and an operator need to know, without a key.
 
 It names no data of any store: whether the database answers, which runner plans the jobs
-(and whether its cluster is reachable, since when), and how many jobs wait in the queue.
+(and whether its cluster is reachable, since when), how many jobs wait in the queue, and, on
+the road provider, whether each city extract is prepared (a failed one degrades the status:
+that area's plans would fail).
 """
 
 from __future__ import annotations
@@ -38,5 +40,9 @@ def health(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> 
         body["database"] = f"unreachable: {type(error).__name__}"
         return JSONResponse(body, status_code=503)
     runner_ok = body["runner"].get("cluster", "reachable") == "reachable"
-    body["status"] = "ok" if runner_ok else "degraded"
+    roads = request.app.state.roads.health()
+    if roads:
+        body["roads"] = roads
+    roads_ok = all(extract["state"] != "failed" for extract in roads.values())
+    body["status"] = "ok" if runner_ok and roads_ok else "degraded"
     return JSONResponse(body)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from api.areas.routes import router as areas_router
+from api.areas.service import area_settings, list_areas
 from api.auth.models import Role
 from api.auth.routes import router as keys_router
 from api.auth.service import ensure_key
@@ -24,6 +25,7 @@ from api.core.errors import install_error_handlers
 from api.core.headers import SecurityHeaders
 from api.core.limits import install_body_limit
 from api.core.migrate import upgrade
+from api.core.roads import WarmUp
 from api.drivers.routes import router as driver_router
 from api.exports.routes import router as exports_router
 from api.fees.routes import router as fees_router
@@ -69,6 +71,9 @@ def create_app(settings: ServiceSettings | None = None, clock: Clock | None = No
                 )
         app.state.engine = engine
         app.state.settings = settings
+        with Session(engine) as session:
+            areas = [area_settings(settings, area) for area in list_areas(session=session)]
+        app.state.roads = WarmUp([settings, *areas])
         app.state.clock = clock
         runner = make_runner(engine, settings)
         scheduler = AutoPlanner(engine, settings, clock, runner)

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from api.areas.scope import local_settings
 from api.core.config import ServiceSettings
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from api.plans.models import PlanJob
 from api.plans.service import store_plan
 from benchmarks.burst import LEAD_DAYS, area_day, load_areas

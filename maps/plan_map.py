@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import folium
@@ -42,6 +42,10 @@ PALETTE = (
 _SLOT_WORDS = {"morning": True, "am": True, "上午": True}
 _SLOT_WORDS |= {"afternoon": False, "pm": False, "下午": False}
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+Point = tuple[float, float]
+# One leg's road geometry from a to b, as (lat, lon) points beginning at a and ending at b.
+RoadPath = Callable[[Point, Point], list[Point]]
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,12 @@ def plan_map(
     *,
     info: Mapping[str, VisitInfo] | None = None,
     background: Background = Background(),  # noqa: B008 - frozen, so one shared default is safe
+    roads: RoadPath | None = None,
 ) -> folium.Map:
-    """A map of the plan: routes as layers, depots, and unassigned visits with their reasons."""
+    """A map of the plan: routes as layers, depots, and unassigned visits with their reasons.
+
+    With `roads`, each leg of a route follows the road geometry it gives; without, it is straight.
+    """
     info = info or {}
     points = [(d.lat, d.lon) for d in data.depots]
     points += [(v.lat, v.lon) for v in data.visits]
@@ -93,7 +101,7 @@ def plan_map(
         _depot_marker(depot).add_to(fmap)
     for route in result.routes:
         if route.stops:
-            _route_group(data, route, _colour_of(data, route), info).add_to(fmap)
+            _route_group(data, route, _colour_of(data, route), info, roads).add_to(fmap)
     _unassigned_group(data, result.unassigned, info).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -106,8 +114,10 @@ def route_map(
     *,
     info: Mapping[str, VisitInfo] | None = None,
     background: Background = Background(),  # noqa: B008 - frozen, so one shared default is safe
+    roads: RoadPath | None = None,
 ) -> folium.Map:
-    """One crew's route and its depots only: what a driver may see of the day."""
+    """One crew's route and its depots only: what a driver may see of the day (`roads` as in
+    plan_map)."""
     info = info or {}
     vehicle = data.vehicles[data.vehicle_index(vehicle_id)]
     depots = [data.depots[vehicle.start_depot], data.depots[vehicle.end_depot]]
@@ -121,7 +131,7 @@ def route_map(
     for depot in dict.fromkeys(depots):
         _depot_marker(depot).add_to(fmap)
     if route is not None and route.stops:
-        _route_group(data, route, _colour_of(data, route), info).add_to(fmap)
+        _route_group(data, route, _colour_of(data, route), info, roads).add_to(fmap)
     return fmap
 
 
@@ -169,7 +179,11 @@ def _centre(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def _route_group(
-    data: ProblemData, route: Route, colour: str, info: Mapping[str, VisitInfo]
+    data: ProblemData,
+    route: Route,
+    colour: str,
+    info: Mapping[str, VisitInfo],
+    roads: RoadPath | None,
 ) -> folium.FeatureGroup:
     vehicle = data.vehicles[data.vehicle_index(route.vehicle_id)]
     start, end = data.depots[vehicle.start_depot], data.depots[vehicle.end_depot]
@@ -182,7 +196,11 @@ def _route_group(
         line += [_point(_bank(data, d)) for d in route.deposits if d.after == done]
         line.append(_point(place))
     folium.PolyLine(
-        line, color=colour, weight=4, opacity=0.8, tooltip=_esc(route.vehicle_id)
+        _along(line, roads) if roads else line,
+        color=colour,
+        weight=4,
+        opacity=0.8,
+        tooltip=_esc(route.vehicle_id),
     ).add_to(group)
     for number, (stop, visit) in enumerate(zip(route.stops, visits, strict=True), start=1):
         details = info.get(visit.id, VisitInfo())
@@ -190,6 +208,15 @@ def _route_group(
     for deposit in route.deposits:
         _bank_marker(route.vehicle_id, deposit, _bank(data, deposit)).add_to(group)
     return group
+
+
+def _along(stops: list[Point], roads: RoadPath) -> list[Point]:
+    """The line through `stops` with every leg replaced by its road geometry."""
+    line = stops[:1]
+    for a, b in zip(stops, stops[1:], strict=False):
+        if a != b:  # two stops at one address have no leg between them to draw
+            line += roads(a, b)[1:]  # each leg begins where the previous one ended
+    return line
 
 
 def _bank(data: ProblemData, deposit: Deposit) -> Bank:

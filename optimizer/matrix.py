@@ -11,7 +11,7 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,24 @@ EARTH_RADIUS_M = 6_371_008.8
 class TravelMatrix:
     distances: NDArray[np.int64]  # metres
     durations: NDArray[np.int64]  # seconds
+
+
+class PointRefused(ValueError):
+    """A provider cannot place a point on its network (the road provider: too far from any
+    road). `index` is the point's row; `Model.data` adds the depot, visit or bank it is."""
+
+    def __init__(
+        self,
+        index: int,
+        detail: str,
+        *,
+        family: str | None = None,
+        place_id: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.index, self.detail, self.family, self.place_id = index, detail, family, place_id
+        name = label or (f"{family} {place_id!r}" if family else f"point {index}")
+        super().__init__(f"{name}: {detail}")
 
 
 class MatrixProvider(Protocol):
@@ -103,13 +121,39 @@ class OsrmTableProvider:
 
 
 def provider_from_settings(
-    name: str, *, detour_factor: float, speed_kmh: float, osrm_url: str = ""
+    name: str,
+    *,
+    detour_factor: float,
+    speed_kmh: float,
+    osrm_url: str = "",
+    osm: dict[str, Any] | None = None,
 ) -> MatrixProvider:
-    """The provider a settings object names."""
+    """The provider a settings object names; `osm` holds OsmProvider's arguments."""
     if name == "great_circle":
         return GreatCircleProvider(detour_factor=detour_factor, speed_kmh=speed_kmh)
     if name == "osrm":
         if not osrm_url:
             raise ValueError("osrm_url: required when matrix_provider is 'osrm'")
         return OsrmTableProvider(base_url=osrm_url)
-    raise ValueError(f"matrix_provider: unknown provider {name!r}; use 'great_circle' or 'osrm'")
+    if name == "osm":
+        from optimizer.osm import OsmProvider  # reads the extract: only when asked for
+
+        options = dict(osm or {})
+        if not options.get("osm_file"):
+            raise ValueError("osm_file: required when matrix_provider is 'osm'")
+        return OsmProvider(**options)
+    raise ValueError(
+        f"matrix_provider: unknown provider {name!r}; use 'great_circle', 'osrm' or 'osm'"
+    )
+
+
+def osm_options(settings: Any) -> dict[str, Any]:
+    """OsmProvider's arguments from a DispatchSettings."""
+    return {
+        "osm_file": settings.osm_file,
+        "speeds": dict(settings.road_speeds_kmh),
+        "snap_limit_m": settings.osm_snap_limit_m,
+        "cache_dir": settings.osm_cache_dir,
+        "vehicle_weight_t": settings.truck_weight_t,
+        "vehicle_height_m": settings.truck_height_m,
+    }

@@ -7,7 +7,7 @@ with a message naming the object and the field.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +22,7 @@ from optimizer.data import (
     Visit,
     VisitKind,
 )
-from optimizer.matrix import GreatCircleProvider, MatrixProvider, TravelMatrix
+from optimizer.matrix import GreatCircleProvider, MatrixProvider, PointRefused, TravelMatrix
 
 DAY = 24 * 3600
 MAX_PRIORITY = 10
@@ -279,6 +279,19 @@ class Model:
             visits.append(visit)
         return tuple(visits)
 
+    def place_of(self, index: int) -> tuple[str, str]:
+        """The depot, visit or bank at row `index` of the travel matrices: (family, id)."""
+        families: tuple[tuple[str, Sequence[Depot | Visit | Bank]], ...] = (
+            ("depot", self._depots),
+            ("visit", self._visits),
+            ("bank", self._banks),
+        )
+        for family, places in families:
+            if index < len(places):
+                return family, places[index].id
+            index -= len(places)
+        raise IndexError(index)
+
     def coordinates(self) -> np.ndarray:
         """(lat, lon) of every node, depots, visits, banks: the order of the travel matrices."""
         points = [(d.lat, d.lon) for d in self._depots] + [(v.lat, v.lon) for v in self._visits]
@@ -293,7 +306,12 @@ class Model:
             raise ValueError("depots: at least one depot is required")
         visits = self._pinned_visits()
         if matrix is None:
-            matrix = (provider or GreatCircleProvider()).matrix(self.coordinates())
+            try:
+                matrix = (provider or GreatCircleProvider()).matrix(self.coordinates())
+            except PointRefused as error:
+                family, place_id = self.place_of(error.index)
+                detail = f"lat, lon: {error.detail}"
+                raise PointRefused(error.index, detail, family=family, place_id=place_id) from None
         nodes = len(self._depots) + len(visits) + len(self._banks)
         for field, values in (("distances", matrix.distances), ("durations", matrix.durations)):
             if values.shape != (nodes, nodes):

@@ -10,10 +10,24 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Urban truck speeds by OpenStreetMap road class (`_link` roads take their class's speed).
+DEFAULT_ROAD_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 80.0,
+    "trunk": 60.0,
+    "primary": 40.0,
+    "secondary": 35.0,
+    "tertiary": 30.0,
+    "unclassified": 25.0,
+    "residential": 20.0,
+    "living_street": 8.0,
+    "service": 10.0,
+}
 
 
 class InstallType(BaseModel):
@@ -151,10 +165,29 @@ class DispatchSettings(BaseSettings):
 
     road_detour_factor: float = Field(default=1.3, ge=1.0)
     average_speed_kmh: float = Field(default=25.0, gt=0)
-    matrix_provider: str = "great_circle"  # or "osrm"
+    matrix_provider: str = "great_circle"  # or "osrm", or "osm" (roads of `osm_file`)
     osrm_url: str = ""
+    # The road-network provider (optimizer.osm): the city's extract, how far a point may lie
+    # from a drivable road, where the prepared graph is cached, speeds by road class, and the
+    # truck the graph is built for (maxweight / maxheight tags are held against it).
+    osm_file: str = ""
+    # The folder of a chain's city extracts: an area on roads of its own names its file here
+    # (a bare file name, so an area's desk can never point the service at another path).
+    osm_dir: str = "osm"
+    osm_snap_limit_m: float = Field(default=500.0, gt=0)
+    osm_cache_dir: str = ".cache/osm"
+    road_speeds_kmh: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ROAD_SPEEDS_KMH))
+    truck_weight_t: float = Field(default=3.5, gt=0)
+    truck_height_m: float = Field(default=3.2, gt=0)
     geocoder: str = ""  # a geopy geocoder name, e.g. "nominatim"; empty means never geocode
     geocoder_user_agent: str = "dispatch"
+
+    @model_validator(mode="after")
+    def _osm_file_exists(self) -> DispatchSettings:
+        # Said at start, not at the first plan: the road provider reads it per planning job.
+        if self.matrix_provider == "osm" and not Path(self.osm_file).is_file():
+            raise ValueError(f"osm_file: no OpenStreetMap extract at {self.osm_file!r}")
+        return self
 
     @model_validator(mode="after")
     def _slots_in_order(self) -> DispatchSettings:

@@ -8,7 +8,7 @@ settings where stores differ; None keeps the chain's value.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import StringConstraints, field_validator
@@ -35,7 +35,16 @@ OVERRIDES = (
     "cash_cap_cny",
     "install_types",
     "deposits_enabled",
+    "matrix_provider",
 )
+# The area's own city extract: a file name in the chain's `osm_dir`, never a path.
+ExtractName = Annotated[
+    str,
+    StringConstraints(
+        max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.osm\.pbf$"
+    ),
+]
+MatrixProviderName = Literal["great_circle", "osrm", "osm"]
 
 
 class _AreaFields(SQLModel):
@@ -56,6 +65,8 @@ class _AreaFields(SQLModel):
         default=None, sa_column=Column(JSON, nullable=True)
     )
     deposits_enabled: bool | None = None
+    matrix_provider: MatrixProviderName | None = None
+    osm_extract: ExtractName | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -107,6 +118,8 @@ class Area(SQLModel, table=True):
     cash_cap_cny: int | None = None
     install_types: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     deposits_enabled: bool | None = None
+    matrix_provider: str | None = Field(default=None, max_length=16)
+    osm_extract: str | None = Field(default=None, max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -128,6 +141,10 @@ class AreaPublic(SQLModel):
     cash_cap_cny: int
     install_types: dict[str, InstallType]
     deposits_enabled: bool
+    matrix_provider: str
+    osm_extract: str | None = Field(
+        default=None, description="the area's own city extract; None: the chain's osm_file"
+    )
     depots: list[str] = Field(default_factory=list)
 
 

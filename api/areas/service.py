@@ -4,6 +4,7 @@ an address."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +23,10 @@ def overrides_of(area: Area) -> dict[str, Any]:
     return {**found, "timezone": area.timezone}
 
 
+def _extract_path(settings: ServiceSettings, name: str) -> str:
+    return str(Path(settings.osm_dir) / name)
+
+
 def area_settings(settings: ServiceSettings, area: Area) -> ServiceSettings:
     """The chain's settings with the area's own values in force.
 
@@ -29,6 +34,8 @@ def area_settings(settings: ServiceSettings, area: Area) -> ServiceSettings:
     they were stored (`_checked`), and this runs on every request.
     """
     update = overrides_of(area)
+    if area.osm_extract is not None:
+        update["osm_file"] = _extract_path(settings, area.osm_extract)
     if "install_types" in update:
         raw = update["install_types"]
         update["install_types"] = {n: InstallType.model_validate(k) for n, k in raw.items()}
@@ -38,6 +45,19 @@ def area_settings(settings: ServiceSettings, area: Area) -> ServiceSettings:
 def _checked(settings: ServiceSettings, area: Area) -> None:
     """Refuse an area whose settings, merged with the chain's, break a settings rule."""
     merged = {**settings.model_dump(), **overrides_of(area)}
+    if area.osm_extract is not None:
+        if not Path(_extract_path(settings, area.osm_extract)).is_file():
+            raise RuleBroken(
+                f"area {area.code}: no extract named {area.osm_extract} in the chain's "
+                "extract folder (DISPATCH_OSM_DIR)",
+                field="osm_extract",
+            )
+        merged["osm_file"] = _extract_path(settings, area.osm_extract)
+    if merged["matrix_provider"] == "osm" and not Path(merged["osm_file"]).is_file():
+        raise RuleBroken(
+            f"area {area.code}: the road provider needs a city extract; name one in osm_extract",
+            field="osm_extract",
+        )
     try:
         type(settings).model_validate(merged)
     except ValidationError as error:
@@ -104,6 +124,7 @@ def public(*, session: Session, settings: ServiceSettings, area: Area) -> AreaPu
         city=area.city,
         timezone=area.timezone,
         overrides=[name for name in OVERRIDES if getattr(area, name) is not None],
+        osm_extract=area.osm_extract,
         depots=list(depots),
         **values,
     )

@@ -11,7 +11,7 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.banks import service
 from api.banks.models import BankBranchCreate, BankBranchPublic, BankBranchUpdate
-from api.core.deps import SessionDep, require
+from api.core.deps import SessionDep, SettingsDep, require
 
 router = APIRouter(tags=["banks"])
 Editor = Annotated[Principal, Depends(require(Role.DISPATCHER))]
@@ -19,8 +19,10 @@ Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.WAREHOUSE, R
 
 
 @router.post("/banks", status_code=status.HTTP_201_CREATED, response_model=BankBranchPublic)
-def create_bank(body: BankBranchCreate, session: SessionDep, principal: Editor) -> object:
-    return service.create_bank(session=session, bank=body, principal=principal)
+def create_bank(
+    body: BankBranchCreate, session: SessionDep, settings: SettingsDep, principal: Editor
+) -> object:
+    return service.create_bank(session=session, settings=settings, bank=body, principal=principal)
 
 
 @router.get("/banks", response_model=list[BankBranchPublic])
@@ -33,6 +35,8 @@ def list_banks(
 
 @router.patch("/banks/{code}", response_model=BankBranchPublic)
 def update_bank(
-    code: str, body: BankBranchUpdate, session: SessionDep, principal: Editor
+    code: str, body: BankBranchUpdate, session: SessionDep, settings: SettingsDep, principal: Editor
 ) -> object:
-    return service.update_bank(session=session, code=code, update=body, principal=principal)
+    return service.update_bank(
+        session=session, settings=settings, code=code, update=body, principal=principal
+    )

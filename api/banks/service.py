@@ -10,14 +10,19 @@ from sqlmodel import Session, col, select
 from api.areas.scope import check_scope
 from api.auth.service import Principal
 from api.banks.models import BankBranch, BankBranchCreate, BankBranchUpdate
+from api.core.config import ServiceSettings
 from api.core.crud import apply_update, get_or_404, save
 from api.core.errors import RuleBroken
+from api.core.roads import check_on_the_roads
 from api.fleet.service import home_area
 from optimizer.settings import BankBranchSetting, DispatchSettings
 
 
-def create_bank(*, session: Session, bank: BankBranchCreate, principal: Principal) -> BankBranch:
+def create_bank(
+    *, session: Session, settings: ServiceSettings, bank: BankBranchCreate, principal: Principal
+) -> BankBranch:
     area = home_area(session=session, principal=principal, code=bank.area_code)
+    check_on_the_roads(session=session, settings=settings, area=area, lat=bank.lat, lon=bank.lon)
     row = BankBranch.model_validate(bank, update={"area_code": area})
     _deposit_fits(row)
     return save(session, row, what=f"bank branch {bank.code!r}")
@@ -33,11 +38,18 @@ def list_banks(
 
 
 def update_bank(
-    *, session: Session, code: str, update: BankBranchUpdate, principal: Principal
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    code: str,
+    update: BankBranchUpdate,
+    principal: Principal,
 ) -> BankBranch:
     bank = get_or_404(session, BankBranch, "bank branch", code=code)
     check_scope(principal, bank.area_code)
     apply_update(bank, update)
+    place = {"lat": bank.lat, "lon": bank.lon}
+    check_on_the_roads(session=session, settings=settings, area=bank.area_code, **place)
     # A PATCH may move one end of the hours only, so the merged row is checked again.
     if bank.closes <= bank.opens:
         raise RuleBroken(f"closes must be after opens ({bank.opens:%H:%M})", field="closes")

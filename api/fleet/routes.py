@@ -46,8 +46,10 @@ def list_skills(session: SessionDep, _: Reader) -> object:
 
 
 @router.post("/depots", status_code=CREATED, response_model=DepotPublic)
-def create_depot(body: DepotCreate, session: SessionDep, principal: Editor) -> object:
-    return service.create_depot(session=session, depot=body, principal=principal)
+def create_depot(
+    body: DepotCreate, session: SessionDep, settings: SettingsDep, principal: Editor
+) -> object:
+    return service.create_depot(session=session, settings=settings, depot=body, principal=principal)
 
 
 @router.get("/depots", response_model=list[DepotPublic])
@@ -57,8 +59,12 @@ def list_depots(session: SessionDep, principal: Reader, area: AreaQuery = None) 
 
 
 @router.patch("/depots/{code}", response_model=DepotPublic)
-def update_depot(code: str, body: DepotUpdate, session: SessionDep, principal: Editor) -> object:
-    return service.update_depot(session=session, code=code, update=body, principal=principal)
+def update_depot(
+    code: str, body: DepotUpdate, session: SessionDep, settings: SettingsDep, principal: Editor
+) -> object:
+    return service.update_depot(
+        session=session, settings=settings, code=code, update=body, principal=principal
+    )
 
 
 @router.post("/vehicles", status_code=CREATED, response_model=VehiclePublic)

@@ -10,8 +10,10 @@ from sqlmodel import Session, col, select
 from api.areas.scope import check_scope, vehicle_area
 from api.areas.service import existing_area
 from api.auth.service import Principal
+from api.core.config import ServiceSettings
 from api.core.crud import apply_update, get_or_404, save
 from api.core.errors import RuleBroken
+from api.core.roads import check_on_the_roads
 from api.fleet.models import (
     CrewMember,
     CrewMemberCreate,
@@ -65,8 +67,11 @@ def home_area(
     return area
 
 
-def create_depot(*, session: Session, depot: DepotCreate, principal: Principal) -> Depot:
+def create_depot(
+    *, session: Session, settings: ServiceSettings, depot: DepotCreate, principal: Principal
+) -> Depot:
     area = home_area(session=session, principal=principal, code=depot.area_code)
+    check_on_the_roads(session=session, settings=settings, area=area, lat=depot.lat, lon=depot.lon)
     row = Depot.model_validate(depot, update={"area_code": area})
     return save(session, row, what=f"depot {depot.code!r}")
 
@@ -77,11 +82,18 @@ def list_depots(*, session: Session, areas: Sequence[str]) -> list[Depot]:
 
 
 def update_depot(
-    *, session: Session, code: str, update: DepotUpdate, principal: Principal
+    *,
+    session: Session,
+    settings: ServiceSettings,
+    code: str,
+    update: DepotUpdate,
+    principal: Principal,
 ) -> Depot:
     depot = get_or_404(session, Depot, "depot", code=code)
     check_scope(principal, depot.area_code)
     apply_update(depot, update)
+    place = {"lat": depot.lat, "lon": depot.lon}
+    check_on_the_roads(session=session, settings=settings, area=depot.area_code, **place)
     _hours_in_order(depot.opens, depot.closes, "closes")
     return save(session, depot, what=f"depot {code!r}")
 

@@ -19,6 +19,7 @@ from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.core.errors import Conflict, NotFound, RuleBroken
 from api.core.hashing import digest
+from api.core.roads import check_on_the_roads
 from api.fleet.service import known_skills
 from api.orders.bounds import check_order_numbers
 from api.orders.installs import check_install_types, overdue_installations
@@ -113,6 +114,7 @@ def create_order(
     settings = local_settings(session=session, settings=settings, area=area)
     today = local_today(settings, now)
     check_booking_date(settings=settings, today=today, date=order.date)
+    check_on_the_roads(session=session, settings=settings, area=area, lat=lat, lon=lon)
     skills = known_skills(session=session, skills=order.skills)
     check_install_types(session=session, settings=settings, items=order.items)
     row = Order.model_validate(

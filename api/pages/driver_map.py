@@ -8,11 +8,13 @@ from sqlmodel import Session
 
 from api.core.config import ServiceSettings
 from api.core.errors import NotFound
+from api.core.roads import road_paths
 from api.drivers.service import published_plan
 from api.pages.assets import map_background
 from api.plans.drafts import load
 from api.plans.map_routes import visit_info
-from api.plans.mapping import display_input, stored_result
+from api.plans.mapping import stored_result
+from api.plans.model_input import display_input
 from maps.plan_map import route_map
 
 
@@ -45,6 +47,7 @@ def crew_map_html(
         vehicle_code,
         info=visit_info(session, orders),
         background=map_background(settings),
+        roads=road_paths(settings),
     )
     page: str = fmap.get_root().render()
     return page

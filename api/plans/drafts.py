@@ -22,12 +22,7 @@ from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.orders.models import Order, OrderEvent, OrderStatus
 from api.plans.deposits import anchored, deposit_rows, route_order, stored_deposits
-from api.plans.mapping import (
-    route_rows,
-    stored_id,
-    stored_result,
-    stored_routes,
-)
+from api.plans.mapping import route_rows, stored_id, stored_result, stored_routes
 from api.plans.models import (
     Plan,
     PlanChange,

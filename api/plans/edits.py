@@ -36,7 +36,7 @@ from api.plans.drafts import (
     retime,
     store,
 )
-from api.plans.mapping import PlanningInput, planning_input
+from api.plans.model_input import PlanningInput, planning_input
 from api.plans.models import MAX_SEED, Plan, PlanChange, PlanStatus
 from api.plans.plannable import PLANNABLE
 from optimizer.horizon import first_day

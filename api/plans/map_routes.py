@@ -16,10 +16,12 @@ from api.core.config import ServiceSettings
 from api.core.crud import get_or_404
 from api.core.deps import RowId, SessionDep, SettingsDep, require
 from api.core.headers import framed_map
+from api.core.roads import road_paths
 from api.orders.models import Order, OrderItem
 from api.pages.assets import map_background
 from api.plans.drafts import load
-from api.plans.mapping import display_input, stored_result
+from api.plans.mapping import stored_result
+from api.plans.model_input import display_input
 from api.plans.models import Plan
 from maps.plan_map import VisitInfo, plan_map
 
@@ -75,7 +77,11 @@ def plan_map_html(
         deposits=stored.deposits,
     )
     fmap = plan_map(
-        data, result, info=visit_info(session, orders), background=map_background(settings)
+        data,
+        result,
+        info=visit_info(session, orders),
+        background=map_background(settings),
+        roads=road_paths(local),
     )
     page: str = fmap.get_root().render()
     return page

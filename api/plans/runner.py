@@ -26,7 +26,7 @@ from api.auth.models import utcnow
 from api.core.config import ServiceSettings
 from api.core.db import transaction
 from api.plan_text import best_so_far
-from api.plans.mapping import PlanningInput, planning_input
+from api.plans.model_input import PlanningInput, planning_input
 from api.plans.models import JobStatus, PlanJob
 from api.plans.service import store_plan
 from optimizer.engine import Progress

@@ -23,7 +23,8 @@ from api.core.errors import Conflict, RuleBroken
 from api.orders.models import Order
 from api.orders.service import check_horizon
 from api.plans.deposits import deposits_by_vehicle
-from api.plans.mapping import PlanningInput, result_rows, stored_id
+from api.plans.mapping import result_rows, stored_id
+from api.plans.model_input import PlanningInput
 from api.plans.models import (
     JobStatus,
     KpisPublic,

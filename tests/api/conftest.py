@@ -2,11 +2,13 @@
 
 Each test gets a fresh database copied from a migrated template, so migrations run once per
 backend and tests stay independent. PostgreSQL is a throwaway cluster from Debian's
-binaries, started here and stopped at the end of the session.
+binaries, started here and stopped at the end of the session; it lives in memory where the
+machine has room, since copying a database is mostly creating files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -20,6 +22,15 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
+from prepared import (
+    ADMIN,
+    Build,
+    Prepare,
+    Prepared,
+    create_database,
+    drop_database,
+    service_settings,
+)
 from sqlalchemy import text
 
 from api.auth.models import ApiKeyCreate, Role
@@ -29,8 +40,11 @@ from api.core.db import make_engine
 from api.core.migrate import upgrade
 from api.main import create_app
 
-ADMIN_KEY = "test-admin-key"
 BACKENDS = ["sqlite", "postgresql"]
+# A memory-backed folder for the throwaway cluster, used when it has this much room: each
+# test's database is dropped after it, so the cluster stays at a few hundred MB.
+MEMORY_FOLDER = Path("/dev/shm")
+MEMORY_NEEDED = 2 * 1024**3
 
 
 def _free_port() -> int:
@@ -42,6 +56,20 @@ def _free_port() -> int:
 def _postgres_bin() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return candidates[-1].parent if candidates else None
+
+
+def _cluster_parent() -> str | None:
+    """Where the cluster's folder goes: memory when there is room, else the usual temp folder.
+
+    Creating a database from the template writes a few hundred files; on a disk's journal
+    that costs ten times what it does in memory, and the API tests create one per test.
+    """
+    try:
+        room = shutil.disk_usage(MEMORY_FOLDER).free
+    except OSError:
+        return None
+    roomy = room >= MEMORY_NEEDED and os.access(MEMORY_FOLDER, os.W_OK)
+    return str(MEMORY_FOLDER) if roomy else None
 
 
 def _as_postgres(*command: str) -> list[str]:
@@ -60,7 +88,7 @@ def postgres_server() -> Iterator[str]:
         if os.environ.get("DISPATCH_REQUIRE_POSTGRES"):
             pytest.fail(message)  # CI promises a real PostgreSQL run; never skip it silently
         pytest.skip(message)
-    folder = Path(tempfile.mkdtemp(prefix="dispatch-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix="dispatch-pg-", dir=_cluster_parent()))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     port = _free_port()
@@ -112,45 +140,86 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: str) -> str:
-    admin = make_engine(f"{postgres_server}/postgres").execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text("CREATE DATABASE template_dispatch"))
-    engine = make_engine(f"{postgres_server}/template_dispatch")
+    engine = make_engine(create_database(postgres_server, "template_dispatch"))
     upgrade(engine)
     engine.dispose()
-    admin.dispose()
     return "template_dispatch"
 
 
-@pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, migrated database of the current backend."""
+@pytest.fixture(scope="session")
+def prepare(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Prepare:
+    """prepare(backend, name, build) -> Prepared: the database `build` fills, built once per
+    backend and xdist worker, for a module's `prepared_database` to hand to `database_url`."""
+    built: dict[tuple[str, str], Prepared] = {}
+
+    def make(backend: str, name: str, build: Build) -> Prepared:
+        if (backend, name) not in built:
+            built[backend, name] = _build(request, tmp_path_factory, backend, name, build)
+        return built[backend, name]
+
+    return make
+
+
+def _build(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    name: str,
+    build: Build,
+) -> Prepared:
     if backend == "sqlite":
-        target = tmp_path / "dispatch.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        return f"sqlite:///{target}"
+        path = tmp_path_factory.mktemp(name) / "prepared.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        extras = build(f"sqlite:///{path}")
+        _checkpoint(f"sqlite:///{path}")
+        return Prepared(str(path), extras)
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
+    database = f"p_{name}"
+    return Prepared(database, build(create_database(server, database, template)))
+
+
+def _checkpoint(url: str) -> None:
+    """Writes an SQLite database's log into its file, so copying the file copies it all."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+
+
+@pytest.fixture
+def prepared_database() -> Prepared | None:
+    """What `database_url` copies: None is the migrated template; a module overrides this
+    with `prepare(...)` to start each test from a state it built once."""
+    return None
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of the current backend: a copy of the migrated template, or of the
+    module's prepared database; on PostgreSQL it is dropped after the test."""
+    prepared: Prepared | None = request.getfixturevalue("prepared_database")
+    if backend == "sqlite":
+        target = tmp_path / "dispatch.db"
+        source = prepared.source if prepared else request.getfixturevalue("sqlite_template")
+        shutil.copy(source, target)
+        yield f"sqlite:///{target}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    template = prepared.source if prepared else request.getfixturevalue("postgres_template")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
-    admin.dispose()
-    return f"{server}/{name}"
+    try:
+        yield create_database(server, name, template)
+    finally:
+        # The cluster's folder goes at the end of the session anyway: a failed drop costs
+        # only room.
+        with contextlib.suppress(Exception):
+            drop_database(server, name)
 
 
 @pytest.fixture
 def settings(database_url: str) -> ServiceSettings:
-    # The test client speaks plain http://testserver, where a Secure cookie is never sent
-    # back; the Secure default has a test of its own.
-    return ServiceSettings(
-        database_url=database_url,
-        bootstrap_admin_key=ADMIN_KEY,
-        run_scheduler=False,
-        session_cookie_secure=False,
-    )
+    return service_settings(database_url)
 
 
 @pytest.fixture
@@ -161,7 +230,7 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def admin() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_KEY}"}
+    return dict(ADMIN)
 
 
 @pytest.fixture

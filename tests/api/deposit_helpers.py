@@ -55,9 +55,9 @@ def cash_heavy_day(client: TestClient, admin: dict[str, str], trucks: tuple[str,
         created(client, admin, "/orders", order)
 
 
-def planned_by_job(client: TestClient, admin: dict[str, str]) -> int:
+def planned_by_job(client: TestClient, admin: dict[str, str], seconds: float = 5) -> int:
     """Plan DAY with a real job; the stored plan's id."""
-    job = created(client, admin, "/plans", {"date": DAY.isoformat(), "time_limit_s": 5})
+    job = created(client, admin, "/plans", {"date": DAY.isoformat(), "time_limit_s": seconds})
     deadline = time.monotonic() + 60
     while job["status"] not in {"succeeded", "failed", "cancelled"}:
         assert time.monotonic() < deadline, job

@@ -7,16 +7,15 @@ own area's orders in seeding order: the desk's routes read plans, they do not ma
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 from area_helpers import AREAS, ORDERS, seed_two_areas
 from fastapi.testclient import TestClient
-from ledger_helpers import AT, ON_THE_DAY, PNG
+from ledger_helpers import AT, PNG
 from plan_helpers import DAY, app_at, engine_of
+from prepared import ADMIN, prepared_for, service_settings
 from sqlmodel import Session, col, select
 
-from api.core.config import ServiceSettings
 from api.orders.models import Order
 from api.plans.models import Plan, PlanRoute, PlanStatus, PlanStop
 
@@ -74,14 +73,18 @@ def publish_by_hand(client: TestClient, area: str) -> int:
         return plan.id
 
 
-def two_area_day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    """Areas cd and sh seeded and each one's DAY published; the service as of its morning."""
-    with app_at(settings) as booking:
-        seed_two_areas(booking, admin)
+def build_two_area_day(url: str) -> dict[str, Any]:
+    """Areas cd and sh seeded and each one's DAY published, built once and copied."""
+    with app_at(service_settings(url)) as booking:
+        seed_two_areas(booking, ADMIN)
         for area in AREAS:
             publish_by_hand(booking, area)
-    with app_at(settings, ON_THE_DAY) as client:
-        yield client
+    return {}
+
+
+# A module whose `chain` fixture is `on_the_day` takes this as its `prepared_database`:
+# the service as of DAY's morning on the two areas' published day.
+two_area_day_database = prepared_for("chain", "two_area_day", build_two_area_day)
 
 
 def post(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from plan_helpers import CREWS, DAY, ZONE, app_at, engine_of, seed_day, store_plan
+from prepared import ADMIN, prepared_for, service_settings
 from sqlmodel import Session, select
 
 from api.auth.models import Role
@@ -27,15 +28,42 @@ GPS = {"lat": 30.66, "lon": 104.07}
 PNG = drawn_signature()  # decoded in full by the service, so a real image
 
 
-def published_day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    """The seeded day planned and published three days ahead; the service as of its morning."""
+def published_day(
+    settings: ServiceSettings,
+    admin: dict[str, str],
+    places: Sequence[tuple[float, float]] = (),
+) -> Iterator[TestClient]:
+    """The seeded day (at `places`, as seed_day) planned and published three days ahead; the
+    service as of its morning."""
     with app_at(settings) as booking:
-        seed_day(booking, admin)
-        plan_id = store_plan(booking)
-        answer = booking.post(f"/plans/{plan_id}/publish", headers={**admin, "If-Match": '"1"'})
-        assert answer.status_code == 200, answer.text
+        _publish_seeded_day(booking, admin, places)
+    yield from on_the_day(settings)
+
+
+def _publish_seeded_day(
+    booking: TestClient, admin: dict[str, str], places: Sequence[tuple[float, float]] = ()
+) -> None:
+    seed_day(booking, admin, places)
+    plan_id = store_plan(booking)
+    answer = booking.post(f"/plans/{plan_id}/publish", headers={**admin, "If-Match": '"1"'})
+    assert answer.status_code == 200, answer.text
+
+
+def build_published_day(url: str) -> dict[str, Any]:
+    """For `prepared_for`: the database of `published_day`, built once and copied."""
+    with app_at(service_settings(url)) as booking:
+        _publish_seeded_day(booking, ADMIN)
+    return {}
+
+
+def on_the_day(settings: ServiceSettings) -> Iterator[TestClient]:
+    """The service as of the published day's morning (its database already holds the day)."""
     with app_at(settings, ON_THE_DAY) as client:
         yield client
+
+
+# A module whose `day` fixture is `on_the_day` takes this as its `prepared_database`.
+published_day_database = prepared_for("day", "published_day", build_published_day)
 
 
 def record(client: TestClient, kind: Kind, order: str, **payload: Any) -> None:

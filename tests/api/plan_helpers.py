@@ -7,19 +7,23 @@ the runner would, so these tests depend only on planning_input, solve and result
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from prepared import ADMIN, service_settings
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.areas.scope import local_settings
 from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.main import create_app
 from api.orders.models import Order
-from api.plans.mapping import planning_input, result_rows, stored_result
+from api.plans.mapping import result_rows, stored_result
+from api.plans.model_input import planning_input
 from api.plans.models import (
     Plan,
     PlanChange,
@@ -28,6 +32,7 @@ from api.plans.models import (
     PlanStop,
     PlanUnassigned,
 )
+from fixtures import monaco
 from optimizer.check import Violation, check
 from optimizer.horizon import first_day
 from optimizer.params import SolveParams
@@ -64,6 +69,19 @@ ORDERS: dict[str, tuple[str, str, float, list[Item]]] = {
 }
 
 
+# The seeded day moved into Monaco, on the roads of the real extract (fixtures/osm): the
+# depot at Fontvieille, then SO-01 .. SO-06; for seed_day's `places`.
+MONACO = (
+    monaco.FONTVIEILLE,
+    monaco.CASINO,
+    monaco.PORT,
+    monaco.LARVOTTO,
+    monaco.MONEGHETTI,
+    monaco.JARDIN_EXOTIQUE,
+    monaco.CONDAMINE,
+)
+
+
 def app_at(settings: ServiceSettings, moment: dt.datetime = NOW) -> TestClient:
     return TestClient(create_app(settings, clock=Clock(settings.timezone, fixed=moment)))
 
@@ -73,8 +91,15 @@ def engine_of(client: TestClient) -> Engine:
     return engine
 
 
-def seed_day(client: TestClient, headers: dict[str, str]) -> None:
-    """A depot, two trucks with crews on DAY, and the six ORDERS, all through the API."""
+def seed_day(
+    client: TestClient,
+    headers: dict[str, str],
+    places: Sequence[tuple[float, float]] = (),
+) -> None:
+    """A depot, two trucks with crews on DAY, and the six ORDERS, all through the API.
+
+    `places` moves the day elsewhere: the depot, then one place per order in ORDERS' order.
+    """
 
     def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = client.post(path, json=body, headers=headers)
@@ -82,7 +107,10 @@ def seed_day(client: TestClient, headers: dict[str, str]) -> None:
         created: dict[str, Any] = answer.json()
         return created
 
-    post("/depots", {"code": "WH", "name": "成华仓", "lat": 30.66, "lon": 104.06})
+    depot = {"lat": 30.66, "lon": 104.06}
+    if places:
+        depot = {"lat": places[0][0], "lon": places[0][1]}
+    post("/depots", {"code": "WH", "name": "成华仓", **depot})
     truck = {"depot_code": "WH", "volume_m3": 12}
     post("/vehicles", {**truck, "code": "C01", "name": "川A·12345", "weight_kg": 1000})
     post(
@@ -105,7 +133,10 @@ def seed_day(client: TestClient, headers: dict[str, str]) -> None:
             },
         )
     for n, external_id in enumerate(ORDERS):
-        post("/orders", order_body(external_id, n))
+        body = order_body(external_id, n)
+        if places:
+            body["lat"], body["lon"] = places[n + 1]
+        post("/orders", body)
 
 
 def order_body(external_id: str, n: int) -> dict[str, Any]:
@@ -130,6 +161,13 @@ def order_body(external_id: str, n: int) -> dict[str, Any]:
 def store_plan(client: TestClient) -> int:
     """Solve DAY with every order on its CREWS truck and store it as a draft, unpinned."""
     return store_solved(client, DAY, pins=CREWS, everyone=True)
+
+
+def build_stored_plan(url: str) -> dict[str, Any]:
+    """For `prepared_for`: seed_day and store_plan on a service as of NOW; the plan's id."""
+    with app_at(service_settings(url)) as client:
+        seed_day(client, ADMIN)
+        return {"plan_id": store_plan(client)}
 
 
 def store_solved(
@@ -222,9 +260,13 @@ def violations(client: TestClient, plan_id: int) -> list[Violation]:
             if order.id is not None
         }
         pins = {external[s.order_id]: s.vehicle_code for s in stops if s.pinned}
+        # The area's own settings, as the service checks it: an area may plan on its own roads.
+        local = local_settings(session=session, settings=settings, area=plan.area_code)
         day = planning_input(
-            session=session, date=plan.date, settings=settings, pins=pins, area=plan.area_code
+            session=session, date=plan.date, settings=local, pins=pins, area=plan.area_code
         )
+        # Orders the service refused before planning (bad data, off the roads) are not visits.
+        left = [row for row in left if external[row.order_id] not in day.refused]
         result = stored_result(
             routes=routes,
             stops=stops,

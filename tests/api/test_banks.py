@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.areas.scope import local_settings
 from api.core.config import ServiceSettings
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from optimizer.settings import BankBranchSetting
 
 BANK = {"code": "ICBC-CH", "name": "工商银行成华支行", "lat": 30.67, "lon": 104.08}

@@ -15,7 +15,8 @@ from ledger_helpers import (
     deliver,
     deposit,
     handover,
-    published_day,
+    on_the_day,
+    published_day_database,
     record,
 )
 from plan_helpers import DAY, app_at, engine_of
@@ -28,10 +29,13 @@ from api.records.models import LedgerEntry
 CASH_KINDS = (Kind.COLLECTED, Kind.DEPOSITED, Kind.HANDED_TO_FINANCE, Kind.RECONCILED)
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 def on_board(client: TestClient, headers: dict[str, str], vehicle: str = "C01") -> Any:

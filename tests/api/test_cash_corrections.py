@@ -17,7 +17,8 @@ from ledger_helpers import (
     deliver,
     deposit,
     handover,
-    published_day,
+    on_the_day,
+    published_day_database,
     record,
 )
 from plan_helpers import DAY, engine_of
@@ -35,10 +36,13 @@ RECONCILIATION = f"/cash/{DAY.isoformat()}/reconciliation"
 WECHAT = "customer paid by WeChat"
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 def correct(

@@ -12,7 +12,7 @@ from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 
 # The cash tests' day and ledger helpers, so every file plays the same day the same way.
-from ledger_helpers import play_the_day, published_day
+from ledger_helpers import on_the_day, play_the_day, published_day_database
 from plan_helpers import DAY, app_at, engine_of, seed_day, store_plan
 from sqlmodel import Session, select
 
@@ -22,10 +22,13 @@ from api.plans.models import PlanRoute
 REPORT = f"/reports/daily/{DAY.isoformat()}"
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 def planned_km(client: TestClient) -> dict[str, float]:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from api_keys import KeyMaker
-from desk_helpers import AT, PLACE, D, count_body, two_area_day
+from desk_helpers import AT, PLACE, D, count_body, two_area_day_database
 from fastapi.testclient import TestClient
+from ledger_helpers import on_the_day
 from plan_helpers import engine_of
 from sqlmodel import Session, select
 from test_scope_desk import FLOW, cd_key, walk
@@ -21,10 +22,12 @@ from api.core.config import ServiceSettings
 from api.records.audit import verify
 from api.records.models import LedgerEntry, LedgerHead
 
+prepared_database = two_area_day_database
+
 
 @pytest.fixture
-def chain(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    yield from two_area_day(settings, admin)
+def chain(settings: ServiceSettings) -> Iterator[TestClient]:
+    yield from on_the_day(settings)
 
 
 def write(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import AT, GPS, PNG, published_day
+from ledger_helpers import AT, GPS, PNG, on_the_day, published_day_database
 from plan_helpers import CREWS, DAY, ORDERS, engine_of
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -25,7 +25,7 @@ from api.auth.models import Role
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
 from api.orders.models import Order, OrderStatus
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from api.records.kinds import Kind
 from api.records.models import Attachment, LedgerEntry
 from api.records.service import NewEntry, append
@@ -36,10 +36,13 @@ from optimizer.solve import solve
 C01_STOPS = sorted(o for o, v in CREWS.items() if v == "C01")  # SO-01, SO-02, SO-03
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day planned and published three days ahead; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 def post(

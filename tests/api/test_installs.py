@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import Order, OrderItem, OrderStatus
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from optimizer.result import ReasonCode
 
 ON_DAY = dt.datetime.combine(DAY, dt.time(9, 0), tzinfo=ZONE)

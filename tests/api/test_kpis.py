@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import play_the_day, published_day, record, stored_service_report
+from ledger_helpers import (
+    on_the_day,
+    play_the_day,
+    published_day_database,
+    record,
+    stored_service_report,
+)
 from plan_helpers import DAY, ZONE, app_at, engine_of
 from sqlmodel import Session, col, select
 
@@ -26,10 +32,13 @@ WEEK = {
 }
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 def rate(numerator: int, denominator: int, value: float | None) -> dict[str, Any]:

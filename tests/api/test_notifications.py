@@ -11,7 +11,7 @@ import httpx
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import published_day, record
+from ledger_helpers import on_the_day, published_day_database, record
 from plan_helpers import CREWS, DAY, ORDERS, ZONE, engine_of
 from sqlmodel import Session, col, select
 
@@ -24,10 +24,12 @@ from api.orders.models import Order
 from api.plans.models import Plan, PlanStatus, PlanStop
 from api.records.kinds import Kind
 
+prepared_database = published_day_database
+
 
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    yield from published_day(settings, admin)
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
+    yield from on_the_day(settings)
 
 
 class FailingSender:

@@ -14,7 +14,19 @@ import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
 from ledger_helpers import play_the_day, published_day
-from plan_helpers import CREWS, DAY, NOW, ZONE, app_at, engine_of, if_match, seed_day, store_plan
+from plan_helpers import (
+    CREWS,
+    DAY,
+    NOW,
+    ZONE,
+    app_at,
+    build_stored_plan,
+    engine_of,
+    if_match,
+    seed_day,
+    store_plan,
+)
+from prepared import ADMIN, Prepared, prepared_for, service_settings
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
@@ -91,15 +103,23 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
         yield test_client
 
 
+def _build_board_plan(url: str) -> dict[str, Any]:
+    """The seeded day planned, then SO-05 taken off by hand (version 2); the plan's id."""
+    plan = build_stored_plan(url)["plan_id"]
+    with app_at(service_settings(url)) as client:
+        body = {"order": "SO-05", "reason": REASON}
+        taken = client.post(f"/plans/{plan}/unassign", json=body, headers={**ADMIN, **if_match(1)})
+        assert taken.status_code == 200, taken.text
+    return {"plan_id": plan}
+
+
+prepared_database = prepared_for("plan_id", "board_plan", _build_board_plan)
+
+
 @pytest.fixture
-def plan_id(client: TestClient, admin: dict[str, str]) -> int:
+def plan_id(prepared_database: Prepared) -> int:
     """The seeded day planned, then SO-05 taken off by hand (version 2)."""
-    seed_day(client, admin)
-    plan = store_plan(client)
-    body = {"order": "SO-05", "reason": REASON}
-    taken = client.post(f"/plans/{plan}/unassign", json=body, headers={**admin, **if_match(1)})
-    assert taken.status_code == 200, taken.text
-    return plan
+    return int(prepared_database.extras["plan_id"])
 
 
 def sign_in(client: TestClient, headers: dict[str, str]) -> None:

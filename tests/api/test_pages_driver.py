@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import AT, GPS, PNG, collection, published_day, record
+from ledger_helpers import (
+    AT,
+    GPS,
+    PNG,
+    collection,
+    on_the_day,
+    published_day_database,
+    record,
+)
 from plan_helpers import CREWS, DAY, ORDERS, engine_of
 from sqlalchemy import event
 
@@ -31,10 +39,13 @@ SO_01_DELIVERED = [
 ]
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day published; the service as of its morning, so "today" is DAY."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 class _Tags(HTMLParser):

@@ -12,14 +12,15 @@ from plan_helpers import (
     DAY,
     ZONE,
     app_at,
+    build_stored_plan,
     engine_of,
     if_match,
     routes_of,
-    seed_day,
     snapshot,
     store_plan,
     violations,
 )
+from prepared import Prepared, prepared_for
 from sqlmodel import Session, col, select
 
 import api.plans.drafts
@@ -37,11 +38,13 @@ def client(settings: ServiceSettings) -> Iterator[TestClient]:
         yield test_client
 
 
+prepared_database = prepared_for("plan_id", "stored_plan", build_stored_plan)
+
+
 @pytest.fixture
-def plan_id(client: TestClient, admin: dict[str, str]) -> int:
-    """The seeded day solved and stored as a draft at version 1."""
-    seed_day(client, admin)
-    return store_plan(client)
+def plan_id(prepared_database: Prepared) -> int:
+    """The seeded day solved and stored as a draft at version 1 (in the prepared database)."""
+    return int(prepared_database.extras["plan_id"])
 
 
 def post(

@@ -20,7 +20,7 @@ from api.core.clock import Clock
 from api.core.config import ServiceSettings
 from api.main import create_app
 from api.plan_text import plan_words
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from api.plans.models import JobStatus, Plan, PlanJob
 from api.plans.runner import (
     INTERRUPTED,

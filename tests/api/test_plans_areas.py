@@ -18,7 +18,7 @@ from test_plans import wait_for
 from api.areas.scope import local_settings
 from api.core.config import ServiceSettings
 from api.orders.models import Order
-from api.plans.mapping import planning_input
+from api.plans.model_input import planning_input
 from api.plans.models import Plan, PlanStatus
 
 

@@ -7,17 +7,19 @@ from collections.abc import Iterator
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import published_day, record
+from ledger_helpers import on_the_day, published_day_database, record
 from plan_helpers import DAY
 
 from api.core.config import ServiceSettings
 from api.records.kinds import Kind
 
+prepared_database = published_day_database
+
 
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 @pytest.mark.parametrize(

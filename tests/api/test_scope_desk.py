@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from api_keys import KeyMaker
-from desk_helpers import AT, CREW, PLACE, PNG, D, count_body, sign_off_body, two_area_day
+from desk_helpers import AT, CREW, PLACE, PNG, D, count_body, sign_off_body, two_area_day_database
 from fastapi.testclient import TestClient
+from ledger_helpers import on_the_day
 from plan_helpers import engine_of
 from sqlmodel import Session, col, func, select
 
@@ -237,9 +238,12 @@ FLOW = [
 ]
 
 
+prepared_database = two_area_day_database
+
+
 @pytest.fixture
-def chain(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    yield from two_area_day(settings, admin)
+def chain(settings: ServiceSettings) -> Iterator[TestClient]:
+    yield from on_the_day(settings)
 
 
 def cd_key(key_for: KeyMaker, role: str) -> dict[str, str]:

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from api_keys import KeyMaker
-from desk_helpers import D, two_area_day
+from desk_helpers import D, two_area_day_database
 from fastapi.testclient import TestClient
+from ledger_helpers import on_the_day
 from plan_helpers import engine_of
 from sqlmodel import Session, select
 
@@ -25,9 +26,12 @@ COVERED: set[tuple[str, str]] = {
 }
 
 
+prepared_database = two_area_day_database
+
+
 @pytest.fixture
-def chain(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
-    yield from two_area_day(settings, admin)
+def chain(settings: ServiceSettings) -> Iterator[TestClient]:
+    yield from on_the_day(settings)
 
 
 def sign_in(client: TestClient, headers: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from intake_helpers import publish_area
 from ledger_helpers import stored_service_report
 from plan_helpers import DAY, app_at
+from prepared import ADMIN_KEY, Prepare, Prepared, service_settings
 
 from api.core.config import ServiceSettings
 
@@ -107,23 +108,36 @@ class World:
         return int(self.ids[f"ticket-{area}"])
 
 
+def _build_world(url: str) -> dict[str, Any]:
+    """Two areas, each with a ticket, a technician crewed on NEXT, a published plan of DAY,
+    its day-before messages and a bank; the ids of what was made."""
+    with app_at(service_settings(url)) as client:
+        made = World(client, {"Authorization": f"Bearer {ADMIN_KEY}"})
+        seed_two_areas(client, made.admin)
+        made.ok("POST", "/skills", {"name": "repair"})
+        for area, order in (("cd", "CD-1"), ("sh", "SH-1")):
+            body = {**TICKET, "external_id": f"TK-{area}", "order_external_id": order}
+            made.ids[f"ticket-{area}"] = made.ok("POST", "/tickets", body)["id"]
+            staff = {"name": f"{area}-tech", "role": "porter", "area_code": area}
+            made.ids[f"staff-{area}"] = made.ok("POST", "/staff", staff)["id"]
+            crew = {"date": NEXT, "vehicle_code": area.upper() + "1", "role": "porter"}
+            member = made.ok("POST", "/crews", {**crew, "staff_id": made.ids[f"staff-{area}"]})
+            made.ids[f"member-{area}"] = member["id"]
+            publish_area(client, area)
+            made.ok("POST", f"/notifications/day-before/{DAY.isoformat()}?area={area}")
+            made.ok("POST", "/banks", {**_bank(f"BK-{area}"), "area_code": area})
+        return made.ids
+
+
 @pytest.fixture
-def world(client: TestClient, admin: Headers) -> World:
-    seed_two_areas(client, admin)
-    made = World(client, admin)
-    made.ok("POST", "/skills", {"name": "repair"})
-    for area, order in (("cd", "CD-1"), ("sh", "SH-1")):
-        body = {**TICKET, "external_id": f"TK-{area}", "order_external_id": order}
-        made.ids[f"ticket-{area}"] = made.ok("POST", "/tickets", body)["id"]
-        staff = {"name": f"{area}-tech", "role": "porter", "area_code": area}
-        made.ids[f"staff-{area}"] = made.ok("POST", "/staff", staff)["id"]
-        crew = {"date": NEXT, "vehicle_code": area.upper() + "1", "role": "porter"}
-        member = made.ok("POST", "/crews", {**crew, "staff_id": made.ids[f"staff-{area}"]})
-        made.ids[f"member-{area}"] = member["id"]
-        publish_area(client, area)
-        made.ok("POST", f"/notifications/day-before/{DAY.isoformat()}?area={area}")
-        made.ok("POST", "/banks", {**_bank(f"BK-{area}"), "area_code": area})
-    return made
+def prepared_database(backend: str, prepare: Prepare) -> Prepared:
+    """The two areas' world, built once and copied into each test's database."""
+    return prepare(backend, "scope_intake_world", _build_world)
+
+
+@pytest.fixture
+def world(client: TestClient, admin: Headers, prepared_database: Prepared) -> World:
+    return World(client, admin, dict(prepared_database.extras))
 
 
 def _answer(w: World) -> None:

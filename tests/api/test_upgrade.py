@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from plan_helpers import app_at
+from prepared import create_database
 from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -108,12 +109,7 @@ def upgraded(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         engine = make_engine(url)
     else:
         server = request.getfixturevalue("postgres_server")
-        name = f"up_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = f"{server}/{name}"
+        url = create_database(server, f"up_{uuid.uuid4().hex[:12]}")
         engine = make_engine(url)
         upgrade(engine, "0009")
         _load_release_rows(engine)

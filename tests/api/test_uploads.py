@@ -15,7 +15,7 @@ import httpx
 import pytest
 from api_keys import KeyMaker
 from fastapi.testclient import TestClient
-from ledger_helpers import AT, GPS, PNG, published_day, record
+from ledger_helpers import AT, GPS, PNG, on_the_day, published_day_database, record
 from PIL import Image
 from plan_helpers import DAY, engine_of
 from sqlmodel import Session, col, select
@@ -27,10 +27,13 @@ from api.records.models import Attachment, LedgerEntry
 COUNTS = [{"sku": "SOFA-3", "quantity": 1}, {"sku": "PIL-1", "quantity": 2}]
 
 
+prepared_database = published_day_database
+
+
 @pytest.fixture
-def day(settings: ServiceSettings, admin: dict[str, str]) -> Iterator[TestClient]:
+def day(settings: ServiceSettings) -> Iterator[TestClient]:
     """The seeded day, published; the service as of its morning."""
-    yield from published_day(settings, admin)
+    yield from on_the_day(settings)
 
 
 def at_the_door(client: TestClient, key_for: KeyMaker) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""Smoke test of the burst benchmark: 2 areas of 10 visits, 1 s each, on PostgreSQL; no timings."""
+"""Smoke test of the burst benchmark: 2 areas of 10 visits, 1 s each, on PostgreSQL; no timings.
+
+The embedded and sequential ways run in the main pass of `make test`; the Ray way starts a
+Ray cluster, so it runs apart, in the cluster pass, with the Ray runner's tests.
+"""
 
 from __future__ import annotations
 
@@ -17,31 +21,50 @@ from benchmarks.load_service import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_RAY = importlib.util.find_spec("ray") is not None
-# With the Ray runner's tests, in `make test`'s pass of its own: one Ray cluster at a time.
-pytestmark = pytest.mark.cluster
+# Ways that run together in one benchmark run, by the name of their run.
+RUNS = {"local": "embedded,sequential", "ray": "ray"}
+EVERY_RUN = ["local", pytest.param("ray", marks=pytest.mark.cluster)]
 
 
-@pytest.fixture(scope="session")
-def burst(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The burst's record, run once per test session even when the tests of this module land
-    on several xdist workers: the first one to take the lock runs it, the others read it."""
+def _record(tmp_path_factory: pytest.TempPathFactory, run: str) -> dict[str, Any]:
+    """The run's record, made once per test session even when its tests land on several
+    xdist workers: the first one to take the lock runs it, the others read it."""
     if not sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
         message = "PostgreSQL server binaries not installed (apt-get install postgresql)"
         if os.environ.get("DISPATCH_REQUIRE_POSTGRES"):
             pytest.fail(message)  # CI promises a real PostgreSQL run; never skip it silently
         pytest.skip(message)
+    if run == "ray" and not HAS_RAY:
+        pytest.skip("the ray way did not run (Ray is not installed)")
     base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "burst"
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"burst-{run}"
     folder.mkdir(exist_ok=True)
     with open(folder / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (folder / "burst.json").exists():
-            _run(folder)
+            _run(folder, RUNS[run])
     return dict(json.loads((folder / "burst.json").read_text(encoding="utf-8")))
 
 
-def _run(folder: Path) -> None:
-    ways = "embedded,ray,sequential" if HAS_RAY else "embedded,sequential"
+@pytest.fixture(scope="session")
+def local_burst(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The embedded and sequential ways, one run."""
+    return _record(tmp_path_factory, "local")
+
+
+@pytest.fixture(scope="session")
+def ray_burst(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The Ray way, with the cluster it starts: tests using it are marked `cluster`."""
+    return _record(tmp_path_factory, "ray")
+
+
+@pytest.fixture(params=EVERY_RUN)
+def burst(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Each run's record in turn: every way of the benchmark."""
+    return dict(request.getfixturevalue(f"{request.param}_burst"))
+
+
+def _run(folder: Path, ways: str) -> None:
     argv = ["--areas", "2", "--visits", "10", "--seconds", "1", "--ways", ways]
     argv += ["--ray-port", str(free_port()), "--json", str(folder / "run.json")]
     argv += ["--plot", str(folder / "burst.png")]
@@ -56,15 +79,14 @@ def _run(folder: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert (folder / "burst.png").stat().st_size > 0
     record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert [way["way"] for way in record["ways"]] == ways.split(",")
     record["stdout"] = done.stdout
     (folder / "burst.json").write_text(json.dumps(record), encoding="utf-8")
 
 
 def _way(burst: dict[str, Any], name: str) -> dict[str, Any]:
-    found = [way for way in burst["ways"] if way["way"] == name]
-    if not found:
-        pytest.skip(f"the {name} way did not run (Ray is not installed)")
-    return dict(found[0])
+    (found,) = [way for way in burst["ways"] if way["way"] == name]
+    return dict(found)
 
 
 def test_every_job_ends_with_one_plan(burst: dict[str, Any]) -> None:
@@ -85,25 +107,27 @@ def test_each_job_has_its_times_and_peak(burst: dict[str, Any]) -> None:
             assert job["peak_mb"] and job["peak_mb"] > 10, way["way"]
 
 
-def test_ray_way_ran_on_the_cluster(burst: dict[str, Any]) -> None:
+@pytest.mark.cluster
+def test_ray_way_ran_on_the_cluster(ray_burst: dict[str, Any]) -> None:
     """The Ray way ran against the cluster it started, with one core a task."""
-    settings = _way(burst, "ray")["settings"]
+    settings = _way(ray_burst, "ray")["settings"]
     assert settings["DISPATCH_RAY_ADDRESS"].startswith("127.0.0.2:")
     assert settings["DISPATCH_RAY_TASK_CPUS"] == "1"
 
 
-def test_sequential_runs_one_after_another(burst: dict[str, Any]) -> None:
+def test_sequential_runs_one_after_another(local_burst: dict[str, Any]) -> None:
     """With one worker thread the second job starts only once the first has finished."""
-    first, second = sorted(_way(burst, "sequential")["jobs"], key=lambda job: job["started_at"])
+    jobs = _way(local_burst, "sequential")["jobs"]
+    first, second = sorted(jobs, key=lambda job: job["started_at"])
     assert second["started_at"] >= first["finished_at"]
 
 
-def test_embedded_runs_both_at_once(burst: dict[str, Any]) -> None:
+def test_embedded_runs_both_at_once(local_burst: dict[str, Any]) -> None:
     """With two worker threads both jobs are solving at the same moment."""
-    jobs = _way(burst, "embedded")["jobs"]
+    jobs = _way(local_burst, "embedded")["jobs"]
     assert max(job["started_at"] for job in jobs) < min(job["finished_at"] for job in jobs)
 
 
-def test_ways_are_compared_per_area(burst: dict[str, Any]) -> None:
+def test_ways_are_compared_per_area(local_burst: dict[str, Any]) -> None:
     """The report compares the other ways' plans with the embedded runner's, area by area."""
-    assert "sequential vs embedded, per area: km ratio" in burst["stdout"]
+    assert "sequential vs embedded, per area: km ratio" in local_burst["stdout"]

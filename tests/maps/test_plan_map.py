@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import folium
 import numpy as np
 import pytest
-from branca.element import Element
+from map_tree import of
 
 from maps.plan_map import BADGE_PX, PALETTE, Background, VisitInfo, crew_colour, plan_map, route_map
 from optimizer.data import ProblemData
@@ -61,27 +60,17 @@ def _result() -> Result:
     return Result(Status.FEASIBLE, routes, unassigned, kpis, objective=0, seconds=0.1, seed=1)
 
 
-def _walk(element: Element) -> Iterator[Element]:
-    for child in element._children.values():
-        yield child
-        yield from _walk(child)
-
-
-def _of(element: Element, kind: type) -> list:
-    return [child for child in _walk(element) if isinstance(child, kind)]
-
-
 def _groups(fmap: folium.Map) -> dict[str, folium.FeatureGroup]:
-    return {group.layer_name: group for group in _of(fmap, folium.FeatureGroup)}
+    return {group.layer_name: group for group in of(fmap, folium.FeatureGroup)}
 
 
 def _icon_html(marker: folium.Marker) -> str:
-    (icon,) = _of(marker, folium.DivIcon)
+    (icon,) = of(marker, folium.DivIcon)
     return str(icon.options["html"])
 
 
 def _popup_html(marker: folium.Marker) -> str:
-    (popup,) = _of(marker, folium.Popup)
+    (popup,) = of(marker, folium.Popup)
     return "".join(child.data for child in popup.html._children.values())
 
 
@@ -90,10 +79,10 @@ def test_one_polyline_per_route_in_depot_stops_depot_order() -> None:
     data, result = _data(), _result()
     groups = _groups(plan_map(data, result))
     for route in result.routes:
-        (line,) = _of(groups[route.vehicle_id], folium.PolyLine)
+        (line,) = of(groups[route.vehicle_id], folium.PolyLine)
         stops = [VISITS[visit_id][:2] for visit_id in route.visit_ids]
         assert [tuple(point) for point in line.locations] == [DEPOT, *stops, DEPOT]
-        (tooltip,) = _of(line, folium.Tooltip)
+        (tooltip,) = of(line, folium.Tooltip)
         assert tooltip.text == route.vehicle_id
 
 
@@ -102,7 +91,7 @@ def test_routes_without_stops_draw_no_line() -> None:
     result = _result()
     idle = Route("V2", 8 * H, 8 * H, (), 0)
     fmap = plan_map(_data(), replace(result, routes=(result.routes[0], idle)))
-    assert len(_of(fmap, folium.PolyLine)) == 1
+    assert len(of(fmap, folium.PolyLine)) == 1
     assert set(_groups(fmap)) == {"V1", "未安排 Unassigned"}
 
 
@@ -110,7 +99,7 @@ def test_stop_markers_number_stops_in_route_order() -> None:
     """Stop badges show 1..n in route order, in the colour of the crew."""
     groups = _groups(plan_map(_data(), _result()))
     for index, vehicle in enumerate(("V1", "V2")):
-        markers = _of(groups[vehicle], folium.Marker)
+        markers = of(groups[vehicle], folium.Marker)
         badges = [_icon_html(marker) for marker in markers]
         assert [badge.rsplit(">", 2)[1].split("<")[0] for badge in badges] == ["1", "2"]
         assert all(crew_colour(index) in badge for badge in badges)
@@ -130,13 +119,13 @@ def test_stop_markers_number_stops_in_route_order() -> None:
 def test_morning_and_afternoon_badges_differ(slot: str, morning: bool) -> None:
     """Morning stops are round badges, afternoon stops square ones."""
     info = {"a1": VisitInfo(slot=slot)}
-    (first, _) = _of(_groups(plan_map(_data(), _result(), info=info))["V1"], folium.Marker)
+    (first, _) = of(_groups(plan_map(_data(), _result(), info=info))["V1"], folium.Marker)
     assert ("border-radius:50%" in _icon_html(first)) is morning
 
 
 def test_window_decides_shape_without_slots() -> None:
     """Without any info, the morning stop and the afternoon stop get different shapes."""
-    morning, afternoon = _of(_groups(plan_map(_data(), _result()))["V1"], folium.Marker)
+    morning, afternoon = of(_groups(plan_map(_data(), _result()))["V1"], folium.Marker)
     assert "border-radius:50%" in _icon_html(morning)
     assert "border-radius:3px" in _icon_html(afternoon)
 
@@ -144,7 +133,7 @@ def test_window_decides_shape_without_slots() -> None:
 def test_unassigned_visit_has_grey_cross_and_reason() -> None:
     """The unassigned visit sits in its own layer with an × badge and the reason in its popup."""
     group = _groups(plan_map(_data(), _result()))["未安排 Unassigned"]
-    (marker,) = _of(group, folium.Marker)
+    (marker,) = of(group, folium.Marker)
     assert tuple(marker.location) == VISITS["x1"][:2]
     assert "×" in _icon_html(marker)
     assert REASON in _popup_html(marker)
@@ -153,7 +142,7 @@ def test_unassigned_visit_has_grey_cross_and_reason() -> None:
 def test_popup_shows_schedule_and_caller_details() -> None:
     """A stop's popup carries customer, address, slot, arrival, items, cash and load."""
     info = {"a2": VisitInfo("王女士", "浦东新区 1 号", "138", "afternoon", ("40 × 800x800 砖",))}
-    (_, marker) = _of(_groups(plan_map(_data(), _result(), info=info))["V1"], folium.Marker)
+    (_, marker) = of(_groups(plan_map(_data(), _result(), info=info))["V1"], folium.Marker)
     popup = _popup_html(marker)
     for text in ("王女士", "浦东新区 1 号", "afternoon", "14:30", "40 × 800x800 砖", "¥123.45"):
         assert text in popup
@@ -164,7 +153,7 @@ def test_popups_and_tooltips_escape_html() -> None:
     """Caller text is escaped, so a script in a customer name stays text."""
     info = {"a1": VisitInfo(customer="<script>alert(`${1}`)</script>", address="A & B")}
     fmap = plan_map(_data(), _result(), info=info)
-    (first, _) = _of(_groups(fmap)["V1"], folium.Marker)
+    (first, _) = of(_groups(fmap)["V1"], folium.Marker)
     popup = _popup_html(first)
     assert "<script>" not in popup
     assert "&lt;script&gt;" in popup
@@ -192,15 +181,15 @@ def test_depot_marker_has_its_name() -> None:
 def test_tiles(tiles: str | None, layers: int) -> None:
     """tiles=None gives no TileLayer at all; routes are still drawn."""
     fmap = plan_map(_data(), _result(), background=Background(tiles=tiles))
-    assert len(_of(fmap, folium.TileLayer)) == layers
-    assert len(_of(fmap, folium.PolyLine)) == 2
+    assert len(of(fmap, folium.TileLayer)) == layers
+    assert len(of(fmap, folium.PolyLine)) == 2
 
 
 def test_layer_control_and_bounds() -> None:
     """Route layers can be toggled and the view fits every depot and visit."""
     fmap = plan_map(_data(), _result())
-    assert len(_of(fmap, folium.LayerControl)) == 1
-    (bounds,) = _of(fmap, folium.FitBounds)
+    assert len(of(fmap, folium.LayerControl)) == 1
+    (bounds,) = of(fmap, folium.FitBounds)
     lats = [DEPOT[0], *(v[0] for v in VISITS.values())]
     lons = [DEPOT[1], *(v[1] for v in VISITS.values())]
     assert bounds.bounds == [[min(lats), min(lons)], [max(lats), max(lons)]]
@@ -243,19 +232,19 @@ def test_route_map_shows_one_crew_only() -> None:
     fmap = route_map(_data(), _result(), "V1")
     groups = _groups(fmap)
     assert set(groups) == {"V1"}
-    markers = _of(groups["V1"], folium.Marker)
+    markers = of(groups["V1"], folium.Marker)
     assert [">1<" in _icon_html(m) for m in markers] == [True, False]
     assert ">2<" in _icon_html(markers[1])
-    assert len(_of(fmap, folium.PolyLine)) == 1
-    assert len(_of(fmap, folium.LayerControl)) == 0
-    depots = [m for m in _of(fmap, folium.Marker) if "仓" in _icon_html(m)]
+    assert len(of(fmap, folium.PolyLine)) == 1
+    assert len(of(fmap, folium.LayerControl)) == 0
+    depots = [m for m in of(fmap, folium.Marker) if "仓" in _icon_html(m)]
     assert len(depots) == 1
 
 
 @pytest.mark.parametrize("draw", [plan_map, lambda d, r: route_map(d, r, "V1")])
 def test_bounds_leave_room_for_badges_and_attribution(draw: Any) -> None:
     """The view keeps every badge off the edges, and the bottom clear of the attribution."""
-    (bounds,) = _of(draw(_data(), _result()), folium.FitBounds)
+    (bounds,) = of(draw(_data(), _result()), folium.FitBounds)
     top, left = bounds.options["paddingTopLeft"]
     bottom_x, bottom_y = bounds.options["paddingBottomRight"]
     assert min(top, left, bottom_x) >= BADGE_PX // 2 + 2

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import folium
 import numpy as np
-from branca.element import Element
+from map_tree import walk
 
 from maps.plan_map import BANK_COLOUR, plan_map, route_map
 from optimizer.data import ProblemData
@@ -43,20 +41,14 @@ def _result() -> Result:
     return Result(Status.FEASIBLE, (route,), (), kpis, objective=0, seconds=0.1, seed=1)
 
 
-def _walk(element: Element) -> Iterator[Element]:
-    for child in element._children.values():
-        yield child
-        yield from _walk(child)
-
-
 def _markers(fmap: folium.Map) -> list[folium.Marker]:
-    return [child for child in _walk(fmap) if isinstance(child, folium.Marker)]
+    return [child for child in walk(fmap) if isinstance(child, folium.Marker)]
 
 
 def _bank_markers(fmap: folium.Map) -> list[folium.Marker]:
     found = []
     for marker in _markers(fmap):
-        (icon,) = [c for c in _walk(marker) if isinstance(c, folium.DivIcon)]
+        (icon,) = [c for c in walk(marker) if isinstance(c, folium.DivIcon)]
         if BANK_COLOUR in str(icon.options["html"]):
             found.append(marker)
     return found
@@ -65,7 +57,7 @@ def _bank_markers(fmap: folium.Map) -> list[folium.Marker]:
 def test_the_line_runs_through_the_bank_between_the_visits_around_it() -> None:
     """Depot, the first visit, the bank (after one stop), the second visit, depot."""
     fmap = plan_map(_data(), _result())
-    (line,) = [child for child in _walk(fmap) if isinstance(child, folium.PolyLine)]
+    (line,) = [child for child in walk(fmap) if isinstance(child, folium.PolyLine)]
     assert [tuple(point) for point in line.locations] == [DEPOT, A, BANK, B, DEPOT]
 
 
@@ -74,7 +66,7 @@ def test_the_bank_has_a_gold_marker_with_its_deposit() -> None:
     for fmap in (plan_map(_data(), _result()), route_map(_data(), _result(), "C01")):
         (marker,) = _bank_markers(fmap)
         assert tuple(marker.location) == BANK
-        (tooltip,) = [c for c in _walk(marker) if isinstance(c, folium.Tooltip)]
+        (tooltip,) = [c for c in walk(marker) if isinstance(c, folium.Tooltip)]
         assert tooltip.text == "C01 存款 工商银行 10:00–10:15 ¥40,000.00"
         assert len(_markers(fmap)) == 4  # depot, two stops, the bank
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,27 @@ class LiveService:
         with Session(self.app.state.engine) as session:
             request = ApiKeyCreate(name=name or str(role), role=role, vehicle_code=vehicle_code)
             return issue_key(session=session, request=request).key
+
+    def sign_in(self, context: Any, key: str) -> Any:
+        """A new page of the browser context, signed in with `key` through the sign-in page."""
+        page = context.new_page()
+        page.goto(f"{self.url}/app/sign-in")
+        page.fill("#key", key)
+        page.click("#sign-in")
+        page.wait_for_url(lambda address: "/sign-in" not in address)
+        return page
+
+    def plan(self, date: dt.date, time_limit_s: float = 2) -> int:
+        """The id of the plan a planning job of `date` made, through the API, as a desk asks."""
+        body = {"date": date.isoformat(), "time_limit_s": time_limit_s}
+        job = self.admin.post("/plans", json=body).json()
+        for _ in range(600):
+            job = self.admin.get(f"/plans/jobs/{job['id']}").json()
+            if job["status"] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "succeeded", job
+        return int(job["plan_id"])
 
     def client(self, key: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"}

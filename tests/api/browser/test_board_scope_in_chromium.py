@@ -22,12 +22,7 @@ def _desk_key(live: LiveService, areas: list[str]) -> str:
 
 def _signed_in(browser: Any, live: LiveService, key: str) -> Any:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{live.url}/app/sign-in")
-    page.fill("#key", key)
-    page.click("#sign-in")
-    page.wait_for_url(lambda address: "/sign-in" not in address)
-    return page
+    return live.sign_in(context, key)
 
 
 def test_a_scoped_desk_sees_only_its_areas_board(

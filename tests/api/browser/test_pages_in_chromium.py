@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
@@ -34,19 +33,10 @@ def _refusals(context: Any) -> list[str]:
     return refused
 
 
-def _sign_in(context: Any, url: str, key: str) -> Any:
-    page = context.new_page()
-    page.goto(f"{url}/app/sign-in")
-    page.fill("#key", key)
-    page.click("#sign-in")
-    page.wait_for_url(lambda address: "/sign-in" not in address)
-    return page
-
-
 def _plan_and_publish(live: LiveService, browser: Any, screenshot: Any) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     refused = _refusals(context)
-    page = _sign_in(context, live.url, live.key(Role.DISPATCHER, name="调度 王芳"))
+    page = live.sign_in(context, live.key(Role.DISPATCHER, name="调度 王芳"))
     page.goto(f"{live.url}/app/board?date={DAY}")
     page.fill("#plan-seconds", "3")
     page.click("#plan-button")
@@ -171,7 +161,7 @@ def test_plan_publish_and_a_driver_completes_a_stop(
         permissions=["geolocation"],
     )
     refused = _refusals(phone)
-    page = _sign_in(phone, live.url, driver_key)
+    page = live.sign_in(phone, driver_key)
     assert page.url.endswith("/app/driver")
     own = page.locator(".stop")
     planned = live.client(driver_key).get("/driver/route").json()["stops"]
@@ -196,24 +186,13 @@ def test_plan_publish_and_a_driver_completes_a_stop(
     assert refused == []
 
     stranger = browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = _sign_in(stranger, live.url, live.key(Role.DRIVER, other, name="陈静"))
+    page = live.sign_in(stranger, live.key(Role.DRIVER, other, name="陈静"))
     for path in (f"/app/driver?vehicle={vehicle}", f"/app/driver/map.html?vehicle={vehicle}"):
         answer = page.goto(f"{live.url}{path}")
         assert answer is not None and answer.status == 403, path
     screenshot(page, "other-driver-forbidden")
     api = page.request.get(f"{live.url}/driver/route?vehicle={vehicle}")
     assert api.status == 403
-
-
-def _plan_through_the_api(live: LiveService) -> int:
-    job = live.admin.post("/plans", json={"date": DAY.isoformat(), "time_limit_s": 2}).json()
-    for _ in range(600):
-        job = live.admin.get(f"/plans/jobs/{job['id']}").json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            break
-        time.sleep(0.1)
-    assert job["status"] == "succeeded", job
-    return int(job["plan_id"])
 
 
 UNREACHABLE_TILES = {"map_tiles": "http://127.0.0.1:9/{z}/{x}/{y}.png", "map_attribution": "none"}
@@ -227,12 +206,12 @@ def test_routes_stay_visible_without_a_tile_server(
     live = live_service
     live.clock.fixed = NOW
     seed_day(live.admin, {})
-    plan_id = _plan_through_the_api(live)
+    plan_id = live.plan(DAY)
     plan = live.admin.get(f"/plans/{plan_id}").json()
     routes = [route for route in plan["routes"] if route["stops"]]
     context = browser.new_context(viewport={"width": 1200, "height": 800})
     refused = _refusals(context)
-    page = _sign_in(context, live.url, live.key(Role.DISPATCHER))
+    page = live.sign_in(context, live.key(Role.DISPATCHER))
     outside: list[str] = []
     page.on(
         "request",
@@ -275,7 +254,7 @@ def test_board_says_a_job_was_re_queued(
     recover_interrupted(engine)  # what the next start does
     live.app.state.runner.wake()
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en")
-    page = _sign_in(context, live.url, live.key(Role.DISPATCHER))
+    page = live.sign_in(context, live.key(Role.DISPATCHER))
     page.goto(f"{live.url}/app/board?date={DAY}&lang=en")
     expect(page.locator("#progress-text")).to_contain_text("run 2", timeout=30_000)
     expect(page.locator("#progress-text")).to_contain_text(f"re-queued because: {INTERRUPTED}")
