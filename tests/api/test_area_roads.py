@@ -10,7 +10,7 @@ import pytest
 from deposit_helpers import planned_by_job
 from plan_helpers import MONACO, ORDERS, app_at, engine_of, routes_of, seed_day
 from plan_helpers import violations as checker_violations
-from prepared import ADMIN_KEY
+from road_helpers import extract_folder_settings
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
@@ -29,15 +29,7 @@ def backend() -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> ServiceSettings:
-    """A chain on straight lines whose extract folder holds Monaco's extract."""
-    return ServiceSettings(
-        database_url=database_url,
-        bootstrap_admin_key=ADMIN_KEY,
-        run_scheduler=False,
-        session_cookie_secure=False,
-        osm_dir=str(MONACO_PBF.parent),
-        osm_cache_dir=str(tmp_path / "osm-cache"),
-    )
+    return extract_folder_settings(database_url, tmp_path)
 
 
 def _area(client: Any, admin: dict[str, str], code: str) -> dict[str, Any]:

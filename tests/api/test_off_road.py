@@ -11,13 +11,13 @@ from deposit_helpers import planned_by_job
 from fastapi.testclient import TestClient
 from plan_helpers import MONACO, ORDERS, app_at, engine_of, order_body, seed_day
 from plan_helpers import violations as checker_violations
-from prepared import ADMIN_KEY
+from road_helpers import extract_folder_settings
 from sqlmodel import Session, select
 
 from api.core.config import ServiceSettings
 from api.orders.models import Order
 from api.plans.models import PlanUnassigned
-from fixtures.monaco import FONTVIEILLE, MONACO_PBF
+from fixtures.monaco import FONTVIEILLE
 
 SEA = (43.700, 7.460)  # the Mediterranean, kilometres off Monaco's harbour
 ROADS = {"matrix_provider": "osm", "osm_extract": "monaco.osm.pbf"}
@@ -31,14 +31,7 @@ def backend() -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> ServiceSettings:
-    return ServiceSettings(
-        database_url=database_url,
-        bootstrap_admin_key=ADMIN_KEY,
-        run_scheduler=False,
-        session_cookie_secure=False,
-        osm_dir=str(MONACO_PBF.parent),
-        osm_cache_dir=str(tmp_path / "osm-cache"),
-    )
+    return extract_folder_settings(database_url, tmp_path)
 
 
 def _on_roads(client: TestClient, admin: dict[str, str]) -> None:
