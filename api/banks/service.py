@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from api.areas.scope import check_scope
+from api.areas.scope import check_scope, local_settings
 from api.auth.service import Principal
 from api.banks.models import BankBranch, BankBranchCreate, BankBranchUpdate
 from api.core.config import ServiceSettings
@@ -22,7 +22,8 @@ def create_bank(
     *, session: Session, settings: ServiceSettings, bank: BankBranchCreate, principal: Principal
 ) -> BankBranch:
     area = home_area(session=session, principal=principal, code=bank.area_code)
-    check_on_the_roads(session=session, settings=settings, area=area, lat=bank.lat, lon=bank.lon)
+    local = local_settings(session=session, settings=settings, area=area)
+    check_on_the_roads(local, lat=bank.lat, lon=bank.lon)
     row = BankBranch.model_validate(bank, update={"area_code": area})
     _deposit_fits(row)
     return save(session, row, what=f"bank branch {bank.code!r}")
@@ -48,8 +49,8 @@ def update_bank(
     bank = get_or_404(session, BankBranch, "bank branch", code=code)
     check_scope(principal, bank.area_code)
     apply_update(bank, update)
-    place = {"lat": bank.lat, "lon": bank.lon}
-    check_on_the_roads(session=session, settings=settings, area=bank.area_code, **place)
+    local = local_settings(session=session, settings=settings, area=bank.area_code)
+    check_on_the_roads(local, lat=bank.lat, lon=bank.lon)
     # A PATCH may move one end of the hours only, so the merged row is checked again.
     if bank.closes <= bank.opens:
         raise RuleBroken(f"closes must be after opens ({bank.opens:%H:%M})", field="closes")

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlmodel import Session
 
-from api.core.config import ServiceSettings
 from api.core.errors import RuleBroken
 from maps.plan_map import Point, RoadPath
 from optimizer.matrix import MatrixProvider, PointRefused, osm_options, provider_from_settings
@@ -155,17 +153,14 @@ class WarmUp:
             return {name: dict(state) for name, state in self._state.items()}
 
 
-def check_on_the_roads(
-    *, session: Session, settings: ServiceSettings, area: str, lat: float, lon: float
-) -> None:
-    """Refuse a place the area's road provider could not reach: 422 naming `lat`.
+def check_on_the_roads(settings: DispatchSettings, *, lat: float, lon: float) -> None:
+    """Refuse a place the area's road provider could not reach: 422 naming `lat`. `settings`
+    are the area's own (local_settings), so an area on its own extract is held to its roads.
 
     Said when the place is given, not at 15:00: an order in the sea would otherwise be left
     out of its day's plan with nobody there to correct it.
     """
-    from api.areas.scope import local_settings  # the areas import the settings this serves
-
-    provider = road_provider(local_settings(session=session, settings=settings, area=area))
+    provider = road_provider(settings)
     if provider is None:
         return
     try:

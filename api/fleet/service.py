@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
-from api.areas.scope import check_scope, vehicle_area
+from api.areas.scope import check_scope, local_settings, vehicle_area
 from api.areas.service import existing_area
 from api.auth.service import Principal
 from api.core.config import ServiceSettings
@@ -71,7 +71,8 @@ def create_depot(
     *, session: Session, settings: ServiceSettings, depot: DepotCreate, principal: Principal
 ) -> Depot:
     area = home_area(session=session, principal=principal, code=depot.area_code)
-    check_on_the_roads(session=session, settings=settings, area=area, lat=depot.lat, lon=depot.lon)
+    local = local_settings(session=session, settings=settings, area=area)
+    check_on_the_roads(local, lat=depot.lat, lon=depot.lon)
     row = Depot.model_validate(depot, update={"area_code": area})
     return save(session, row, what=f"depot {depot.code!r}")
 
@@ -92,8 +93,8 @@ def update_depot(
     depot = get_or_404(session, Depot, "depot", code=code)
     check_scope(principal, depot.area_code)
     apply_update(depot, update)
-    place = {"lat": depot.lat, "lon": depot.lon}
-    check_on_the_roads(session=session, settings=settings, area=depot.area_code, **place)
+    local = local_settings(session=session, settings=settings, area=depot.area_code)
+    check_on_the_roads(local, lat=depot.lat, lon=depot.lon)
     _hours_in_order(depot.opens, depot.closes, "closes")
     return save(session, depot, what=f"depot {code!r}")
 

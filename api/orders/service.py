@@ -114,7 +114,7 @@ def create_order(
     settings = local_settings(session=session, settings=settings, area=area)
     today = local_today(settings, now)
     check_booking_date(settings=settings, today=today, date=order.date)
-    check_on_the_roads(session=session, settings=settings, area=area, lat=lat, lon=lon)
+    check_on_the_roads(settings, lat=lat, lon=lon)
     skills = known_skills(session=session, skills=order.skills)
     check_install_types(session=session, settings=settings, items=order.items)
     row = Order.model_validate(
