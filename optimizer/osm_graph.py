@@ -58,7 +58,7 @@ def _truck_may_use(tags: dict[str, str], weight_t: float, height_m: float) -> bo
 
 def _read_ways(
     osm_file: Path, speeds: dict[str, float], weight_t: float, height_m: float
-) -> tuple[list[tuple[list[int], list[tuple[float, float]], float, int]], int]:
+) -> list[tuple[list[int], list[tuple[float, float]], float, int]]:
     import osmium  # imported here: only the road provider needs it
 
     ways = []
@@ -85,7 +85,7 @@ def _read_ways(
                 _oneway(tags, highway),
             )
         )
-    return ways, len(ways)
+    return ways
 
 
 def haversine_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -99,7 +99,7 @@ def build_graph(
     osm_file: Path, speeds: dict[str, float], weight_t: float, height_m: float
 ) -> dict[str, NDArray]:
     """Node coordinates and directed edges (tail, head, metres, seconds) of the truck graph."""
-    ways, _ = _read_ways(osm_file, speeds, weight_t, height_m)
+    ways = _read_ways(osm_file, speeds, weight_t, height_m)
     if not ways:
         raise ValueError(f"osm_file: no drivable road in {osm_file}")
     index: dict[int, int] = {}
